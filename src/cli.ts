@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { PACKAGE_ROOT } from './config/load.js';
+import { handleError } from './cli/output.js';
+import { registerCommands } from './commands/index.js';
+
+const version = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version as string;
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('voc')
+    .description('Voice-of-customer review processing: ingest, translate, learn, analyse and report under one global LLM rate limit')
+    .version(version, '-V, --version')
+    .option('--config <file>', 'configuration file (default: $VOC_HOME/config.json)')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run `voc --help` for the list of commands)')
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  // `voc | head` closes the pipe early: that is the reader's choice, not an error
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return;
+    }
+    await program.parseAsync(argv);
+  } catch (err) {
+    handleError(err);
+  }
+}
+
+await main(process.argv);

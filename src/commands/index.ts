@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerConfig } from './config.js';
+
+/** Every command registers itself here; one file per command. */
+export function registerCommands(program: Command): void {
+  registerConfig(program);
+}

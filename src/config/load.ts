@@ -1,0 +1,138 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ZodError } from 'zod';
+import { ConfigError } from '../errors.js';
+import { configSchema, type Config } from './schema.js';
+
+/** The package root: config/default.json and samples/ live there, in the repo and in the installed package. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function loadDefaults(): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'config', 'default.json'), 'utf8'));
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Objects merge key by key; arrays and scalars replace. */
+export function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
+  }
+  return out;
+}
+
+/** Set a dotted path ("llm.qps") in a nested object. */
+export function setPath(obj: Plain, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (!isPlain(cur[k])) cur[k] = {};
+    cur = cur[k] as Plain;
+  }
+  cur[keys[keys.length - 1]] = value;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** --config FILE; otherwise $VOC_HOME/config.json when it exists */
+  configFile?: string;
+  /** flags, as dotted paths: { 'llm.qps': 10 } */
+  overrides?: Record<string, unknown>;
+}
+
+function envLayer(env: NodeJS.ProcessEnv): Plain {
+  const layer: Plain = {};
+  const str = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  if (str(env.VOC_DATABASE_URL)) setPath(layer, 'store.databaseUrl', env.VOC_DATABASE_URL);
+  if (str(env.VOC_REDIS_URL)) setPath(layer, 'redis.url', env.VOC_REDIS_URL);
+  if (str(env.VOC_LLM_BASE_URL)) setPath(layer, 'llm.baseUrl', env.VOC_LLM_BASE_URL);
+  if (str(env.VOC_LLM_MODEL)) setPath(layer, 'llm.model', env.VOC_LLM_MODEL);
+  const key = str(env.VOC_LLM_API_KEY) ?? str(env.DASHSCOPE_API_KEY) ?? str(env.OPENAI_API_KEY);
+  if (key) setPath(layer, 'llm.apiKey', key);
+  if (str(env.VOC_QPS)) {
+    const n = Number(env.VOC_QPS);
+    setPath(layer, 'llm.qps', Number.isFinite(n) ? n : env.VOC_QPS);
+  }
+  return layer;
+}
+
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  const h = env.VOC_HOME && env.VOC_HOME !== '' ? env.VOC_HOME : path.join(homedir(), '.voc');
+  return path.resolve(h);
+}
+
+function readJsonFile(file: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (!isPlain(parsed)) throw new Error('not an object');
+    return parsed;
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+function describeIssue(err: ZodError, merged: Plain): string {
+  const issue = err.issues[0];
+  const where = issue.path.join('.');
+  let value: unknown = merged;
+  for (const k of issue.path) value = isPlain(value) || Array.isArray(value) ? (value as Plain)[k as string] : undefined;
+  const shown = /apiKey|databaseUrl|url/i.test(where) ? '(hidden)' : JSON.stringify(value);
+  return `invalid config: ${where || '(root)'} = ${shown}: ${issue.message}`;
+}
+
+/** Layers: defaults <- config file <- environment <- flags, validated once. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const home = resolveHome(env);
+  let merged: Plain = loadDefaults();
+  const file = opts.configFile ?? path.join(home, 'config.json');
+  if (opts.configFile || existsSync(file)) merged = deepMerge(merged, readJsonFile(file));
+  merged = deepMerge(merged, envLayer(env));
+  const flags: Plain = {};
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) setPath(flags, k, v);
+  merged = deepMerge(merged, flags);
+  merged.home = home;
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error, merged), 'see `voc config --help` for every option');
+  checkRouting(parsed.data);
+  return parsed.data;
+}
+
+/** Lanes and pools must describe the same graph, and the base pool must never call the LLM. */
+function checkRouting(cfg: Config): void {
+  for (const [lane, def] of Object.entries(cfg.lanes)) {
+    for (const p of def!.pools) {
+      if (!cfg.pools[p]?.lanes.includes(lane as never)) {
+        throw new ConfigError(`invalid config: lanes.${lane}.pools lists "${p}", but pools.${p}.lanes does not list "${lane}"`);
+      }
+    }
+  }
+  for (const [p, def] of Object.entries(cfg.pools)) {
+    for (const lane of def!.lanes) {
+      if (!cfg.lanes[lane]?.pools.includes(p as never)) {
+        throw new ConfigError(`invalid config: pools.${p}.lanes lists "${lane}", but lanes.${lane}.pools does not list "${p}"`);
+      }
+    }
+  }
+}
+
+/**
+ * True when the built-in simulator answers: forced, or (auto) no API key and the endpoint is still the default
+ * cloud one. A key-less custom endpoint (a local vLLM, a `voc sim` on another port) is called as configured.
+ */
+export function usesSimulator(cfg: Config): boolean {
+  if (cfg.llm.simulator === 'always') return true;
+  if (cfg.llm.simulator === 'never') return false;
+  return !cfg.llm.apiKey && cfg.llm.baseUrl === (loadDefaults().llm as Plain).baseUrl;
+}

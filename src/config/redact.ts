@@ -1,0 +1,36 @@
+/** Secrets never leave the process: API keys and passwords in URLs are masked wherever text is shown or logged. */
+const SECRET_KEYS = /(api[-_]?key|password|secret|token$|authorization)/i;
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/(\/\/[^:/@]+:)[^@]+@/, '$1***@');
+  }
+}
+
+/** Deep copy with secret fields replaced by "***" (null stays null) and URL passwords masked. */
+export function redact<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => redact(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (SECRET_KEYS.test(k) && typeof v === 'string') out[k] = v ? '***' : v;
+      else if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/]*:[^@/]*@/i.test(v)) out[k] = redactUrl(v);
+      else out[k] = redact(v);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+/** Replace every occurrence of the given secrets in free text (error messages, log lines). */
+export function scrubText(text: string, secrets: Array<string | null | undefined>): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s && s.length >= 4) out = out.split(s).join('***');
+  }
+  return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@');
+}

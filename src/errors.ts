@@ -1,0 +1,65 @@
+/**
+ * Error classes that decide a job's fate and how the CLI reports a failure.
+ * A user error carries a code and a hint; anything else is a bug and keeps its stack.
+ */
+export class VocError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+  readonly exitCode: number;
+  constructor(code: string, message: string, opts: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'VocError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? 1;
+  }
+}
+
+/** Bad configuration: names the option, the value and what is allowed. */
+export class ConfigError extends VocError {
+  constructor(message: string, hint?: string) {
+    super('CONFIG', message, { hint });
+    this.name = 'ConfigError';
+  }
+}
+
+/** The daemon cannot be reached or started (exit 2 by convention). */
+export class DaemonUnavailableError extends VocError {
+  constructor(message: string, hint = 'start it with `voc daemon start`') {
+    super('DAEMON_UNAVAILABLE', message, { hint, exitCode: 2 });
+    this.name = 'DaemonUnavailableError';
+  }
+}
+
+/** Worth another attempt: 429, 5xx, timeouts, connection errors. */
+export class RetryableError extends Error {
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+  constructor(message: string, opts: { retryAfterMs?: number; status?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'RetryableError';
+    this.retryAfterMs = opts.retryAfterMs;
+    this.status = opts.status;
+  }
+}
+
+/** The provider said 429: retry after the wait, and slow everybody down. */
+export class RateLimitedError extends RetryableError {
+  constructor(message: string, retryAfterMs?: number) {
+    super(message, { retryAfterMs, status: 429 });
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Retrying cannot help: bad input, invalid answer after all attempts, 4xx other than 429. */
+export class UnrecoverableError extends Error {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'UnrecoverableError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

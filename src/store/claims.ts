@@ -1,0 +1,88 @@
+import type { Store } from './db.js';
+import { now } from './db.js';
+import type { ReviewRow } from './reviews.js';
+
+/**
+ * Per-review work (translation, insights, themes) is claimed from the reviews table with a lease, so a crashed
+ * daemon's claims expire and several daemons can share one database. Each kind has its own column group.
+ */
+export type WorkKind = 'tr' | 'ins' | 'thm';
+
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+  limit: number;
+  productId?: string | null;
+  jobId?: number | null;
+  /** only reviews with id greater than this (keeps a scan moving forward) */
+  afterId?: number;
+  /** extra filter: translation must be settled before analysis when the caller wants translated text */
+  requireTranslated?: boolean;
+}
+
+const col = (kind: WorkKind, name: string) => `${kind}_${name}`;
+
+/** Claim up to `limit` pending (or lease-expired) reviews; PostgreSQL skips rows other daemons hold locked. */
+export async function claimReviews(store: Store, kind: WorkKind, o: ClaimOptions): Promise<ReviewRow[]> {
+  const ts = now();
+  const k = store.knex;
+  const sub = k('reviews')
+    .select('id')
+    .where((q) => {
+      q.where(col(kind, 'status'), 'pending').orWhere((q2) => {
+        q2.where(col(kind, 'status'), 'in_progress').andWhere(col(kind, 'lease'), '<', ts);
+      });
+    })
+    .orderBy('id')
+    .limit(o.limit);
+  if (o.productId) sub.andWhere('product_id', o.productId);
+  if (o.afterId) sub.andWhere('id', '>', o.afterId);
+  if (o.requireTranslated) sub.whereIn('tr_status', ['done', 'skipped', 'failed']);
+  if (store.dialect === 'pg') sub.forUpdate().skipLocked();
+  const patch: Record<string, unknown> = {
+    [col(kind, 'status')]: 'in_progress',
+    [col(kind, 'owner')]: o.owner,
+    [col(kind, 'lease')]: ts + o.leaseMs,
+  };
+  if (o.jobId != null) patch[col(kind, 'job')] = o.jobId;
+  const run = async (trx: typeof k) => {
+    const rows = (await trx('reviews').whereIn('id', sub.clone().transacting(trx as never)).update(patch).returning('*')) as ReviewRow[];
+    return rows.sort((a, b) => a.id - b.id);
+  };
+  return store.knex.transaction((trx) => run(trx as unknown as typeof k));
+}
+
+/** Write results only where this owner still holds the claim: a review is never stored twice after a takeover. */
+export async function completeClaimed(
+  store: Store,
+  kind: WorkKind,
+  owner: string,
+  updates: Array<{ id: number; patch: Record<string, unknown> }>,
+  trx?: Store['knex'],
+): Promise<number> {
+  const k = trx ?? store.knex;
+  let n = 0;
+  for (const u of updates) {
+    n += await k('reviews')
+      .where({ id: u.id, [col(kind, 'owner')]: owner, [col(kind, 'status')]: 'in_progress' })
+      .update({ ...u.patch, [col(kind, 'owner')]: null, [col(kind, 'lease')]: null, [col(kind, 'at')]: now() });
+  }
+  return n;
+}
+
+/** Hand claims back without an attempt counted (shutdown, pause). */
+export async function releaseClaims(store: Store, kind: WorkKind, owner: string, ids?: number[]): Promise<number> {
+  const q = store.knex('reviews').where({ [col(kind, 'owner')]: owner, [col(kind, 'status')]: 'in_progress' });
+  if (ids) q.whereIn('id', ids);
+  return q.update({ [col(kind, 'status')]: 'pending', [col(kind, 'owner')]: null, [col(kind, 'lease')]: null });
+}
+
+/** Extend the lease of everything this owner holds; called on each heartbeat. */
+export async function renewLeases(store: Store, kind: WorkKind, owner: string, leaseMs: number): Promise<number> {
+  return store
+    .knex('reviews')
+    .where({ [col(kind, 'owner')]: owner, [col(kind, 'status')]: 'in_progress' })
+    .update({ [col(kind, 'lease')]: now() + leaseMs });
+}
+
+export const WORK_KINDS: WorkKind[] = ['tr', 'ins', 'thm'];

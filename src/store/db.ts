@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import type { Config } from '../config/schema.js';
+import { redactUrl } from '../config/redact.js';
+import { VocError } from '../errors.js';
+import { migrationSource } from './migrations/index.js';
+
+// bigint (epoch ms, counts) and numeric come back as strings from pg by default; they fit in a double here.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export type Dialect = 'sqlite' | 'pg';
+
+export interface Store {
+  knex: Knex;
+  dialect: Dialect;
+  /** Where the data lives, safe to print: SQLite path or PostgreSQL URL without password. */
+  where: string;
+  close(): Promise<void>;
+}
+
+/** `?schema=name` on a PostgreSQL URL selects a schema (created when missing); tests and clusters use it. */
+export function parsePgUrl(url: string): { connectionString: string; schema: string | null } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema');
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema: schema && /^[A-Za-z_][A-Za-z0-9_]*$/.test(schema) ? schema : null };
+}
+
+export function ensureHome(home: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+}
+
+export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): Promise<Store> {
+  let knex: Knex;
+  let dialect: Dialect;
+  let where: string;
+  let schema: string | null = null;
+  if (cfg.store.databaseUrl) {
+    const parsed = parsePgUrl(cfg.store.databaseUrl);
+    schema = parsed.schema;
+    dialect = 'pg';
+    where = redactUrl(cfg.store.databaseUrl);
+    knex = knexFactory({
+      client: 'pg',
+      connection: { connectionString: parsed.connectionString },
+      searchPath: schema ? [schema] : undefined,
+      pool: {
+        min: 0,
+        max: cfg.store.poolMax,
+        // a restarted server leaves dead sockets in the pool; drop them on error instead of handing them out
+        afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+          conn.on('error', () => {});
+          done(null, conn);
+        },
+      },
+      acquireConnectionTimeout: 30000,
+    });
+  } else {
+    ensureHome(cfg.home);
+    const file = path.resolve(cfg.home, cfg.store.sqliteFile);
+    dialect = 'sqlite';
+    where = file;
+    knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: file },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (conn: { pragma: (s: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 10000');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  const store: Store = {
+    knex,
+    dialect,
+    where,
+    close: async () => {
+      await knex.destroy().catch(() => {});
+    },
+  };
+  if (opts.migrate !== false) {
+    try {
+      await migrate(store, schema);
+    } catch (err) {
+      await store.close();
+      throw new VocError('STORE', `cannot open the store at ${where}: ${(err as Error).message}`, {
+        hint: dialect === 'pg' ? 'check VOC_DATABASE_URL and that PostgreSQL is running' : 'check that VOC_HOME is writable',
+        cause: err,
+      });
+    }
+  }
+  return store;
+}
+
+/** Idempotent; several daemons starting at once wait on knex's migration lock instead of failing. */
+async function migrate(store: Store, schema: string | null): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (schema) await store.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+      await store.knex.migrate.latest({ migrationSource, schemaName: schema ?? undefined });
+      return;
+    } catch (err) {
+      const msg = String((err as Error).message);
+      const contended = /already locked|duplicate key|already exists|unique constraint/i.test(msg);
+      if (!contended || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  }
+}
+
+/** Milliseconds since the epoch: every stored time uses it. */
+export const now = (): number => Date.now();

@@ -1,0 +1,13 @@
+import type { Knex } from 'knex';
+import * as initial from './20261128000000_initial.js';
+
+/** Migrations are listed in code so the compiled package needs no directory scan. Append, never edit. */
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '20261128000000_initial': initial,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};

@@ -1,0 +1,16 @@
+import type { Config } from '../config/schema.js';
+import { codePoints } from '../text.js';
+
+export type ReviewClass = 'vip' | 'standard' | 'short';
+export const CLASS_ORDER: ReviewClass[] = ['short', 'standard', 'vip'];
+
+export type ClassifierRules = Pick<Config['translate'], 'vipLength' | 'vipExtremeLength' | 'extremeRatings' | 'shortMaxLength'>;
+
+/** The seed's ReviewClassifier: length in code points of the body, extreme ratings promote to vip. */
+export function classify(body: string, rating: number | null | undefined, rules: ClassifierRules): ReviewClass {
+  const len = codePoints(body ?? '');
+  if (len > rules.vipLength) return 'vip';
+  if (len > rules.vipExtremeLength && rating != null && rules.extremeRatings.includes(rating)) return 'vip';
+  if (len <= rules.shortMaxLength) return 'short';
+  return 'standard';
+}

@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
+import { insertReviews, type NewReview } from '../../src/store/reviews.js';
+import { claimReviews, completeClaimed, releaseClaims } from '../../src/store/claims.js';
+import { openStore } from '../../src/store/db.js';
+import { sha256 } from '../../src/text.js';
+
+function review(i: number, body = `body number ${i}`, product = 'P1'): NewReview {
+  return {
+    sourceKey: `amazon|${i}`,
+    reviewId: String(i),
+    productId: product,
+    marketplace: 'amazon',
+    rating: 5,
+    title: null,
+    body,
+    bodyHash: sha256(body),
+    reviewDate: '2024-01-01',
+    author: null,
+    language: 'en',
+    class: 'short',
+    bodyLen: body.length,
+    line: i + 1,
+  };
+}
+
+describe.each(DATABASES)('store on %s', (kind) => {
+  let db: TestDb;
+  afterEach(async () => db && (await db.cleanup()));
+
+  it('migrations are idempotent: opening the same store twice works', async () => {
+    db = await openTestDb(kind);
+    const again = await openStore(db.config);
+    const row = await again.knex('reviews').count<{ n: number }[]>({ n: '*' }).first();
+    expect(Number(row!.n)).toBe(0);
+    await again.close();
+  });
+
+  it('re-inserting a chunk inserts nothing and reports a changed body as a conflict', async () => {
+    db = await openTestDb(kind);
+    const rows = Array.from({ length: 50 }, (_, i) => review(i));
+    const first = await insertReviews(db.store, rows, { ingestFile: 'a.csv' });
+    expect(first).toMatchObject({ inserted: 50, duplicates: 0 });
+    expect(first.newProducts).toEqual(['P1']);
+    const second = await insertReviews(db.store, rows);
+    expect(second).toMatchObject({ inserted: 0, duplicates: 50, conflicts: [] });
+    const changed = await insertReviews(db.store, [review(3, 'a different body')]);
+    expect(changed.inserted).toBe(0);
+    expect(changed.conflicts).toEqual([{ line: 4, reviewId: '3', sourceKey: 'amazon|3' }]);
+  });
+
+  it('claims are exclusive, leased, and only the owner can complete them', async () => {
+    db = await openTestDb(kind);
+    await insertReviews(db.store, Array.from({ length: 10 }, (_, i) => review(i)));
+    const a = await claimReviews(db.store, 'tr', { owner: 'A', leaseMs: 60000, limit: 6 });
+    const b = await claimReviews(db.store, 'tr', { owner: 'B', leaseMs: 60000, limit: 6 });
+    expect(a).toHaveLength(6);
+    expect(b).toHaveLength(4);
+    expect(new Set([...a, ...b].map((r) => r.id)).size).toBe(10);
+    // B cannot complete A's claim
+    expect(await completeClaimed(db.store, 'tr', 'B', [{ id: a[0].id, patch: { tr_status: 'done' } }])).toBe(0);
+    expect(await completeClaimed(db.store, 'tr', 'A', [{ id: a[0].id, patch: { tr_status: 'done', body_zh: 'x' } }])).toBe(1);
+    expect(await releaseClaims(db.store, 'tr', 'A')).toBe(5);
+    const c = await claimReviews(db.store, 'tr', { owner: 'C', leaseMs: 1, limit: 100 });
+    expect(c).toHaveLength(5);
+    await new Promise((r) => setTimeout(r, 10));
+    // C's lease of 1 ms has expired: D takes the work over
+    const d = await claimReviews(db.store, 'tr', { owner: 'D', leaseMs: 60000, limit: 100 });
+    expect(d.map((r) => r.id).sort()).toEqual(c.map((r) => r.id).sort());
+  });
+});
