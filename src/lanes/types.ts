@@ -32,3 +32,24 @@ export interface VocEvents {
   /** a human line for the status screen's event list, in the seed's words */
   'log:line': { text: string };
 }
+
+/**
+ * A service runs the job rows of some kinds (translate, analyze, learn, report, bullets). The daemon's job
+ * manager claims rows and calls runJob; `shared` kinds run on every daemon of a cluster at once (review-level
+ * claims keep the work exactly-once), exclusive kinds run on the one daemon that claimed the row.
+ */
+export interface ServiceJob {
+  id: number;
+  kind: string;
+  productId: string | null;
+  params: Record<string, unknown>;
+}
+
+export interface Service {
+  name: string;
+  kinds: Record<string, 'shared' | 'exclusive'>;
+  /** run one job to the end; `progress` stores a snapshot in the job row (throttled by the caller) */
+  runJob(job: ServiceJob, progress: (snapshot: Record<string, unknown>) => void): Promise<Record<string, unknown>>;
+  /** stop claiming new work and give back claims (SIGTERM); must be idempotent */
+  stop?(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+import type { Stats } from './stats-types.js';
+import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
+import type { LaneName } from '../config/schema.js';
+
+/**
+ * The daemon's HTTP API over the unix socket ($VOC_HOME/voc.sock). JSON in, JSON out; errors are
+ * `{ "error": { "code": "...", "message": "..." } }` with a 4xx/5xx status.
+ *
+ *   GET  /health                 -> Health
+ *   GET  /stats                  -> Stats
+ *   GET  /stats/stream           -> NDJSON, one Stats per line every daemon.statsIntervalMs
+ *   POST /ingest                 IngestChunkRequest -> InsertResult (after the chunk's transaction committed)
+ *   POST /jobs                   SubmitJobRequest -> JobView
+ *   GET  /jobs                   -> JobsView (queued and active jobs by lane and pool, recent job rows)
+ *   GET  /jobs/:id               -> JobView
+ *   GET  /jobs/:id/stream        -> NDJSON of JobView until the job is finished
+ *   POST /lanes/:lane/pause      -> { lane, paused: true }
+ *   POST /lanes/:lane/resume     -> { lane, paused: false }
+ *   POST /shutdown               -> { stopping: true }
+ */
+export interface Health {
+  id: string;
+  pid: number;
+  version: string;
+  startedAt: number;
+  home: string;
+  simulated: boolean;
+}
+
+export interface IngestChunkRequest {
+  file: string | null;
+  rows: NewReview[];
+  products?: ProductMeta[];
+}
+
+export type JobKind = 'translate' | 'learn' | 'analyze' | 'report' | 'bullets';
+
+export interface SubmitJobRequest {
+  kind: JobKind;
+  productId?: string | null;
+  /** kind-specific: translate {limit?}, learn {force?}, analyze {force?, all?}, report {format, since?, all?} */
+  params?: Record<string, unknown>;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobView {
+  id: number;
+  kind: JobKind;
+  lane: LaneName;
+  productId: string | null;
+  params: Record<string, unknown>;
+  status: JobStatus;
+  /** progress while running, the summary when done (kind-specific, see each service) */
+  result: Record<string, unknown> | null;
+  error: string | null;
+  owner: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface ActiveLaneJob {
+  lane: LaneName;
+  pool: string;
+  label: string;
+  state: 'queued' | 'active';
+  sinceMs: number;
+}
+
+export interface JobsView {
+  active: ActiveLaneJob[];
+  queued: ActiveLaneJob[];
+  /** pools and the lanes they listen on, in priority order (celery inspect active_queues) */
+  pools: Record<string, { cap: number; lanes: LaneName[] }>;
+  jobs: JobView[];
+}
+
+export type { Stats, InsertResult, NewReview, ProductMeta };
