@@ -77,3 +77,20 @@ export interface JobsView {
 }
 
 export type { Stats, InsertResult, NewReview, ProductMeta };
+
+/** The CLI's view of the daemon (src/daemon/client.ts implements it; `connectDaemon` starts one if needed). */
+export interface DaemonClient {
+  health(): Promise<Health>;
+  stats(): Promise<Stats>;
+  /** calls onStats for every frame until the signal aborts or the daemon goes away */
+  streamStats(onStats: (s: Stats) => void, signal: AbortSignal): Promise<void>;
+  ingest(chunk: IngestChunkRequest): Promise<InsertResult>;
+  submitJob(req: SubmitJobRequest): Promise<JobView>;
+  getJob(id: number): Promise<JobView>;
+  /** calls onUpdate with each snapshot until the job is done or failed; resolves with the final view */
+  followJob(id: number, onUpdate: (job: JobView) => void, signal?: AbortSignal): Promise<JobView>;
+  jobs(): Promise<JobsView>;
+  pause(lane: LaneName): Promise<{ lane: LaneName; paused: boolean }>;
+  resume(lane: LaneName): Promise<{ lane: LaneName; paused: boolean }>;
+  shutdown(): Promise<void>;
+}

@@ -31,6 +31,10 @@ export interface VocEvents {
   'llm:429': { lane: string; rate: number };
   /** a human line for the status screen's event list, in the seed's words */
   'log:line': { text: string };
+  /** a chunk was committed (new products are learned automatically) */
+  'reviews:ingested': { inserted: number; productIds: string[]; newProducts: string[] };
+  /** a job row was created or changed state; services waiting for work re-check */
+  'jobs:changed': { id: number; kind: string; status: string };
 }
 
 /**
