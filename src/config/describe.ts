@@ -39,3 +39,11 @@ export function describeOptions(schema: z.ZodTypeAny, defaults: unknown, prefix 
   }
   return [{ path: prefix, default: defaults === undefined ? '(set at start-up)' : JSON.stringify(defaults), description: desc || '' }];
 }
+
+/** The README's configuration reference: a Markdown table generated from the schema and the defaults. */
+export function configReferenceMarkdown(schema: z.ZodTypeAny, defaults: unknown): string {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = ['| option | default | meaning |', '|---|---|---|'];
+  for (const o of describeOptions(schema, defaults)) lines.push(`| \`${o.path}\` | \`${cell(o.default)}\` | ${cell(o.description)} |`);
+  return lines.join('\n');
+}
