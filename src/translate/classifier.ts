@@ -14,3 +14,15 @@ export function classify(body: string, rating: number | null | undefined, rules:
   if (len <= rules.shortMaxLength) return 'short';
   return 'standard';
 }
+
+/**
+ * A title is translated as an item of its own. Its rating never promotes it: titles are short headlines, so they
+ * ride in the short batches unless one is long enough to be a review of its own.
+ */
+export function classifyTitle(title: string, rules: ClassifierRules): ReviewClass {
+  return classify(title, null, rules);
+}
+
+export function batchSizeOf(cls: ReviewClass, sizes: Config['translate']['batchSize']): number {
+  return sizes[cls];
+}
