@@ -1,0 +1,197 @@
+import OpenAI from 'openai';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { usesSimulator } from '../config/load.js';
+import { scrubText } from '../config/redact.js';
+import { UnrecoverableError } from '../errors.js';
+import type { SafeEmitter } from '../events.js';
+import type { VocEvents } from '../lanes/types.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/db.js';
+import { adaptiveParams } from './adaptive.js';
+import { backoffMs, classify } from './retry.js';
+import { RequestLog } from './request-log.js';
+import { PriorityDispatcher } from './throttle/dispatcher.js';
+import { LocalPermits } from './throttle/local.js';
+import { RedisPermits } from './throttle/redis.js';
+import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
+import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
+import { costOf, estimateTokens, UsageLedger } from './usage.js';
+
+export interface GatewayOptions {
+  config: Config;
+  log: Logger;
+  redis: Redis | null;
+  store: Store | null;
+  events?: SafeEmitter<VocEvents>;
+  /** overrides config.llm.baseUrl, e.g. the in-process simulator */
+  baseUrl?: string;
+  simulated?: boolean;
+}
+
+/** The key the SDK needs when the endpoint is the simulator (which ignores it). */
+const SIMULATOR_KEY = 'sk-voc-simulator';
+
+/**
+ * The one door to the model: every LLM call of the program goes through complete(). It owns the global
+ * throttle (every HTTP attempt takes a permit, retries included), priorities, retries with back-off, the
+ * adaptive rate, and usage and cost. The API key never reaches a log line, an error or the stats.
+ */
+export function createGateway(opts: GatewayOptions): Gateway {
+  const { config: cfg, events } = opts;
+  const llm = cfg.llm;
+  const simulated = opts.simulated ?? (opts.baseUrl !== undefined || usesSimulator(cfg));
+  const apiKey = llm.apiKey ?? SIMULATOR_KEY;
+  const secrets = [llm.apiKey];
+  const scrub = (text: string) => scrubText(text, secrets);
+  const log = opts.log.child({ component: 'llm' });
+  const endpoint = opts.baseUrl ?? llm.baseUrl;
+  const client = new OpenAI({ apiKey, baseURL: endpoint, maxRetries: 0, timeout: llm.timeoutMs });
+
+  const params = adaptiveParams(cfg);
+  const source: PermitSource = opts.redis
+    ? new RedisPermits(opts.redis, { window: `${cfg.redis.keyPrefix}${llm.rateKey}`, rate: `${cfg.redis.keyPrefix}${llm.rateKey}:rate` }, params, llm.pollBackoffMs, log)
+    : new LocalPermits(params);
+  const ledger = new UsageLedger(opts.store, log);
+  const closing = new AbortController();
+  const tokensCap = llm.tokensPerMinute;
+  const dispatcher = new PriorityDispatcher(source, async () => {
+    if (!tokensCap) return;
+    for (let ms = ledger.waitForTokens(tokensCap); ms > 0; ms = ledger.waitForTokens(tokensCap)) await sleep(ms, closing.signal);
+  });
+  const requests = new RequestLog();
+  const counters = { inFlight: 0, retries: 0, failures: 0 };
+  let closed: Promise<void> | null = null;
+
+  const priorityOf = (lane: LlmRequest['lane']) => llm.priorities[lane] ?? 9;
+
+  async function attempt(req: LlmRequest) {
+    const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
+      model: llm.model,
+      messages: req.messages,
+      ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
+      ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
+    };
+    return client.chat.completions
+      .create(body, { headers: { 'x-voc-task': req.task }, signal: req.signal ?? undefined, timeout: llm.timeoutMs })
+      .withResponse();
+  }
+
+  async function on429(lane: string): Promise<void> {
+    const lowered = await source.on429();
+    if (lowered === null) return;
+    const rate = Math.round(lowered * 10) / 10;
+    log.warn('llm_rate_lowered', { lane, rate });
+    events?.emit('llm:429', { lane, rate });
+    events?.emit('log:line', { text: `429 from provider, rate lowered to ${rate}/s` });
+  }
+
+  async function complete(req: LlmRequest): Promise<LlmResult> {
+    if (closed) throw new ClosedError();
+    const started = Date.now();
+    const priority = priorityOf(req.lane);
+    const base = req.lane === 'learning' ? llm.learningRetryBaseMs : llm.retryBaseMs;
+    let lastReason = 'no attempt made';
+    for (let n = 1; n <= llm.maxAttempts; n++) {
+      await dispatcher.acquire(priority, req.lane, req.signal);
+      if (n > 1) counters.retries++;
+      requests.started();
+      counters.inFlight++;
+      const t0 = Date.now();
+      let verdict;
+      try {
+        const { data } = await attempt(req);
+        const content = data.choices?.[0]?.message?.content ?? '';
+        const usage = data.usage
+          ? { promptTokens: data.usage.prompt_tokens ?? 0, completionTokens: data.usage.completion_tokens ?? 0 }
+          : { promptTokens: estimateTokens(req.messages.map((m) => m.content).join('\n')), completionTokens: estimateTokens(content) };
+        const model = data.model || llm.model;
+        const cost = costOf(cfg, model, usage);
+        const latencyMs = Date.now() - t0;
+        ledger.add({ ts: Date.now(), lane: req.lane, product_id: req.productId ?? null, job_id: req.jobId ?? null, ingest_file: req.ingestFile ?? null,
+          model, prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost, status: 'ok', latency_ms: latencyMs, items: req.items ?? null });
+        events?.emit('llm:call', { lane: req.lane, ms: latencyMs, items: req.items ?? 1, status: 200 });
+        const isSim = simulated || data.system_fingerprint === 'voc-simulator';
+        return { content, usage, cost, model, simulated: isSim, attempts: n, latencyMs: Date.now() - started };
+      } catch (err) {
+        verdict = classify(err, req.signal);
+      } finally {
+        counters.inFlight--;
+      }
+      if (verdict.kind === 'aborted') throw req.signal?.reason ?? new Error('LLM call aborted');
+      events?.emit('llm:call', { lane: req.lane, ms: Date.now() - t0, items: req.items ?? 1, status: verdict.status });
+      lastReason = scrub(verdict.reason);
+      if (verdict.kind === 'fatal') {
+        counters.failures++;
+        recordFailure(req, Date.now() - t0);
+        log.warn('llm_call_rejected', { lane: req.lane, task: req.task, reason: lastReason });
+        throw new UnrecoverableError(`LLM request rejected: ${lastReason}`);
+      }
+      if (verdict.rateLimited) {
+        requests.rejected429();
+        await on429(req.lane);
+      }
+      if (n >= llm.maxAttempts) break;
+      // never sooner than the provider asked; the permit for the retry is taken afterwards, so it is on top
+      const wait = Math.max(verdict.retryAfterMs ?? 0, backoffMs(n, base, llm.retryMaxMs));
+      log.debug('llm_retry', { lane: req.lane, task: req.task, attempt: n, reason: lastReason, waitMs: wait });
+      await sleep(wait, anySignal(req.signal, closing.signal));
+    }
+    counters.failures++;
+    recordFailure(req, Date.now() - started);
+    log.warn('llm_call_failed', { lane: req.lane, task: req.task, attempts: llm.maxAttempts, reason: lastReason });
+    throw new Error(`LLM call failed after ${llm.maxAttempts} attempts: ${lastReason}`);
+  }
+
+  function recordFailure(req: LlmRequest, latencyMs: number): void {
+    ledger.add({ ts: Date.now(), lane: req.lane, product_id: req.productId ?? null, job_id: req.jobId ?? null, ingest_file: req.ingestFile ?? null,
+      model: llm.model, prompt_tokens: 0, completion_tokens: 0, cost: 0, status: 'error', latency_ms: latencyMs, items: req.items ?? null });
+  }
+
+  function stats(): GatewayStats {
+    const now = Date.now();
+    return {
+      limit: llm.qps,
+      adaptiveRate: Math.round(source.rate() * 100) / 100,
+      window: requests.inLast(1000, now),
+      history: requests.history(now),
+      waiting: dispatcher.waiting(),
+      inFlight: counters.inFlight,
+      requests: requests.total,
+      rejected429: requests.total429,
+      rejected429Last5m: requests.recent429(5 * 60_000, now),
+      retries: counters.retries,
+      failures: counters.failures,
+      promptTokens: ledger.promptTokens,
+      completionTokens: ledger.completionTokens,
+      tokensLastMinute: ledger.tokensLastMinute(now),
+      cost: ledger.cost,
+      costToday: ledger.costToday(),
+      currency: llm.currency,
+      throttle: source.kind,
+      throttleHealthy: source.healthy(),
+      endpoint: scrub(endpoint),
+      model: llm.model,
+      simulated,
+    };
+  }
+
+  return {
+    complete,
+    stats,
+    close: () => {
+      closed ??= (async () => {
+        closing.abort();
+        dispatcher.close();
+        source.close();
+        await ledger.flush();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** A signal that fires when either fires (the caller's, or the gateway closing). */
+function anySignal(a: AbortSignal | undefined | null, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
+}

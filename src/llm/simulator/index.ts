@@ -1,0 +1,248 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { ChatMessage, TaskName } from '../types.js';
+import { answerFor, dropOneKey, guessTask, isTask } from './answers.js';
+
+/**
+ * An OpenAI-compatible endpoint of our own for tests, benchmarks and the demo. It enforces its own requests-per-
+ * second limit with 429s (as DashScope does), adds seeded latency and injects faults on demand. Every answer says
+ * it is simulated.
+ */
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  limit?: number;
+  latencyMs?: number;
+  malformedRate?: number;
+  dropKeyRate?: number;
+  errorRate?: number;
+  hangRate?: number;
+  seed?: number;
+}
+
+export interface SimStats {
+  requests: number;
+  accepted: number;
+  rejected429: number;
+  errors500: number;
+  malformed: number;
+  droppedKeys: number;
+  hangs: number;
+  /** max requests accepted in any trailing 1000 ms window, measured on arrival */
+  maxInWindow: number;
+  byTask: Record<string, number>;
+  limit: number;
+}
+
+export interface Arrival {
+  at: number;
+  task: string;
+  status: number;
+}
+
+export interface Simulator {
+  url: string;
+  stats(): SimStats;
+  /** arrivals in order (the last 20000), for tests that check order and spacing by task */
+  arrivals(): Arrival[];
+  reset(): void;
+  close(): Promise<void>;
+  setLimit(n: number): void;
+}
+
+const WINDOW_MS = 1000;
+const MAX_ARRIVALS = 20000;
+
+/** mulberry32: a tiny seeded generator, so a fault pattern repeats with the same seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const emptyStats = (limit: number): SimStats => ({
+  requests: 0, accepted: 0, rejected429: 0, errors500: 0, malformed: 0, droppedKeys: 0, hangs: 0, maxInWindow: 0, byTask: {}, limit,
+});
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.writableEnded || res.destroyed) return;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(text);
+}
+
+const apiError = (message: string, type: string, code: string) => ({ error: { message, type, code } });
+
+const approxTokens = (text: string) => Math.max(1, Math.ceil(text.length / 3));
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  let limit = opts.limit ?? 25;
+  const latencyMs = opts.latencyMs ?? 800;
+  const rates = { malformed: opts.malformedRate ?? 0, dropKey: opts.dropKeyRate ?? 0, error: opts.errorRate ?? 0, hang: opts.hangRate ?? 0 };
+  let rand = seededRandom(opts.seed ?? 1);
+  let stats = emptyStats(limit);
+  let accepted: number[] = []; // arrival times of accepted requests in the trailing window
+  let arrivals: Arrival[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+
+  /** Counts the request on arrival; false when the trailing window already holds `limit` accepted requests. */
+  const admit = (now: number): { ok: true } | { ok: false; retryAfterMs: number } => {
+    while (accepted.length && accepted[0] <= now - WINDOW_MS) accepted.shift();
+    if (accepted.length >= limit) return { ok: false, retryAfterMs: Math.max(1, Math.ceil(accepted[0] + WINDOW_MS - now)) };
+    accepted.push(now);
+    stats.maxInWindow = Math.max(stats.maxInWindow, accepted.length);
+    return { ok: true };
+  };
+
+  const chat = (req: http.IncomingMessage, res: http.ServerResponse, arrivedAt: number) => {
+    const header = req.headers['x-voc-task'];
+    const arrival: Arrival = { at: arrivedAt, task: isTask(header) ? header : 'unknown', status: 0 };
+    if (arrivals.length >= MAX_ARRIVALS) arrivals = arrivals.slice(-MAX_ARRIVALS / 2);
+    arrivals.push(arrival);
+    stats.requests++;
+    const gate = admit(arrivedAt);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: { model?: string; messages?: ChatMessage[]; response_format?: { type?: string } };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        arrival.status = 400;
+        return send(res, 400, apiError('request body is not JSON', 'invalid_request_error', 'invalid_body'));
+      }
+      const messages = Array.isArray(body.messages) ? body.messages : [];
+      const task: TaskName = isTask(header) ? header : guessTask(messages);
+      arrival.task = task;
+      stats.byTask[task] = (stats.byTask[task] ?? 0) + 1;
+      if (!gate.ok) {
+        stats.rejected429++;
+        arrival.status = 429;
+        return send(res, 429, apiError('Requests rate limit exceeded (simulated)', 'limit_requests', 'Throttling.RateQuota'), {
+          'retry-after-ms': String(gate.retryAfterMs),
+        });
+      }
+      stats.accepted++;
+      // JSON mode like DashScope: the prompt must mention JSON
+      if (body.response_format?.type === 'json_object' && !messages.some((m) => /json/i.test(String(m?.content ?? '')))) {
+        arrival.status = 400;
+        return send(res, 400, apiError("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'invalid_request_error', 'invalid_parameter_error'));
+      }
+      const delay = Math.max(0, Math.round(latencyMs * (0.75 + 0.5 * rand())));
+      const roll = rand();
+      if (roll < rates.hang) {
+        stats.hangs++;
+        arrival.status = -1;
+        return; // never answered: the client's timeout must fire; close() destroys the socket
+      }
+      if (roll < rates.hang + rates.error) {
+        stats.errors500++;
+        arrival.status = 500;
+        return later(delay, () => send(res, 500, apiError('Internal server error (simulated)', 'internal_error', 'InternalError')));
+      }
+      const model = String(body.model ?? 'qwen-flash');
+      let { content, keyed } = answerFor(task, messages);
+      const fault = rand();
+      if (fault < rates.malformed) {
+        stats.malformed++;
+        content = `Sure! Here is the answer: ${content.slice(0, Math.max(1, Math.floor(content.length / 2)))}`;
+      } else if (keyed && fault < rates.malformed + rates.dropKey) {
+        stats.droppedKeys++;
+        content = dropOneKey(content);
+      }
+      const promptTokens = approxTokens(messages.map((m) => String(m?.content ?? '')).join('\n'));
+      const completionTokens = approxTokens(content);
+      arrival.status = 200;
+      later(delay, () =>
+        send(res, 200, {
+          id: `chatcmpl-sim-${stats.requests}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: `${model}-simulated`,
+          system_fingerprint: 'voc-simulator',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
+          usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+        }),
+      );
+    });
+  };
+
+  const server = http.createServer((req, res) => {
+    const arrivedAt = Date.now();
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && url === '/v1/chat/completions') return chat(req, res, arrivedAt);
+    req.resume();
+    if (req.method === 'GET' && url === '/stats') return send(res, 200, { ...stats, byTask: { ...stats.byTask } });
+    if (req.method === 'GET' && url === '/arrivals') return send(res, 200, arrivals);
+    if (req.method === 'POST' && url === '/stats/reset') {
+      handle.reset();
+      return send(res, 200, { ok: true });
+    }
+    if (req.method === 'POST' && url === '/limit') {
+      const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n'));
+      if (Number.isFinite(n) && n > 0) handle.setLimit(n);
+      return send(res, 200, { ok: true, limit });
+    }
+    if (req.method === 'GET' && url === '/v1/models') {
+      return send(res, 200, { object: 'list', data: ['qwen-flash', 'qwen-turbo', 'qwen-plus'].map((id) => ({ id, object: 'model', owned_by: 'voc-simulator' })) });
+    }
+    send(res, 404, apiError(`no route ${req.method} ${url}`, 'invalid_request_error', 'not_found'));
+  });
+  server.keepAliveTimeout = 30000;
+  server.on('connection', (s: Socket) => {
+    s.setNoDelay(true);
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  let closed: Promise<void> | null = null;
+
+  const handle: Simulator = {
+    url: `http://${addr.address}:${addr.port}/v1`,
+    stats: () => ({ ...stats, byTask: { ...stats.byTask } }),
+    arrivals: () => arrivals.slice(),
+    reset: () => {
+      stats = emptyStats(limit);
+      accepted = [];
+      arrivals = [];
+      rand = seededRandom(opts.seed ?? 1);
+    },
+    setLimit: (n: number) => {
+      limit = n;
+      stats.limit = n;
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        server.close(() => resolve());
+        // hung requests never end by themselves
+        for (const s of sockets) s.destroy();
+      });
+      return closed;
+    },
+  };
+  return handle;
+}

@@ -1,0 +1,110 @@
+import { LLM_LANES, type LlmLane } from '../../config/schema.js';
+import { ClosedError, type PermitSource } from './types.js';
+
+interface Waiter {
+  lane: LlmLane;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  cleanup: () => void;
+}
+
+/**
+ * One pump hands each permit, at the moment it becomes free, to the highest-priority waiter (lower number first,
+ * FIFO within a priority). The waiter is chosen after the permit is taken, so a learning call that arrives while
+ * hundreds of others wait gets the very next permit.
+ */
+export class PriorityDispatcher {
+  private queues = new Map<number, Waiter[]>();
+  private order: number[] = [];
+  private size = 0;
+  private pumping = false;
+  private closed = false;
+
+  constructor(
+    private source: PermitSource,
+    /** waits before each permit is taken (the tokens-per-minute cap) */
+    private beforeTake: () => Promise<void> = async () => {},
+  ) {}
+
+  acquire(priority: number, lane: LlmLane, signal?: AbortSignal | null): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+    return new Promise<void>((resolve, reject) => {
+      let queue = this.queues.get(priority);
+      if (!queue) {
+        this.queues.set(priority, (queue = []));
+        this.order = [...this.queues.keys()].sort((a, b) => a - b);
+      }
+      const onAbort = () => {
+        const q = this.queues.get(priority);
+        const i = q ? q.indexOf(waiter) : -1;
+        if (i >= 0) {
+          q!.splice(i, 1);
+          this.size--;
+        }
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      const waiter: Waiter = { lane, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      queue.push(waiter);
+      this.size++;
+      void this.pump();
+    });
+  }
+
+  private next(): Waiter | undefined {
+    for (const p of this.order) {
+      const q = this.queues.get(p)!;
+      if (q.length) {
+        this.size--;
+        return q.shift();
+      }
+    }
+    return undefined;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && this.size > 0) {
+        await this.beforeTake();
+        await this.source.take();
+        const w = this.next();
+        if (!w) break; // every waiter gave up meanwhile: the permit goes unused, which never risks the cap
+        w.cleanup();
+        w.resolve();
+      }
+    } catch (err) {
+      if (!this.closed) this.failAll(err);
+    } finally {
+      this.pumping = false;
+    }
+    if (!this.closed && this.size > 0) void this.pump();
+  }
+
+  private failAll(err: unknown): void {
+    for (const q of this.queues.values()) {
+      for (const w of q.splice(0)) {
+        w.cleanup();
+        w.reject(err);
+      }
+    }
+    this.size = 0;
+  }
+
+  waiting(): Record<LlmLane, number> {
+    const out = Object.fromEntries(LLM_LANES.map((l) => [l, 0])) as Record<LlmLane, number>;
+    for (const q of this.queues.values()) for (const w of q) out[w.lane]++;
+    return out;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.failAll(new ClosedError());
+  }
+}

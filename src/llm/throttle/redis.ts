@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { PROBE_STEPS, type AdaptiveParams } from '../adaptive.js';
+import type { Logger } from '../../log.js';
+import { SLIDING_WINDOW_LUA } from './script.js';
+import { ClosedError, sleep, type PermitSource } from './types.js';
+
+type ScriptReply = [number, string, string, number];
+type WithScript = Redis & { vocSlidingWindow(windowKey: string, rateKey: string, ...args: string[]): Promise<ScriptReply> };
+
+/** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
+const CALL_TIMEOUT_MS = 2000;
+const DOWN_POLL_MS = 250;
+
+/**
+ * The shared window in Redis. One pump per process polls it; a full window answers with the exact wait to the next
+ * free slot. When a poll after that exact wait still finds no slot, another process took it: back off randomly
+ * (pollBackoffMs) before the next poll, so competing processes do not poll in lockstep. Never spins; when Redis
+ * cannot be reached no permit is given at all (fail safe) until it answers again.
+ */
+export class RedisPermits implements PermitSource {
+  readonly kind = 'redis' as const;
+  private readonly stop = new AbortController();
+  private readonly id = randomBytes(6).toString('hex');
+  private seq = 0;
+  private lastRate: number;
+  private up = true;
+  private readonly redis: WithScript;
+
+  constructor(
+    redis: Redis,
+    private keys: { window: string; rate: string },
+    private p: AdaptiveParams,
+    private backoffMs: [number, number],
+    private log: Logger,
+  ) {
+    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA });
+    this.redis = redis as WithScript;
+    this.lastRate = p.qps;
+  }
+
+  rate(): number {
+    return this.lastRate;
+  }
+
+  healthy(): boolean {
+    return this.up;
+  }
+
+  private args(mode: 'take' | '429'): string[] {
+    const p = this.p;
+    return [mode, String(p.windowMs), String(p.qps), `${this.id}:${++this.seq}`, p.enabled ? '1' : '0', String(p.minQps),
+      String(p.decreaseFactor), String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS)];
+  }
+
+  private async call(mode: 'take' | '429'): Promise<ScriptReply> {
+    // a command queued while disconnected could run much later; ask only when connected
+    if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.redis.vocSlidingWindow(this.keys.window, this.keys.rate, ...this.args(mode)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private setHealth(ok: boolean, err?: unknown): void {
+    if (ok === this.up) return;
+    this.up = ok;
+    if (ok) this.log.info('throttle_recovered', { throttle: 'redis' });
+    else this.log.error('throttle_unavailable', { throttle: 'redis', error: (err as Error)?.message ?? String(err), note: 'LLM calls paused until Redis answers' });
+  }
+
+  async take(): Promise<void> {
+    let waitedExact = false;
+    for (;;) {
+      if (this.stop.signal.aborted) throw new ClosedError();
+      let reply: ScriptReply;
+      try {
+        reply = await this.call('take');
+      } catch (err) {
+        if (this.stop.signal.aborted) throw new ClosedError();
+        this.setHealth(false, err);
+        waitedExact = false;
+        await sleep(DOWN_POLL_MS, this.stop.signal);
+        continue;
+      }
+      this.setHealth(true);
+      const [granted, wait, rate] = reply;
+      this.lastRate = Number(rate);
+      if (Number(granted) === 1) return;
+      let ms = Math.ceil(Number(wait)) + 1;
+      if (waitedExact) {
+        const [lo, hi] = this.backoffMs;
+        ms += lo + Math.random() * (hi - lo);
+      }
+      waitedExact = true;
+      await sleep(ms, this.stop.signal);
+    }
+  }
+
+  async on429(): Promise<number | null> {
+    try {
+      const [changed, , rate] = await this.call('429');
+      this.lastRate = Number(rate);
+      return Number(changed) === 1 ? this.lastRate : null;
+    } catch (err) {
+      this.setHealth(false, err);
+      return null;
+    }
+  }
+
+  close(): void {
+    this.stop.abort();
+  }
+}

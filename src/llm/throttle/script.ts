@@ -1,0 +1,78 @@
+/**
+ * The shared sliding window, as ONE atomic Lua script so every process that uses the same Redis sees one window.
+ * The clock is Redis TIME, so hosts with skewed clocks still agree. The adaptive rate lives in a hash beside the
+ * window and is computed with the same formula as src/llm/adaptive.ts (rateAt / after429).
+ *
+ * KEYS[1]  window: sorted set, one member per request started, score = Redis time in ms (ZCARD = current count)
+ * KEYS[2]  adaptive state: hash {base, changedAt, decreasedAt, ceiling}
+ * ARGV[1]  mode: "take" (take a slot if one is free) or "429" (a provider 429 was seen: lower the rate)
+ * ARGV[2]  window length in ms, safety margin included
+ * ARGV[3]  qps: configured cap of requests per window
+ * ARGV[4]  member: unique id of this request
+ * ARGV[5]  adaptive enabled: "1" or "0"
+ * ARGV[6]  minQps: floor of the adaptive rate
+ * ARGV[7]  decreaseFactor: rate multiplier on a 429
+ * ARGV[8]  recoverStep: requests/s added back per recovery period
+ * ARGV[9]  recoverEveryMs: length of a recovery period
+ * ARGV[10] probeSteps: recovery periods the ceiling below the last 429's rate is kept
+ *
+ * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count }.
+ * A slot is free when fewer than floor(rate) requests started in the window AND the last one started at least
+ * window/rate ago: permits are paced evenly so the cap also holds where the requests arrive.
+ */
+export const SLIDING_WINDOW_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local mode = ARGV[1]
+local win = tonumber(ARGV[2])
+local qps = tonumber(ARGV[3])
+local enabled = ARGV[5] == '1'
+local minQps = math.min(tonumber(ARGV[6]), qps)
+local factor = tonumber(ARGV[7])
+local step = tonumber(ARGV[8])
+local every = tonumber(ARGV[9])
+local probe = tonumber(ARGV[10])
+
+local function rateAt(h)
+  if not enabled or not h[1] then return qps end
+  local base, changedAt, decreasedAt, ceiling = tonumber(h[1]), tonumber(h[2]), tonumber(h[3]), tonumber(h[4])
+  local steps = math.floor(math.max(0, now - changedAt) / every)
+  local rate = math.min(qps, base + steps * step)
+  if now - decreasedAt < probe * every then rate = math.min(rate, ceiling) end
+  return math.max(minQps, rate)
+end
+
+local h = redis.call('HMGET', KEYS[2], 'base', 'changedAt', 'decreasedAt', 'ceiling')
+local rate = rateAt(h)
+local ttl = math.ceil(math.max(win * 2, probe * every * 2))
+
+if mode == '429' then
+  if enabled and (not h[3] or now - tonumber(h[3]) >= win) then
+    local lowered = math.max(minQps, rate * factor)
+    redis.call('HSET', KEYS[2], 'base', tostring(lowered), 'changedAt', tostring(now), 'decreasedAt', tostring(now),
+      'ceiling', tostring(math.max(minQps, rate - step)))
+    redis.call('PEXPIRE', KEYS[2], ttl)
+    return {1, '0', tostring(lowered), 0}
+  end
+  return {0, '0', tostring(rate), 0}
+end
+
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+local allowed = math.max(1, math.floor(rate))
+local count = redis.call('ZCARD', KEYS[1])
+local wait = 0
+if count >= allowed then
+  local e = redis.call('ZRANGE', KEYS[1], count - allowed, count - allowed, 'WITHSCORES')
+  wait = tonumber(e[2]) + win - now
+end
+if count > 0 then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  wait = math.max(wait, tonumber(last[2]) + win / rate - now)
+end
+if wait > 0 then
+  return {0, tostring(wait), tostring(rate), count}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(win * 2))
+return {1, '0', tostring(rate), count + 1}
+`;

@@ -1,0 +1,112 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/db.js';
+import type { LlmLane } from '../config/schema.js';
+import type { LlmUsage } from './types.js';
+
+/** Tokens and cost of every call: counters for stats(), and rows in llm_usage written in batches. */
+export interface UsageRow {
+  ts: number;
+  lane: LlmLane;
+  product_id: string | null;
+  job_id: number | null;
+  ingest_file: string | null;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost: number;
+  status: 'ok' | 'error' | 'rate_limited';
+  latency_ms: number | null;
+  items: number | null;
+}
+
+const FLUSH_MS = 500;
+const FLUSH_ROWS = 50;
+const MINUTE = 60_000;
+
+/** Rough token count when a provider sends no usage: ~4 characters a token for Latin text, ~1.5 for CJK. */
+export function estimateTokens(text: string): number {
+  if (!text) return 0;
+  const cjk = (text.match(/[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]/g) ?? []).length;
+  return Math.max(1, Math.ceil(cjk / 1.5 + (text.length - cjk) / 4));
+}
+
+export function costOf(cfg: Config, model: string, usage: LlmUsage): number {
+  // the simulator names its model "<model>-simulated"; price it as the model asked for
+  const price = cfg.llm.prices[model] ?? cfg.llm.prices[model.replace(/-simulated$/, '')];
+  if (!price) return 0;
+  return (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1_000_000;
+}
+
+const dayOf = (ts: number) => new Date(ts).toDateString();
+
+export class UsageLedger {
+  promptTokens = 0;
+  completionTokens = 0;
+  cost = 0;
+  private costTodayValue = 0;
+  private today = dayOf(Date.now());
+  private minute: Array<{ ts: number; tokens: number }> = [];
+  private pending: UsageRow[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private store: Store | null, private log: Logger) {}
+
+  add(row: UsageRow): void {
+    this.promptTokens += row.prompt_tokens;
+    this.completionTokens += row.completion_tokens;
+    this.cost += row.cost;
+    const day = dayOf(row.ts);
+    if (day !== this.today) {
+      this.today = day;
+      this.costTodayValue = 0;
+    }
+    this.costTodayValue += row.cost;
+    const tokens = row.prompt_tokens + row.completion_tokens;
+    if (tokens > 0) this.minute.push({ ts: row.ts, tokens });
+    if (!this.store) return;
+    this.pending.push(row);
+    if (this.pending.length >= FLUSH_ROWS) void this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  costToday(): number {
+    return dayOf(Date.now()) === this.today ? this.costTodayValue : 0;
+  }
+
+  tokensLastMinute(now = Date.now()): number {
+    while (this.minute.length && this.minute[0].ts <= now - MINUTE) this.minute.shift();
+    return this.minute.reduce((s, e) => s + e.tokens, 0);
+  }
+
+  /** Milliseconds until the last-minute token count falls under `cap` (0 when it already is). */
+  waitForTokens(cap: number, now = Date.now()): number {
+    let total = this.tokensLastMinute(now);
+    for (const e of this.minute) {
+      if (total < cap) break;
+      total -= e.tokens;
+      if (total < cap) return e.ts + MINUTE - now + 1;
+    }
+    return 0;
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const rows = this.pending.splice(0);
+    if (!rows.length || !this.store) return this.flushing;
+    const store = this.store;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        await store.knex.batchInsert('llm_usage', rows, 100);
+      } catch (err) {
+        // usage rows are bookkeeping: losing a batch must not fail the calls that produced it
+        this.log.warn('llm_usage_write_failed', { rows: rows.length, error: (err as Error).message });
+      }
+    });
+    return this.flushing;
+  }
+}
