@@ -1,0 +1,125 @@
+import type { DaemonContext } from '../context.js';
+import type { LlmLane } from '../config/schema.js';
+import { claimReviews, releaseClaims, renewLeases } from '../store/claims.js';
+import { resetForRedo, type AnalysisKind, type ReviewOutcome, type WriteResult } from '../store/insights.js';
+import { errorMessage } from '../errors.js';
+import { analyseBatch, planBatches, type BatchEnv, type ClaimedReview } from './extract.js';
+import { OutcomeWriter } from './writer.js';
+
+/**
+ * Insights and themes of one product: reviews are claimed from the store in chunks (leased, so daemons share the
+ * work and a crashed daemon's claims are redone), cut into keyed batches, run as lane jobs on insight_extraction
+ * and theme_extraction (both lanes at once) and written back 20 reviews per transaction.
+ */
+export const LANE_OF: Record<AnalysisKind, LlmLane> = { ins: 'insight_extraction', thm: 'theme_extraction' };
+
+/** Claim loops per lane: one claims the next chunk while the other's batches are still in flight. */
+const LOOPS_PER_KIND = 2;
+const IDLE_POLL_MS = 250;
+
+export interface KindProgress {
+  todo: number;
+  done: number;
+  failed: number;
+}
+
+export interface AnalyseEnv extends BatchEnv {
+  stopping: () => boolean;
+  progress: Record<AnalysisKind, KindProgress>;
+  onProgress: () => void;
+}
+
+async function pendingCount(ctx: DaemonContext, kind: AnalysisKind, productId: string, statuses: string[], notOwner?: string): Promise<number> {
+  const q = ctx.store.knex('reviews').where({ product_id: productId }).whereIn(`${kind}_status`, statuses);
+  // our own claims are in flight in the other loop or waiting in the write buffer: not something to wait for
+  if (notOwner) q.andWhere((w) => w.whereNull(`${kind}_owner`).orWhereNot(`${kind}_owner`, notOwner));
+  const row = await q.count<{ n: number }[]>({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
+function applyWrite(env: AnalyseEnv, kind: AnalysisKind, res: WriteResult): void {
+  const c = env.ctx.counters.analysis;
+  const p = env.progress[kind];
+  p.done += res.done;
+  p.failed += res.failed;
+  env.tally.failed += res.failed;
+  env.tally.insights += res.insights;
+  env.tally.themes += res.themes;
+  env.tally.unmapped += res.unmapped;
+  c.insights += res.insights;
+  c.themes += res.themes;
+  c.unmappedTags += res.unmapped;
+  if (kind === 'ins') {
+    c.reviewsAnalysed += res.done;
+    c.insightsPerReview = c.reviewsAnalysed ? Math.round((c.insights / c.reviewsAnalysed) * 100) / 100 : 0;
+  }
+  env.onProgress();
+}
+
+async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): Promise<void> {
+  const { ctx } = env;
+  const owner = ctx.daemonId;
+  const leaseMs = ctx.config.daemon.leaseMs;
+  const writer = new OutcomeWriter(ctx.store, kind, owner, ctx.config.analysis.writeBatch, (res) => applyWrite(env, kind, res));
+  const renew = setInterval(() => void renewLeases(ctx.store, kind, owner, leaseMs).catch(() => {}), Math.max(250, Math.floor(leaseMs / 3)));
+
+  const runChunk = async (rows: ClaimedReview[]) => {
+    const batches = planBatches(rows, ctx.config.analysis.batchSize);
+    await Promise.all(
+      batches.map(async (batch) => {
+        let outs: ReviewOutcome[];
+        try {
+          outs = await ctx.lanes.submit({
+            lane: LANE_OF[kind],
+            label: `${kind === 'ins' ? 'insights' : 'themes'} ${batch[0].class} batch x${batch.length}${env.jobId != null ? ` (job ${env.jobId})` : ''}`,
+            productId,
+            jobId: env.jobId,
+            run: ({ signal }) => analyseBatch(env, kind, batch, signal),
+          });
+        } catch (err) {
+          // the daemon is draining: hand the reviews back uncounted instead of failing them
+          if (ctx.signal.aborted || env.stopping()) {
+            await releaseClaims(ctx.store, kind, owner, batch.map((r) => r.id)).catch(() => {});
+            return;
+          }
+          const error = errorMessage(err);
+          outs = batch.map((r) => {
+            const attempts = Number((kind === 'ins' ? r.ins_attempts : r.thm_attempts) ?? 0) + 1;
+            return { reviewId: r.id, productId: r.product_id, attempts, ok: false, error, final: attempts >= ctx.config.analysis.maxAttempts };
+          });
+        }
+        await writer.add(outs);
+      }),
+    );
+  };
+
+  const loop = async () => {
+    while (!env.stopping() && !ctx.signal.aborted) {
+      const rows = (await claimReviews(ctx.store, kind, { owner, leaseMs, limit: ctx.config.analysis.chunkSize, productId, jobId: env.jobId })) as ClaimedReview[];
+      if (rows.length) {
+        await runChunk(rows);
+        continue;
+      }
+      // nothing claimable: done unless another daemon still holds some (its lease may expire and come back)
+      if ((await pendingCount(ctx, kind, productId, ['in_progress', 'pending'], owner)) === 0) return;
+      await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: LOOPS_PER_KIND }, loop));
+  } finally {
+    clearInterval(renew);
+    await writer.flush();
+  }
+}
+
+/** Analyse one (learned) product to the end: both lanes concurrently. */
+export async function analyseProduct(env: AnalyseEnv, productId: string, o: { force?: boolean }): Promise<void> {
+  const { ctx } = env;
+  for (const kind of ['ins', 'thm'] as const) {
+    if (o.force && env.jobId != null) await resetForRedo(ctx.store, kind, productId, env.jobId);
+    env.progress[kind].todo += await pendingCount(ctx, kind, productId, ['pending', 'in_progress']);
+  }
+  env.onProgress();
+  await Promise.all([runKind(env, 'ins', productId), runKind(env, 'thm', productId)]);
+}

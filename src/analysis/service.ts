@@ -1,0 +1,118 @@
+import type { DaemonContext } from '../context.js';
+import type { Service, ServiceJob } from '../lanes/types.js';
+import { VocError } from '../errors.js';
+import { learnState, productIds } from '../store/labels.js';
+import { createLabelCache, type LabelCache } from './label-cache.js';
+import { learnProduct, type LearnResult } from './learn.js';
+import { analyseProduct, type AnalyseEnv } from './analyze.js';
+import { startAutoTriggers } from './auto.js';
+import { addTally, newTally, summaryOf } from './tally.js';
+
+/**
+ * The analysis service: `learn` jobs (exclusive: one daemon learns a product) and `analyze` jobs (shared: every
+ * daemon of a cluster claims reviews of the same job; review-level claims keep the work exactly-once).
+ */
+export interface AnalysisService extends Service {
+  labelCache: LabelCache;
+  /** resolves when the start-up check for never-learned products has queued its jobs */
+  ready: Promise<void>;
+}
+
+/** products analysed at once under `--all`; the lanes bound the real concurrency */
+const PRODUCTS_AT_ONCE = 4;
+
+function learnSummary(r: LearnResult): Record<string, unknown> {
+  return { productId: r.productId, outcome: r.outcome, dimensions: r.dimensions, labels: r.labels, attempts: r.attempts, error: r.error, ...summaryOf(r.tally) };
+}
+
+export function createAnalysisService(ctx: DaemonContext): AnalysisService {
+  const a = ctx.config.analysis;
+  const labelCache = createLabelCache({ store: ctx.store, redis: ctx.redis, keyPrefix: ctx.config.redis.keyPrefix, ttlSec: a.labelCacheTtlSec, size: a.labelCacheSize, stats: ctx.counters.analysis });
+  const auto = startAutoTriggers(ctx);
+  let stopping = false;
+  const stopCheck = () => {
+    if (stopping || ctx.signal.aborted) throw new VocError('STOPPING', 'the daemon is stopping; the job resumes after a restart');
+  };
+
+  async function runLearn(job: ServiceJob): Promise<Record<string, unknown>> {
+    if (!job.productId) throw new VocError('BAD_JOB', 'a learn job needs a product');
+    const r = await learnProduct(ctx, labelCache, job.productId, { force: job.params.force === true, jobId: job.id });
+    stopCheck();
+    if (r.outcome === 'failed') throw new VocError('LEARN_FAILED', `learning ${job.productId} failed: ${r.error ?? 'unknown reason'}`);
+    return learnSummary(r);
+  }
+
+  async function runAnalyze(job: ServiceJob, progress: (s: Record<string, unknown>) => void): Promise<Record<string, unknown>> {
+    const all = job.params.all === true;
+    if (!all && !job.productId) throw new VocError('BAD_JOB', 'an analyze job needs a product or params.all');
+    const products = all ? await productIds(ctx.store) : [job.productId!];
+    const tally = newTally();
+    const learned: Array<Record<string, unknown>> = [];
+    const skipped: Array<{ productId: string; reason: string }> = [];
+    const env: AnalyseEnv = {
+      ctx,
+      cache: labelCache,
+      tally,
+      jobId: job.id,
+      stopping: () => stopping,
+      progress: { ins: { todo: 0, done: 0, failed: 0 }, thm: { todo: 0, done: 0, failed: 0 } },
+      onProgress: () => progress(snapshot('analysing')),
+    };
+    let current: string[] = [];
+    const snapshot = (phase: string): Record<string, unknown> => {
+      const p = env.progress;
+      const todo = p.ins.todo + p.thm.todo;
+      const done = p.ins.done + p.ins.failed + p.thm.done + p.thm.failed;
+      return { phase, products: products.length, current, insights: { ...p.ins }, themes: { ...p.thm }, total: todo, done, ...summaryOf(tally) };
+    };
+
+    const one = async (productId: string) => {
+      stopCheck();
+      current = [...current, productId];
+      progress(snapshot('learning'));
+      const state = await learnState(ctx.store, productId);
+      if (!state) throw new VocError('NOT_FOUND', `no product ${productId} in the store`, { hint: 'ingest its reviews first with `voc ingest FILE`' });
+      if (state.status !== 'done') {
+        const r = await learnProduct(ctx, labelCache, productId, { jobId: job.id });
+        addTally(tally, r.tally);
+        learned.push(learnSummary(r));
+        if (r.outcome === 'failed') {
+          // without a model there are no dimensions or labels to map to: the product waits for a relearn
+          if (!all) throw new VocError('LEARN_FAILED', `learning ${productId} failed: ${r.error ?? 'unknown reason'}`, { hint: `try again with \`voc learn ${productId} --force\`` });
+          skipped.push({ productId, reason: r.error ?? 'learning failed' });
+          return;
+        }
+      }
+      await analyseProduct(env, productId, { force: job.params.force === true });
+      current = current.filter((p) => p !== productId);
+    };
+
+    const queue = [...products];
+    await Promise.all(
+      Array.from({ length: Math.min(PRODUCTS_AT_ONCE, queue.length) }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) await one(id);
+      }),
+    );
+    stopCheck();
+    tally.reviews = Math.max(env.progress.ins.done + env.progress.ins.failed, env.progress.thm.done + env.progress.thm.failed);
+    ctx.events.emit('log:line', { text: `analysed ${products.length === 1 ? products[0] : `${products.length} products`}: ${tally.reviews} reviews, ${tally.insights} insights, ${tally.themes} themes (${tally.unmapped} unmapped), ${tally.droppedQuotes} made-up quotes dropped` });
+    return { ...summaryOf(tally), products: products.length, learned, skipped };
+  }
+
+  return {
+    name: 'analysis',
+    kinds: { learn: 'exclusive', analyze: 'shared' },
+    labelCache,
+    ready: auto.ready,
+    runJob(job, progress) {
+      if (job.kind === 'learn') return runLearn(job);
+      if (job.kind === 'analyze') return runAnalyze(job, progress);
+      return Promise.reject(new VocError('BAD_JOB', `the analysis service does not run ${job.kind} jobs`));
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      await auto.stop();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { Redis } from 'ioredis';
+import type { DaemonContext, LaneRunner } from '../../src/context.js';
+import { newCounters } from '../../src/context.js';
+import { SafeEmitter } from '../../src/events.js';
+import { silentLogger } from '../../src/log.js';
+import type { LaneJob, VocEvents } from '../../src/lanes/types.js';
+import type { Gateway, LlmRequest, LlmResult } from '../../src/llm/types.js';
+import { idleGatewayStats } from '../../src/daemon/gateway.js';
+import { answerFor } from '../../src/llm/simulator/answers.js';
+import { insertReviews, type NewReview } from '../../src/store/reviews.js';
+import type { Store } from '../../src/store/db.js';
+import type { Config } from '../../src/config/schema.js';
+import { codePoints, sha256 } from '../../src/text.js';
+import { classify } from '../../src/translate/classifier.js';
+
+/** Shared pieces of the analysis tests: a context with in-test lanes and gateway, and review seeding. */
+
+/** Lanes that run every job at once in the caller (the real runner's routing is tested elsewhere). */
+export function directLanes(seen: LaneJob<unknown>[] = []): LaneRunner {
+  const signal = new AbortController().signal;
+  return {
+    submit<T>(job: LaneJob<T>): Promise<T> {
+      seen.push(job as LaneJob<unknown>);
+      return job.run({ pool: job.lane === 'theme_extraction' ? 'theme' : job.lane === 'learning' ? 'vip' : 'insight', signal });
+    },
+    queued: () => 0,
+    active: () => 0,
+    isPaused: () => false,
+  };
+}
+
+export interface FakeGateway extends Gateway {
+  calls: LlmRequest[];
+}
+
+/** A gateway that answers like the simulator (deterministic, quotes copied from the text) unless `answer` says otherwise. */
+export function fakeGateway(config: Config, answer?: (req: LlmRequest, n: number) => string | undefined): FakeGateway {
+  const calls: LlmRequest[] = [];
+  return {
+    calls,
+    async complete(req: LlmRequest): Promise<LlmResult> {
+      calls.push(req);
+      const content = answer?.(req, calls.length) ?? answerFor(req.task, req.messages).content;
+      return { content, usage: { promptTokens: 100, completionTokens: 50 }, cost: 0.001, model: 'fake', simulated: true, attempts: 1, latencyMs: 0 };
+    },
+    stats: () => idleGatewayStats(config, true),
+    close: async () => {},
+  };
+}
+
+export function makeCtx(config: Config, store: Store, gateway: Gateway, o: { redis?: Redis | null; lanes?: LaneRunner } = {}): DaemonContext {
+  return {
+    config,
+    log: silentLogger,
+    store,
+    redis: o.redis ?? null,
+    daemonId: 'test-daemon',
+    events: new SafeEmitter<VocEvents>(silentLogger),
+    gateway,
+    lanes: o.lanes ?? directLanes(),
+    counters: newCounters(),
+    signal: new AbortController().signal,
+  };
+}
+
+export function review(config: Config, product: string, i: number, body: string, rating = 4): NewReview {
+  const bodyLen = codePoints(body);
+  return {
+    sourceKey: `test|${product}|${i}`,
+    reviewId: `${product}-${i}`,
+    productId: product,
+    marketplace: 'amazon',
+    rating,
+    title: null,
+    body,
+    bodyHash: sha256(body),
+    reviewDate: '2024-05-01',
+    author: null,
+    language: 'en',
+    class: classify(body, rating, config.translate),
+    bodyLen,
+  };
+}
+
+const SENTENCES = [
+  'The battery lasts two full days.',
+  'Packaging was torn when it arrived.',
+  'I wish it came in a bigger size.',
+  'Great value compared to the brand name one.',
+  'My kids use it every morning before school.',
+  'The lid broke after a week.',
+  'Tastes fresh and not too sweet.',
+  'Delivery took longer than promised.',
+];
+
+/** Review bodies that differ from each other, of a chosen length class. */
+export function bodyFor(i: number, kind: 'short' | 'standard' | 'long' = 'standard'): string {
+  const a = SENTENCES[i % SENTENCES.length];
+  const b = SENTENCES[(i * 3 + 1) % SENTENCES.length];
+  if (kind === 'short') return `Item ${i}: ${a}`.slice(0, 48);
+  if (kind === 'long') return `Review ${i}. ${a} ${b} ${SENTENCES[(i + 5) % SENTENCES.length]} Overall I am keeping it, number ${i}.`.padEnd(260, ' Still fine.');
+  return `Review ${i}. ${a} ${b}`;
+}
+
+export async function seed(config: Config, store: Store, product: string, n: number, kind: 'short' | 'standard' | 'long' = 'standard'): Promise<void> {
+  const rows = Array.from({ length: n }, (_, i) => review(config, product, i, bodyFor(i, kind), (i % 5) + 1));
+  await insertReviews(store, rows);
+}
+
+export function userPayload(req: LlmRequest): Record<string, unknown> {
+  return JSON.parse(req.messages[req.messages.length - 1].content) as Record<string, unknown>;
+}
