@@ -1,0 +1,54 @@
+import type { Ratings, ReportData } from './types.js';
+
+/**
+ * Number formatting shared by the Markdown and HTML renderers, so a figure reads the same in every format;
+ * JSON carries the raw values these are made from.
+ */
+export const int = (n: number): string => n.toLocaleString('en-US');
+
+export const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
+
+export const stars = (avg: number | null): string => (avg === null ? 'n/a' : avg.toFixed(2));
+
+export const signed = (v: number | null): string => (v === null ? 'n/a' : `${v > 0 ? '+' : ''}${v.toFixed(2)}`);
+
+export const money = (cost: number, currency: string): string => `${cost.toFixed(4)} ${currency}`;
+
+export const delta = (now: number, before: number): string => {
+  const d = now - before;
+  return `${d > 0 ? '+' : ''}${Number.isInteger(d) ? int(d) : d.toFixed(2)}`;
+};
+
+export const ratingsText = (r: Ratings): string => (['5', '4', '3', '2', '1'] as const).map((k) => `${k}★ ${int(r[k])}`).join(' · ');
+
+export const SENTIMENT_LABEL: Record<string, string> = { positive: 'positive', neutral: 'neutral', negative: 'negative' };
+
+export const W_TITLE: Record<string, string> = {
+  who: 'Who buys',
+  what: 'What for',
+  when: 'When',
+  where: 'Where',
+  why: 'Why',
+};
+
+export const TYPE_TITLE = { painPoints: 'Pain points', featureRequests: 'Feature requests' } as const;
+
+/** One line for a terminal: what the report covers and its headline figures. */
+export function summaryLine(d: ReportData): string {
+  const o = d.overview;
+  if (d.kind === 'all') {
+    return `${int(d.products?.length ?? 0)} products, ${int(o?.reviews ?? 0)} reviews, cost ${money(d.cost.cost, d.cost.currency)}`;
+  }
+  const parts = [`${d.product?.id}: ${int(o?.reviews ?? 0)} reviews`, `avg ${stars(o?.averageRating ?? null)}★`];
+  if (o) parts.push(`${pct(o.translated.share)} translated`, `${pct(o.analysed.share)} analysed`);
+  const topPain = d.painPoints.items[0];
+  if (topPain) parts.push(`top pain point: ${clean(topPain.dimension)} (${int(topPain.reviews)} reviews)`);
+  if (!d.hasAnalysis) parts.push('no analysis yet');
+  return parts.join(', ');
+}
+
+/** Review text arrives from strangers: strip control characters (terminal escapes) before any renderer sees it. */
+export function clean(text: string | null | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  return (text ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ');
+}

@@ -1,0 +1,95 @@
+import type { Knex } from 'knex';
+import type { Comparison, Cost, FiveWRow, PeriodFigures } from './types.js';
+import type { LabelRow } from './insights.js';
+import { addDays, analysisQuery, average, num, round, share, whereReviews, type Scope } from './scope.js';
+
+export const WS = ['who', 'what', 'when', 'where', 'why'] as const;
+
+/**
+ * The 5W profile: per W, each learned label with the share of themed reviews that carry it. The base is the
+ * larger of "theme status done" and "reviews with at least one tag", so a share never exceeds 100 %.
+ */
+export async function fiveW(knex: Knex, s: Scope, labels: LabelRow[], themedDone: number): Promise<{ base: number; rows: FiveWRow[] }> {
+  const mapped = (await analysisQuery(knex, 'themes', 't', s)
+    .join('product_labels as l', 'l.id', 't.label_id')
+    .select({ w: 't.w', name: 'l.name' })
+    .select(knex.raw('count(distinct t.review_id) as n'))
+    .groupBy('t.w', 'l.name')) as Array<{ w: string; name: string; n: unknown }>;
+  const unmapped = (await analysisQuery(knex, 'themes', 't', s)
+    .leftJoin('product_labels as l', 'l.id', 't.label_id')
+    .whereNull('l.id')
+    .select({ w: 't.w' })
+    .count({ n: '*' })
+    .groupBy('t.w')) as Array<{ w: string; n: unknown }>;
+  const tagged = (await analysisQuery(knex, 'themes', 't', s).select(knex.raw('count(distinct t.review_id) as n')).first()) as { n: unknown } | undefined;
+  const base = Math.max(themedDone, num(tagged?.n));
+  const rows: FiveWRow[] = WS.map((w) => {
+    const counts = new Map<string, number>();
+    const zh = new Map<string, string | null>();
+    for (const l of labels) if (l.kind === w) (counts.set(l.name, counts.get(l.name) ?? 0), zh.set(l.name, l.name_zh ?? zh.get(l.name) ?? null));
+    for (const m of mapped) if (m.w === w) counts.set(m.name, num(m.n));
+    const list = [...counts.entries()]
+      .map(([name, reviews]) => ({ name, nameZh: zh.get(name) ?? null, reviews, share: share(reviews, base) }))
+      .sort((a, b) => b.reviews - a.reviews || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { w, labels: list, base, unmappedTags: num(unmapped.find((u) => u.w === w)?.n) };
+  });
+  return { base, rows };
+}
+
+/** LLM usage so far (all time: usage rows carry no review date); `null` product sums every call. */
+export async function cost(knex: Knex, productId: string | null, currency: string): Promise<Cost> {
+  const q = knex('llm_usage').select({
+    calls: knex.raw('count(*)'),
+    p: knex.raw('sum(prompt_tokens)'),
+    c: knex.raw('sum(completion_tokens)'),
+    cost: knex.raw('sum(cost)'),
+  });
+  if (productId !== null) q.where('product_id', productId);
+  const r = (await q.first()) as Record<string, unknown> | undefined;
+  const promptTokens = num(r?.p);
+  const completionTokens = num(r?.c);
+  return { calls: num(r?.calls), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cost: round(num(r?.cost), 6), currency };
+}
+
+/**
+ * `--since`: the period [from, to] against the period of equal length just before it. Two group-bys: reviews
+ * by period, pain points by period and dimension.
+ */
+export async function compare(knex: Knex, productId: string | null, from: string, to: string, days: number): Promise<Comparison> {
+  const prevFrom = addDays(from, -days);
+  const prevTo = addDays(from, -1);
+  const wide: Scope = { productId, from: prevFrom, to };
+  const period = knex.raw(`case when review_date >= ? then 'c' else 'p' end`, [from]);
+  const revRows = (await whereReviews(knex('reviews').select({ period, n: knex.raw('count(*)'), total: knex.raw('sum(rating)') }), wide).groupByRaw('1')) as Array<{ period: string; n: unknown; total: unknown }>;
+  const iperiod = knex.raw(`case when r.review_date >= ? then 'c' else 'p' end`, [from]);
+  const painRows = (await whereReviews(
+    knex('insights as i').join('reviews as r', 'r.id', 'i.review_id').where('i.type', 'pain_point').select({ period: iperiod, dimension: 'i.dimension' }).count({ n: '*' }),
+    wide,
+    'r',
+  ).groupByRaw('1, 2')) as Array<{ period: string; dimension: string; n: unknown }>;
+  const figures = (p: 'c' | 'p', f: string, t: string): PeriodFigures => {
+    const r = revRows.find((x) => x.period === p);
+    const n = num(r?.n);
+    return {
+      from: f,
+      to: t,
+      reviews: n,
+      averageRating: average(num(r?.total), n),
+      painPoints: painRows.filter((x) => x.period === p).reduce((a, x) => a + num(x.n), 0),
+    };
+  };
+  const dims = new Map<string, { dimension: string; current: number; previous: number }>();
+  for (const r of painRows) {
+    const d = dims.get(r.dimension) ?? { dimension: r.dimension, current: 0, previous: 0 };
+    if (r.period === 'c') d.current += num(r.n);
+    else d.previous += num(r.n);
+    dims.set(r.dimension, d);
+  }
+  return {
+    current: figures('c', from, to),
+    previous: figures('p', prevFrom, prevTo),
+    painPointsByDimension: [...dims.values()].sort(
+      (a, b) => b.current - a.current || b.previous - a.previous || (a.dimension < b.dimension ? -1 : a.dimension > b.dimension ? 1 : 0),
+    ),
+  };
+}
