@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerReport } from './report.js';
 
 /** Every command registers itself here; one file per command. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
+  registerReport(program);
 }
