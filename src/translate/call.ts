@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { Gateway, LlmRequest } from '../llm/types.js';
+import { InvalidAnswerError, keysFor, parseKeyedAnswer, splitAndRetry, type ItemOutcome } from '../llm/keyed.js';
+import { batchRequest, singleRequest } from '../llm/prompts/translate.js';
+
+/**
+ * One batch of texts through the gateway: keyed JSON for several texts, the vip prompt for one. An answer that
+ * is not JSON, misses or adds a key, or has an empty value is never stored: the batch is split in halves and
+ * retried down to single calls (splitAndRetry), and a single call whose answer is empty is asked again.
+ */
+export interface CallTally {
+  calls: number;
+  fallbacks: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
+  /** texts carried by successful and failed calls, for items-per-call */
+  items: number;
+  simulated: boolean;
+}
+
+export function newTally(): CallTally {
+  return { calls: 0, fallbacks: 0, promptTokens: 0, completionTokens: 0, cost: 0, items: 0, simulated: false };
+}
+
+export interface CallOptions {
+  gateway: Gateway;
+  targetLanguage: string;
+  productId?: string | null;
+  jobId?: number | null;
+  signal?: AbortSignal;
+  /**
+   * vip style: one text per call as the whole user message, answered in plain text (the seed's translate_text).
+   * Otherwise every call, down to the split's single items, uses the keyed JSON protocol, whose answers can be
+   * checked: a truncated or chatty answer is caught and asked again, which a plain-text answer cannot be.
+   */
+  single?: boolean;
+  /** asks per single text whose answer is invalid before it counts as failed */
+  singleAttempts?: number;
+  tally: CallTally;
+}
+
+const translationValue = z.string().refine((s) => s.trim().length > 0, 'empty translation');
+
+async function ask(texts: string[], o: CallOptions): Promise<string[]> {
+  const base: Pick<LlmRequest, 'lane' | 'productId' | 'jobId' | 'signal'> = { lane: 'translation', productId: o.productId ?? null, jobId: o.jobId ?? null, signal: o.signal };
+  const attempts = texts.length === 1 ? Math.max(1, o.singleAttempts ?? 4) : 1;
+  const plain = texts.length === 1 && !!o.single;
+  let last: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) o.tally.fallbacks++;
+    const req = plain ? singleRequest(texts[0], o.targetLanguage, base) : batchRequest(Object.fromEntries(keysFor(texts.length).map((k, i) => [k, texts[i]])), o.targetLanguage, base);
+    const res = await o.gateway.complete(req);
+    o.tally.calls++;
+    o.tally.items += texts.length;
+    o.tally.promptTokens += res.usage.promptTokens;
+    o.tally.completionTokens += res.usage.completionTokens;
+    o.tally.cost += res.cost;
+    o.tally.simulated ||= res.simulated;
+    try {
+      if (plain) {
+        const value = res.content.trim();
+        if (!value) throw new InvalidAnswerError('empty translation');
+        return [value];
+      }
+      return parseKeyedAnswer(res.content, keysFor(texts.length), translationValue).map((v) => v.trim());
+    } catch (err) {
+      if (!(err instanceof InvalidAnswerError)) throw err;
+      last = err;
+    }
+  }
+  throw last;
+}
+
+/** Translate texts (already normalised); the outcome at index i always belongs to texts[i]. */
+export async function translateTexts(texts: string[], o: CallOptions): Promise<Array<ItemOutcome<string>>> {
+  const split = { calls: 0, fallbacks: 0 };
+  const out = await splitAndRetry(texts, (batch) => ask(batch, o), split);
+  o.tally.fallbacks += split.fallbacks;
+  return out;
+}

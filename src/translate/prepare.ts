@@ -1,0 +1,91 @@
+import type { Config } from '../config/schema.js';
+import type { Store } from '../store/db.js';
+import type { ReviewRow } from '../store/reviews.js';
+import { readCache } from '../store/translations.js';
+import { guessLanguage, hanShare, hasLetters, normaliseForPrompt, sha256 } from '../text.js';
+import { isChineseTarget } from '../llm/prompts/translate.js';
+import { classify, classifyTitle, type ReviewClass } from './classifier.js';
+import { estimateTokens } from './tokens.js';
+
+/**
+ * Turns claimed reviews into the texts a run must pay for. Per text (body, title): no letters or already in the
+ * target language -> no call; seen earlier in this run -> shares that result; in the cache -> no call; else a
+ * new item for the packer. Only the normalised text goes to a prompt; stored originals stay untouched.
+ */
+export type TextResult = { ok: true; value: string; source: 'call' | 'cache' | 'skip' } | { ok: false; error: string };
+
+export interface PendingText {
+  norm: string;
+  hash: string;
+  cls: ReviewClass;
+  tokens: number;
+  resolve: (r: TextResult) => void;
+}
+
+export interface PreparedReview {
+  row: ReviewRow;
+  cls: ReviewClass;
+  body: Promise<TextResult>;
+  title: Promise<TextResult> | null;
+}
+
+export function isInTargetLanguage(norm: string, target: string): boolean {
+  if (isChineseTarget(target)) return hanShare(norm) >= 0.5;
+  return guessLanguage(norm) === target.toLowerCase().split('-')[0];
+}
+
+export class TextBook {
+  /** normalised text -> its result, for the whole run: identical texts are paid once */
+  private known = new Map<string, Promise<TextResult>>();
+
+  constructor(
+    private store: Store,
+    private cfg: Config,
+  ) {}
+
+  async prepare(rows: ReviewRow[]): Promise<{ reviews: PreparedReview[]; items: PendingText[]; cacheHits: number }> {
+    const target = this.cfg.translate.targetLanguage;
+    type Need = { norm: string; cls: ReviewClass; original: string };
+    const needs: Need[] = [];
+    const slots: Array<{ row: ReviewRow; cls: ReviewClass; body: Need | TextResult; title: Need | TextResult | null }> = [];
+    const look = (original: string, cls: ReviewClass): Need | TextResult => {
+      const norm = normaliseForPrompt(original);
+      if (!hasLetters(norm) || isInTargetLanguage(norm, target)) return { ok: true, value: original, source: 'skip' };
+      const need = { norm, cls, original };
+      needs.push(need);
+      return need;
+    };
+    for (const row of rows) {
+      const cls = classify(row.body ?? '', row.rating, this.cfg.translate);
+      const body = look(row.body ?? '', cls);
+      const title = row.title && row.title.trim() ? look(row.title, classifyTitle(row.title, this.cfg.translate)) : null;
+      slots.push({ row, cls, body, title });
+    }
+    // one cache read for the chunk's unseen texts
+    const unseen = [...new Set(needs.filter((n) => !this.known.has(n.norm)).map((n) => n.norm))];
+    const hashes = new Map(unseen.map((n) => [n, sha256(n)]));
+    const cached = unseen.length ? await readCache(this.store, [...hashes.values()], this.cacheKey()) : new Map<string, string>();
+    const items: PendingText[] = [];
+    let cacheHits = 0;
+    for (const n of needs) {
+      if (this.known.has(n.norm)) continue;
+      const hash = hashes.get(n.norm)!;
+      const hit = cached.get(hash);
+      if (hit !== undefined) {
+        cacheHits++;
+        this.known.set(n.norm, Promise.resolve({ ok: true, value: hit, source: 'cache' }));
+        continue;
+      }
+      let resolve!: (r: TextResult) => void;
+      this.known.set(n.norm, new Promise<TextResult>((r) => (resolve = r)));
+      items.push({ norm: n.norm, hash, cls: n.cls, tokens: estimateTokens(n.norm), resolve });
+    }
+    const toPromise = (x: Need | TextResult): Promise<TextResult> => ('norm' in x ? this.known.get(x.norm)! : Promise.resolve(x));
+    const reviews = slots.map((s) => ({ row: s.row, cls: s.cls, body: toPromise(s.body), title: s.title ? toPromise(s.title) : null }));
+    return { reviews, items, cacheHits };
+  }
+
+  cacheKey() {
+    return { model: this.cfg.llm.model, targetLang: this.cfg.translate.targetLanguage };
+  }
+}

@@ -1,0 +1,168 @@
+import type { DaemonContext } from '../context.js';
+import { claimReviews, releaseClaims } from '../store/claims.js';
+import { countClaimable, requeueFailed, settleReviews, type ReviewOutcome } from '../store/translations.js';
+import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.js';
+import { Packer, packingOptions, type Batch } from './packing.js';
+import { TextBook, type PendingText, type PreparedReview, type TextResult } from './prepare.js';
+import { estimateTokens } from './tokens.js';
+import { newTally, translateTexts } from './call.js';
+import { RunStats, type TranslateSummary } from './run-stats.js';
+
+export type { TranslateSummary } from './run-stats.js';
+
+export interface TranslateRunOptions {
+  jobId: number | null;
+  productId?: string | null;
+  limit?: number | null;
+  progress?: (snapshot: Record<string, unknown>) => void;
+  /** stops claiming when aborted (the service's stop(), besides the daemon's own signal) */
+  signal?: AbortSignal;
+}
+
+const ABORTED = 'run stopped before this text was sent';
+
+/**
+ * One translation run: claim a chunk, resolve what costs nothing (skips, duplicates, cache), pack the rest into
+ * batches on the translation lane, and claim the next chunk while they run, keeping about twice the trans pool's
+ * cap in flight so the pool never idles. Results are written per batch, only where this daemon still holds the
+ * claim. Stops when nothing claimable is left in scope or the limit is reached.
+ */
+export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions): Promise<TranslateSummary> {
+  const cfg = ctx.config;
+  const tcfg = cfg.translate;
+  const owner = ctx.daemonId;
+  const stopped = () => ctx.signal.aborted || !!o.signal?.aborted;
+  await requeueFailed(ctx.store, { maxAttempts: tcfg.maxAttempts, productId: o.productId });
+  const claimable = await countClaimable(ctx.store, o.productId);
+  const stats = new RunStats(ctx, o.jobId, o.limit ? Math.min(o.limit, claimable) : claimable);
+  const book = new TextBook(ctx.store, cfg);
+  const target = tcfg.targetLanguage;
+  const packer = new Packer<PendingText>(packingOptions(tcfg, { batch: estimateTokens(batchSystemPrompt(target)), single: estimateTokens(singleSystemPrompt(target)) }));
+  const transPool = cfg.lanes.translation?.pools[0] ?? 'trans';
+  const maxInFlight = Math.max(2, 2 * (cfg.pools[transPool]?.cap ?? 1));
+  const tally = newTally();
+
+  const held = new Set<number>();
+  const settling = new Set<Promise<void>>();
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+
+  // writes coalesce: every review whose last text resolved in the same tick shares one transaction
+  let outBuf: ReviewOutcome[] = [];
+  let cacheBuf: Array<{ hash: string; translation: string }> = [];
+  let releaseBuf: number[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  let scheduled = false;
+  const scheduleWrite = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      const outs = outBuf, cache = cacheBuf, rel = releaseBuf;
+      outBuf = [];
+      cacheBuf = [];
+      releaseBuf = [];
+      writing = writing.then(async () => {
+        try {
+          await settleReviews(ctx.store, owner, outs, { entries: cache, key: book.cacheKey() });
+          if (rel.length) await releaseClaims(ctx.store, 'tr', owner, rel);
+          for (const x of outs) held.delete(x.id);
+          for (const id of rel) held.delete(id);
+          o.progress?.(stats.snapshot(tally));
+        } catch (err) {
+          // the claims stay held and expire: another run takes the reviews over
+          ctx.log.error('translate_write_failed', { jobId: o.jobId, error: (err as Error).message });
+        }
+      });
+    });
+  };
+
+  const follow = (r: PreparedReview) => {
+    held.add(r.row.id);
+    const done = Promise.all([r.body, r.title ?? Promise.resolve(null)]).then(([body, title]) => {
+      const texts = [body, title].filter((t): t is TextResult => t !== null);
+      const bad = texts.find((t) => !t.ok);
+      if (bad && !bad.ok && bad.error === ABORTED) {
+        releaseBuf.push(r.row.id);
+        stats.review(r.cls, 'released', false);
+      } else if (bad && !bad.ok) {
+        outBuf.push({ id: r.row.id, status: 'failed', error: bad.error, attempts: r.row.tr_attempts });
+        stats.review(r.cls, 'failed', false);
+      } else {
+        const value = (t: TextResult | null) => (t && t.ok ? t.value : null);
+        const all = texts as Array<Extract<TextResult, { ok: true }>>;
+        const status = all.every((t) => t.source === 'skip') ? 'skipped' : 'done';
+        const cached = status === 'done' && all.every((t) => t.source !== 'call');
+        outBuf.push({ id: r.row.id, status, bodyZh: value(body), titleZh: value(title), cached, attempts: r.row.tr_attempts });
+        stats.review(r.cls, status, cached);
+      }
+      scheduleWrite();
+    });
+    settling.add(done);
+    void done.finally(() => settling.delete(done));
+  };
+
+  const submit = (batch: Batch<PendingText>) => {
+    inFlight++;
+    stats.batch(batch.cls);
+    const texts = batch.items.map((i) => i.norm);
+    const label = `translate ${batch.cls} batch x${texts.length}${o.jobId != null ? ` (job ${o.jobId})` : ''}`;
+    ctx.lanes
+      .submit({
+        lane: 'translation',
+        label,
+        jobId: o.jobId,
+        productId: o.productId ?? null,
+        run: ({ signal }) => translateTexts(texts, { gateway: ctx.gateway, targetLanguage: target, productId: o.productId, jobId: o.jobId, signal, tally, single: batch.cls === 'vip' }),
+      })
+      .then(
+        (outcomes) => outcomes.map((x) => (x.ok ? ({ ok: true, value: x.value, source: 'call' } as const) : ({ ok: false, error: x.error } as const))),
+        (err: unknown) => batch.items.map(() => ({ ok: false as const, error: (err as Error)?.message ?? String(err) })),
+      )
+      .then((results) => {
+        let ok = 0;
+        results.forEach((res, i) => {
+          const item = batch.items[i];
+          if (res.ok) {
+            ok++;
+            cacheBuf.push({ hash: item.hash, translation: res.value });
+          }
+          item.resolve(res);
+        });
+        stats.batchDone(batch.cls, ok, batch.items.length, tally);
+        scheduleWrite();
+      })
+      .finally(() => {
+        inFlight--;
+        notify();
+      });
+  };
+
+  let claimed = 0;
+  while (!stopped()) {
+    if (o.limit && claimed >= o.limit) break;
+    while (inFlight >= maxInFlight && !stopped()) await new Promise<void>((r) => (wake = r));
+    if (stopped()) break;
+    const want = o.limit ? Math.min(tcfg.chunkSize, o.limit - claimed) : tcfg.chunkSize;
+    const rows = await claimReviews(ctx.store, 'tr', { owner, leaseMs: cfg.daemon.leaseMs, limit: want, productId: o.productId, jobId: o.jobId });
+    if (rows.length === 0) break;
+    claimed += rows.length;
+    const { reviews, items, cacheHits } = await book.prepare(rows);
+    stats.chunk(reviews, items, cacheHits);
+    for (const r of reviews) follow(r);
+    for (const b of packer.add(items)) submit(b);
+  }
+  const rest = packer.flush();
+  if (stopped()) for (const b of rest) for (const item of b.items) item.resolve({ ok: false, error: ABORTED });
+  else for (const b of rest) submit(b);
+  await Promise.all([...settling]);
+  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+  await new Promise<void>((r) => setImmediate(r));
+  await writing;
+  if (held.size) await releaseClaims(ctx.store, 'tr', owner, [...held]).catch(() => {});
+  return stats.finish(tally);
+}
