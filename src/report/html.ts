@@ -14,7 +14,7 @@ h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.2rem;margin-top:1.8em;border-bo
 .meta{color:var(--muted);font-size:.85rem}
 .notice{background:#fff6e0;border-left:4px solid #e3a008;padding:.6em .8em;margin:.8em 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
-.card{border:1px solid var(--line);border-radius:8px;padding:10px}.card b{display:block;font-size:1.3rem}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px}.card strong{display:block;font-size:1.3rem}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:16px}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
@@ -34,7 +34,7 @@ const table = (head: string[], rows: string[][], numeric: number[] = []): string
   rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`).join('') +
   '</tbody></table></div>';
 
-const card = (label: string, value: string, id: string): string => `<div class="card" data-figure="${id}">${esc(label)}<b>${esc(value)}</b></div>`;
+const card = (label: string, value: string, id: string): string => `<div class="card" data-figure="${id}">${esc(label)}<strong>${esc(value)}</strong></div>`;
 
 function ranking(title: string, id: string, r: Ranking): string {
   if (r.items.length === 0) return `<section id="${id}"><h2>${esc(title)}</h2><p>None found.</p></section>`;
