@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import type { Config } from '../config/schema.js';
+import { configFor, globals } from '../cli/options.js';
+import { printJson } from '../cli/output.js';
+import { DaemonUnavailableError, VocError } from '../errors.js';
+import { startDaemon, type Daemon } from '../daemon/daemon.js';
+import { clientFor, spawnDaemon, waitForDaemon } from '../daemon/client.js';
+import { homePaths, processAlive } from '../daemon/lifecycle.js';
+
+export interface DaemonStatus {
+  running: true;
+  id: string;
+  pid: number;
+  version: string;
+  uptimeSec: number;
+  socket: string;
+  store: string;
+  redis: string | null;
+  simulated: boolean;
+  log: string;
+}
+
+/** `voc daemon run`: in the foreground until SIGTERM/SIGINT (a second signal forces), or /shutdown. */
+export async function runDaemonRun(config: Config, o: { background?: boolean } = {}): Promise<void> {
+  const d: Daemon = await startDaemon(config, { log: o.background ? 'file' : 'stdout' });
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      d.ctx.log.warn('daemon_forced', { signal: sig });
+      process.exit(130);
+    }
+    d.ctx.log.info('signal', { signal: sig });
+    void d.close();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await d.closed;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+}
+
+export async function runDaemonStatus(config: Config): Promise<DaemonStatus> {
+  const p = homePaths(config.home);
+  const client = clientFor(p.socket);
+  let h;
+  try {
+    h = await client.health();
+  } catch (err) {
+    if (err instanceof DaemonUnavailableError) throw new DaemonUnavailableError(`no daemon is running for ${config.home}`);
+    throw err;
+  }
+  const s = await client.stats();
+  return { running: true, id: h.id, pid: h.pid, version: h.version, uptimeSec: s.daemon.uptimeSec, socket: p.socket, store: s.daemon.store, redis: s.daemon.redis, simulated: h.simulated, log: p.log };
+}
+
+/** Start in the background and return once it answers; a running daemon is reported, not doubled. */
+export async function runDaemonStart(config: Config, o: { configFile?: string; timeoutMs?: number } = {}): Promise<{ pid: number; socket: string; log: string }> {
+  const p = homePaths(config.home);
+  try {
+    const h = await clientFor(p.socket).health();
+    throw new VocError('DAEMON_RUNNING', `a daemon already runs for ${config.home} (pid ${h.pid}, socket ${p.socket})`, { hint: 'stop it with `voc daemon stop`' });
+  } catch (err) {
+    if (!(err instanceof DaemonUnavailableError)) throw err;
+  }
+  spawnDaemon(config, { configFile: o.configFile });
+  const h = await waitForDaemon(p.socket, o.timeoutMs ?? 20_000);
+  if (!h) throw new DaemonUnavailableError(`the daemon did not start; see ${p.log}`, `read the last lines of ${p.log}`);
+  return { pid: h.pid, socket: p.socket, log: p.log };
+}
+
+/** Ask for a graceful stop and wait until the process is gone. */
+export async function runDaemonStop(config: Config, o: { timeoutMs?: number } = {}): Promise<{ stopped: boolean; pid: number | null }> {
+  const client = clientFor(homePaths(config.home).socket);
+  let pid: number;
+  try {
+    pid = (await client.health()).pid;
+    await client.shutdown();
+  } catch (err) {
+    if (err instanceof DaemonUnavailableError) return { stopped: false, pid: null };
+    throw err;
+  }
+  const end = Date.now() + (o.timeoutMs ?? config.daemon.shutdownTimeoutMs + 10_000);
+  while (processAlive(pid)) {
+    if (Date.now() > end) throw new VocError('DAEMON_STOP', `the daemon (pid ${pid}) is still draining`, { hint: `kill -TERM ${pid} twice forces it` });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { stopped: true, pid };
+}
+
+export function registerDaemon(program: Command): void {
+  const daemon = program.command('daemon').description('the background daemon: lanes, pools, beat and the socket the CLI talks to');
+  daemon
+    .command('start')
+    .description('start the daemon in the background; returns when it answers')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const r = await runDaemonStart(configFor(cmd), { configFile: globals(cmd).config });
+      if (opts.json) printJson(r);
+      else process.stdout.write(`daemon started (pid ${r.pid}, socket ${r.socket}, log ${r.log})\n`);
+    });
+  daemon
+    .command('stop')
+    .description('stop the daemon gracefully (in-flight work finishes or is released)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const r = await runDaemonStop(configFor(cmd));
+      if (opts.json) printJson(r);
+      else process.stdout.write(r.stopped ? `daemon stopped (pid ${r.pid})\n` : 'no daemon is running\n');
+    });
+  daemon
+    .command('status')
+    .description('id, pid, uptime, socket and store of the running daemon (exit 2 when none runs)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const s = await runDaemonStatus(configFor(cmd));
+      if (opts.json) return printJson(s);
+      const lines = [
+        `daemon ${s.id} running (pid ${s.pid}, version ${s.version}, up ${s.uptimeSec}s)`,
+        `socket ${s.socket}`,
+        `store  ${s.store}`,
+        `redis  ${s.redis ?? 'none (local throttle)'}`,
+        `log    ${s.log}`,
+      ];
+      if (s.simulated) lines.push('LLM    SIMULATED (built-in simulator)');
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+  daemon
+    .command('run')
+    .description('run the daemon in the foreground, logging to stdout (for systemd)')
+    .option('--background-child', 'internal: started by `voc daemon start`, logs to $VOC_HOME/daemon.log')
+    .action(async (opts: { backgroundChild?: boolean }, cmd: Command) => {
+      await runDaemonRun(configFor(cmd), { background: opts.backgroundChild });
+      // lingering sockets (a Redis reconnect, a stream) must not keep a stopped daemon alive
+      process.exit(process.exitCode ?? 0);
+    });
+}

@@ -1,0 +1,180 @@
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { PACKAGE_ROOT } from '../config/load.js';
+import { newCounters, type DaemonContext } from '../context.js';
+import { SafeEmitter } from '../events.js';
+import { createLogger, type Logger } from '../log.js';
+import type { Service, VocEvents } from '../lanes/types.js';
+import { createLaneRunner, type Lanes } from '../lanes/runner.js';
+import { openStore, parsePgUrl, type Store } from '../store/db.js';
+import { releaseClaims, WORK_KINDS } from '../store/claims.js';
+import { releaseJobs } from '../store/jobs.js';
+import { pausedLanes } from '../store/lane-state.js';
+import { markDaemonStopped } from '../store/daemons.js';
+import { errorMessage } from '../errors.js';
+import type { Health } from './api.js';
+import type { Stats } from './stats-types.js';
+import { acquirePidLock, daemonId, homePaths, prepareHome, removeStaleSocket } from './lifecycle.js';
+import { listenSocket } from './server.js';
+import { daemonRoutes } from './routes.js';
+import { createJobManager, type JobManager } from './jobs.js';
+import { createStatsBuilder } from './stats.js';
+import { startHeartbeat } from './heartbeat.js';
+import { beatTasks, startBeat } from './beat.js';
+import { defaultGateway, type GatewayFactory } from './gateway.js';
+import { defaultServices } from './services.js';
+
+export interface StartOptions {
+  /** where the log goes: the home's daemon.log (default), stdout (`voc daemon run`), or a given logger */
+  log?: 'file' | 'stdout' | Logger;
+  /** the services that run job rows; default: src/daemon/services.ts */
+  services?: (ctx: DaemonContext) => Service[];
+  /** replaces the LLM gateway (tests, benchmarks) */
+  gatewayFactory?: GatewayFactory;
+  /** called when the beat runs a tick (tests) */
+  onBeat?: (name: string) => void;
+}
+
+export interface Daemon {
+  ctx: DaemonContext;
+  lanes: Lanes;
+  jobs: JobManager;
+  socketPath: string;
+  health(): Health;
+  stats(): Promise<Stats>;
+  /** graceful: stop taking work, wait for in-flight jobs (daemon.shutdownTimeoutMs), release claims. Idempotent. */
+  close(): Promise<void>;
+  /** settles when the daemon has closed, whoever asked (SIGTERM, POST /shutdown) */
+  closed: Promise<void>;
+}
+
+export const VERSION: string = (() => {
+  try {
+    return JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+function dbPassword(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    return decodeURIComponent(new URL(parsePgUrl(url).connectionString).password) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Run every cleanup step even if one throws; report the failures to the log. */
+async function runSteps(log: Logger, steps: Array<[string, () => unknown]>): Promise<void> {
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (err) {
+      log.warn('close_step_failed', { step: name, error: errorMessage(err) });
+    }
+  }
+}
+
+export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<Daemon> {
+  const home = config.home;
+  const paths = homePaths(home);
+  prepareHome(home);
+  const lock = acquirePidLock(home);
+  const startedAt = Date.now();
+  let logStream: WriteStream | null = null;
+  const secrets = [config.llm.apiKey, dbPassword(config.store.databaseUrl), dbPassword(config.redis.url)];
+  let log: Logger;
+  if (opts.log && typeof opts.log === 'object') log = opts.log;
+  else if (opts.log === 'stdout') log = createLogger({ write: (l) => process.stdout.write(l), secrets });
+  else {
+    logStream = createWriteStream(paths.log, { flags: 'a', mode: 0o600 });
+    logStream.on('error', () => {});
+    const stream = logStream;
+    log = createLogger({ write: (l) => stream.write(l), secrets });
+  }
+  const id = daemonId(home);
+  log = log.child({ daemon: id });
+  const cleanup: Array<[string, () => unknown]> = [];
+  try {
+    if (removeStaleSocket(paths.socket)) log.info('stale_socket_removed', { socket: paths.socket });
+    if (lock.staleCleaned) log.info('stale_pid_removed', { pidFile: paths.pid });
+    const store: Store = await openStore(config);
+    cleanup.push(['store', () => store.close()]);
+    let redis: Redis | null = null;
+    if (config.redis.url) {
+      const r = new Redis(config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      r.on('error', (err) => log.warn('redis_error', { error: errorMessage(err) }));
+      redis = r;
+      cleanup.unshift(['redis', () => r.quit().catch(() => r.disconnect())]);
+    }
+    // our own claims from before a crash: released now instead of waiting for their leases to expire
+    let released = 0;
+    for (const kind of WORK_KINDS) released += await releaseClaims(store, kind, id);
+    released += await releaseJobs(store, id);
+    if (released) log.info('stale_claims_released', { count: released });
+
+    const ac = new AbortController();
+    const events = new SafeEmitter<VocEvents>(log);
+    const lanes = createLaneRunner({ config, events, log, signal: ac.signal, paused: await pausedLanes(store) });
+    const gwArgs = { config, log, redis, store, events };
+    const gw = opts.gatewayFactory
+      ? await (async () => {
+          const g = await opts.gatewayFactory!(gwArgs);
+          return { gateway: g, close: () => g.close() };
+        })()
+      : await defaultGateway(gwArgs);
+    cleanup.unshift(['gateway', () => gw.close()]);
+    const ctx: DaemonContext = { config, log, store, redis, daemonId: id, events, gateway: gw.gateway, lanes, counters: newCounters(), signal: ac.signal };
+    const services = (opts.services ?? defaultServices)(ctx);
+    const jobs = createJobManager(ctx, services, { pollMs: Math.min(1000, config.daemon.heartbeatMs) });
+    const stats = createStatsBuilder(ctx, lanes, { startedAt, version: VERSION });
+    const hb = startHeartbeat(ctx, lanes, { startedAt, version: VERSION, home, snapshot: () => stats.snapshot() });
+    await hb.beat();
+    const beat = startBeat(ctx, beatTasks(ctx, jobs), opts.onBeat);
+    const health = (): Health => ({ id, pid: process.pid, version: VERSION, startedAt, home, simulated: ctx.gateway.stats().simulated });
+
+    let closing: Promise<void> | null = null;
+    let resolveClosed!: () => void;
+    const closed = new Promise<void>((r) => (resolveClosed = r));
+    const close = () =>
+      (closing ??= (async () => {
+        log.info('daemon_stopping', {});
+        const timeout = config.daemon.shutdownTimeoutMs;
+        await runSteps(log, [
+          ['beat', () => beat.stop()],
+          ['abort', () => ac.abort()],
+          ['drain', () => Promise.all([jobs.stop(timeout), lanes.drain(timeout)])],
+          ['heartbeat', () => hb.stop()],
+          ['release_claims', async () => {
+            for (const kind of WORK_KINDS) await releaseClaims(store, kind, id);
+            await releaseJobs(store, id);
+          }],
+          ['mark_stopped', () => markDaemonStopped(store, id)],
+          ['server', () => server.close()],
+          ['stats', () => stats.close()],
+          ...cleanup,
+          ['socket', () => removeStaleSocket(paths.socket)],
+          ['lock', () => lock.release()],
+        ]);
+        log.info('daemon_stopped', {});
+        await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
+        resolveClosed();
+      })());
+    const server = await listenSocket({
+      socketPath: paths.socket,
+      maxRequestBytes: config.daemon.maxRequestBytes,
+      log,
+      routes: daemonRoutes({ ctx, lanes, jobs, stats, health, shutdown: () => void close() }),
+    });
+    jobs.poke();
+    log.info('daemon_started', { pid: process.pid, socket: paths.socket, store: store.where, services: services.map((s) => s.name) });
+    return { ctx, lanes, jobs, socketPath: paths.socket, health, stats: () => stats.build(), close, closed };
+  } catch (err) {
+    await runSteps(log, [...cleanup, ['lock', () => lock.release()]]);
+    logStream?.end();
+    throw err;
+  }
+}

@@ -1,0 +1,37 @@
+import { hostname } from 'node:os';
+import type { DaemonContext } from '../context.js';
+import type { Lanes } from '../lanes/runner.js';
+import { LANES } from '../config/schema.js';
+import { renewLeases, WORK_KINDS } from '../store/claims.js';
+import { renewJobLeases } from '../store/jobs.js';
+import { upsertDaemon } from '../store/daemons.js';
+import { pausedLanes } from '../store/lane-state.js';
+import { errorMessage } from '../errors.js';
+
+/**
+ * Every daemon.heartbeatMs: upsert this daemon's row (the cluster view), renew the leases of everything it holds,
+ * and pick up lane switches made by other daemons on the same database.
+ */
+export function startHeartbeat(
+  ctx: DaemonContext,
+  lanes: Lanes,
+  o: { startedAt: number; version: string; home: string; snapshot: () => Record<string, unknown> },
+): { beat: () => Promise<void>; stop: () => void } {
+  let running: Promise<void> | null = null;
+  const beat = async () => {
+    const { store, daemonId: id, config } = ctx;
+    await upsertDaemon(store, { id, host: hostname(), pid: process.pid, home: o.home, version: o.version, started_at: o.startedAt, stats: JSON.stringify(o.snapshot()) });
+    for (const kind of WORK_KINDS) await renewLeases(store, kind, id, config.daemon.leaseMs);
+    await renewJobLeases(store, id, config.daemon.leaseMs);
+    const paused = new Set(await pausedLanes(store));
+    for (const lane of LANES) if (paused.has(lane) !== lanes.isPaused(lane)) lanes.setPaused(lane, paused.has(lane));
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = beat()
+      .catch((err) => ctx.log.warn('heartbeat_failed', { error: errorMessage(err) }))
+      .finally(() => (running = null));
+  }, ctx.config.daemon.heartbeatMs);
+  timer.unref();
+  return { beat, stop: () => clearInterval(timer) };
+}

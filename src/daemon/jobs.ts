@@ -1,0 +1,162 @@
+import type { LaneName } from '../config/schema.js';
+import type { DaemonContext } from '../context.js';
+import type { Service, ServiceJob } from '../lanes/types.js';
+import type { JobView, SubmitJobRequest } from './api.js';
+import { errorMessage } from '../errors.js';
+import { claimJobs, failJob, finishJob, getJobRow, insertJob, markRunning, openJobs, releaseJobs, saveProgress, toJobView, type JobRow } from '../store/jobs.js';
+import { HttpError } from './server.js';
+
+/** The lane a job row is listed under; the service decides which lanes its work actually runs on. */
+export const KIND_LANES: Record<string, LaneName> = {
+  translate: 'translation',
+  bullets: 'translation',
+  learn: 'learning',
+  analyze: 'learning',
+  report: 'reports',
+};
+
+const PROGRESS_EVERY_MS = 500;
+/** exclusive rows one daemon works on at once; the lanes bound the real concurrency */
+const MAX_EXCLUSIVE = 64;
+
+export interface JobManager {
+  submit(req: SubmitJobRequest, source?: string): Promise<JobView>;
+  kinds(): string[];
+  /** ids of the rows this daemon is running now */
+  running(): number[];
+  /** look for work now (a row was inserted or changed) */
+  poke(): void;
+  /** stop claiming, stop services, wait for runs up to timeoutMs, then give exclusive rows back */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export function createJobManager(ctx: DaemonContext, services: Service[], o: { pollMs: number }): JobManager {
+  const byKind = new Map<string, { service: Service; mode: 'shared' | 'exclusive' }>();
+  for (const s of services) for (const [kind, mode] of Object.entries(s.kinds)) byKind.set(kind, { service: s, mode });
+  const exclusive = [...byKind].filter(([, v]) => v.mode === 'exclusive').map(([k]) => k);
+  const shared = [...byKind].filter(([, v]) => v.mode === 'shared').map(([k]) => k);
+  const running = new Map<number, { promise: Promise<void>; mode: 'shared' | 'exclusive' }>();
+  const log = ctx.log.child({ part: 'jobs' });
+  let stopping = false;
+  let ticking = false;
+  let again = false;
+
+  const offChanged = ctx.events.on('jobs:changed', (e) => {
+    if (e.status === 'queued') poke();
+  });
+  const timer = setInterval(poke, o.pollMs);
+  timer.unref();
+
+  function poke(): void {
+    if (stopping) return;
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = true;
+    void tick()
+      .catch((err) => log.warn('job_poll_failed', { error: errorMessage(err) }))
+      .finally(() => {
+        ticking = false;
+        if (again && !stopping) {
+          again = false;
+          poke();
+        }
+      });
+  }
+
+  async function tick(): Promise<void> {
+    const exclusiveRunning = [...running.values()].filter((r) => r.mode === 'exclusive').length;
+    const claimed = await claimJobs(ctx.store, exclusive, ctx.daemonId, ctx.config.daemon.leaseMs, MAX_EXCLUSIVE - exclusiveRunning);
+    for (const row of claimed) start(row, 'exclusive');
+    for (const row of await openJobs(ctx.store, shared)) {
+      if (stopping || running.has(row.id)) continue;
+      if (row.status === 'queued') await markRunning(ctx.store, row.id);
+      start(row, 'shared');
+    }
+  }
+
+  function start(row: JobRow, mode: 'shared' | 'exclusive'): void {
+    if (stopping) return;
+    const entry = byKind.get(row.kind);
+    if (!entry) return;
+    const view = toJobView(row);
+    const job: ServiceJob = { id: view.id, kind: view.kind, productId: view.productId, params: view.params };
+    ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status: 'running' });
+    log.info('job_started', { id: job.id, kind: job.kind, mode });
+    const promise = run(entry.service, job).finally(() => running.delete(job.id));
+    running.set(job.id, { promise, mode });
+  }
+
+  async function run(service: Service, job: ServiceJob): Promise<void> {
+    let last = 0;
+    let pending: Record<string, unknown> | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    const flush = () => {
+      timer = null;
+      if (!pending) return;
+      const snap = pending;
+      pending = null;
+      last = Date.now();
+      saveProgress(ctx.store, job.id, snap).catch((err) => log.warn('progress_failed', { id: job.id, error: errorMessage(err) }));
+    };
+    // at most one write per PROGRESS_EVERY_MS; the latest snapshot wins
+    const progress = (snap: Record<string, unknown>) => {
+      pending = snap;
+      if (timer) return;
+      const wait = Math.max(0, last + PROGRESS_EVERY_MS - Date.now());
+      timer = setTimeout(flush, wait);
+    };
+    try {
+      const result = await service.runJob(job, progress);
+      if (timer) clearTimeout(timer);
+      if (await finishJob(ctx.store, job.id, result ?? {})) {
+        log.info('job_done', { id: job.id, kind: job.kind });
+        ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status: 'done' });
+      }
+    } catch (err) {
+      if (timer) clearTimeout(timer);
+      // a job cut short by shutdown is not a failure: its row goes back to the queue (or stays shared)
+      if (stopping || ctx.signal.aborted) return;
+      const reason = errorMessage(err);
+      if (await failJob(ctx.store, job.id, reason)) {
+        log.warn('job_failed', { id: job.id, kind: job.kind, error: reason });
+        ctx.events.emit('log:line', { text: `job ${job.id} (${job.kind}) failed: ${reason}` });
+        ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status: 'failed' });
+      }
+    }
+  }
+
+  async function submit(req: SubmitJobRequest, source = 'cli'): Promise<JobView> {
+    if (!req || typeof req.kind !== 'string' || !byKind.has(req.kind)) {
+      throw new HttpError(400, 'UNKNOWN_KIND', `no service runs jobs of kind ${JSON.stringify(req?.kind)} (known: ${[...byKind.keys()].join(', ') || 'none'})`);
+    }
+    if (req.params != null && (typeof req.params !== 'object' || Array.isArray(req.params))) throw new HttpError(400, 'BAD_PARAMS', 'params must be an object');
+    if (req.productId != null && typeof req.productId !== 'string') throw new HttpError(400, 'BAD_PRODUCT', 'productId must be a string');
+    const lane = KIND_LANES[req.kind] ?? (typeof req.params?.lane === 'string' && req.params.lane in ctx.config.lanes ? (req.params.lane as LaneName) : 'reports');
+    const row = await insertJob(ctx.store, { kind: req.kind, lane, productId: req.productId ?? null, params: req.params ?? {}, source });
+    ctx.events.emit('jobs:changed', { id: Number(row.id), kind: row.kind, status: 'queued' });
+    return toJobView(row);
+  }
+
+  async function stop(timeoutMs: number): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(timer);
+    offChanged();
+    await Promise.allSettled(services.map((s) => s.stop?.()));
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...running.values()].map((r) => r.promise)), new Promise((r) => (t = setTimeout(r, timeoutMs)))]);
+    clearTimeout(t);
+    const left = [...running].filter(([, r]) => r.mode === 'exclusive').map(([id]) => id);
+    if (left.length) await releaseJobs(ctx.store, ctx.daemonId, left);
+  }
+
+  return { submit, kinds: () => [...byKind.keys()], running: () => [...running.keys()], poke, stop };
+}
+
+export async function jobView(ctx: DaemonContext, id: number): Promise<JobView> {
+  const row = await getJobRow(ctx.store, id);
+  if (!row) throw new HttpError(404, 'NO_JOB', `no job ${id}`);
+  return toJobView(row);
+}

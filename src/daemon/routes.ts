@@ -1,0 +1,113 @@
+import type { DaemonContext } from '../context.js';
+import type { Lanes } from '../lanes/runner.js';
+import { StoppingError } from '../lanes/runner.js';
+import { isLane } from '../lanes/pools.js';
+import { ingestChunk } from '../lanes/ingestion.js';
+import { setLanePaused } from '../store/lane-state.js';
+import { recentJobs, toJobView } from '../store/jobs.js';
+import type { Health, IngestChunkRequest, JobsView, SubmitJobRequest } from './api.js';
+import { HttpError, streamNdjson, type Handler, type Route } from './server.js';
+import { jobView, type JobManager } from './jobs.js';
+import type { StatsBuilder } from './stats.js';
+
+export interface RouteDeps {
+  ctx: DaemonContext;
+  lanes: Lanes;
+  jobs: JobManager;
+  stats: StatsBuilder;
+  health: () => Health;
+  shutdown: () => void;
+}
+
+const CLASSES = new Set(['vip', 'standard', 'short']);
+
+/** Rows come from our own CLI, but the socket is an API: check the shape before it reaches SQL. */
+function checkChunk(body: unknown): IngestChunkRequest {
+  const b = body as Partial<IngestChunkRequest>;
+  if (!b || typeof b !== 'object' || !Array.isArray(b.rows)) throw new HttpError(400, 'BAD_CHUNK', 'expected { file, rows: [...] }');
+  b.rows.forEach((r, i) => {
+    const ok =
+      r && typeof r === 'object' && typeof r.sourceKey === 'string' && typeof r.productId === 'string' && typeof r.body === 'string' &&
+      typeof r.bodyHash === 'string' && Number.isFinite(r.rating) && Number.isFinite(r.bodyLen) && CLASSES.has(r.class);
+    if (!ok) throw new HttpError(400, 'BAD_ROW', `row ${i} is not a validated review (sourceKey, productId, rating, body, bodyHash, class, bodyLen)`);
+  });
+  if (b.products != null && !Array.isArray(b.products)) throw new HttpError(400, 'BAD_CHUNK', 'products must be an array');
+  return { file: typeof b.file === 'string' ? b.file : null, rows: b.rows, products: b.products ?? undefined };
+}
+
+function laneParam(name: string) {
+  if (!isLane(name)) throw new HttpError(400, 'UNKNOWN_LANE', `no lane ${name}`);
+  return name;
+}
+
+function jobId(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n <= 0) throw new HttpError(400, 'BAD_ID', `not a job id: ${s}`);
+  return n;
+}
+
+/** A refused job during shutdown is a 503, not a 500. */
+const guard = (h: Handler): Handler => async (r) => {
+  try {
+    return await h(r);
+  } catch (err) {
+    if (err instanceof StoppingError) throw new HttpError(503, 'STOPPING', err.message);
+    throw err;
+  }
+};
+
+export function daemonRoutes(d: RouteDeps): Route[] {
+  const { ctx, lanes, jobs, stats } = d;
+  const interval = ctx.config.daemon.statsIntervalMs;
+  const pause = async (lane: string, paused: boolean) => {
+    const l = laneParam(lane);
+    await setLanePaused(ctx.store, l, paused);
+    lanes.setPaused(l, paused);
+    ctx.log.info(paused ? 'lane_paused' : 'lane_resumed', { lane: l });
+    ctx.events.emit('log:line', { text: `lane ${l} ${paused ? 'paused' : 'resumed'}` });
+    return { lane: l, paused };
+  };
+  return [
+    { method: 'GET', path: '/health', handler: () => d.health() },
+    { method: 'GET', path: '/stats', handler: () => stats.build() },
+    { method: 'GET', path: '/stats/stream', handler: (r) => streamNdjson(r, interval, () => stats.build()) },
+    { method: 'POST', path: '/ingest', handler: guard((r) => ingestChunk(ctx, checkChunk(r.body))) },
+    { method: 'POST', path: '/jobs', handler: guard((r) => jobs.submit(r.body as SubmitJobRequest)) },
+    {
+      method: 'GET',
+      path: '/jobs',
+      handler: async (): Promise<JobsView> => {
+        const { active, queued } = lanes.list();
+        const pools = Object.fromEntries(Object.values(lanes.plans()).map((p) => [p.name, { cap: p.cap, lanes: p.lanes }]));
+        return { active, queued, pools, jobs: (await recentJobs(ctx.store, 20)).map(toJobView) };
+      },
+    },
+    { method: 'GET', path: '/jobs/:id', handler: (r) => jobView(ctx, jobId(r.params.id)) },
+    {
+      method: 'GET',
+      path: '/jobs/:id/stream',
+      handler: async (r) => {
+        const id = jobId(r.params.id);
+        await jobView(ctx, id); // 404 before the stream starts
+        let finished = false;
+        return streamNdjson(r, interval, async () => {
+          if (finished) return null;
+          const v = await jobView(ctx, id);
+          finished = v.status === 'done' || v.status === 'failed';
+          return v;
+        });
+      },
+    },
+    { method: 'POST', path: '/lanes/:lane/pause', handler: (r) => pause(r.params.lane, true) },
+    { method: 'POST', path: '/lanes/:lane/resume', handler: (r) => pause(r.params.lane, false) },
+    {
+      method: 'POST',
+      path: '/shutdown',
+      handler: (r) => {
+        // answer first, then drain: the client waits for the pid to go away
+        r.res.once('finish', () => setImmediate(d.shutdown));
+        return { stopping: true };
+      },
+    },
+  ];
+}

@@ -1,0 +1,134 @@
+import { hostname } from 'node:os';
+import type { DaemonContext } from '../context.js';
+import type { Lanes } from '../lanes/runner.js';
+import type { Backlog, DaemonRow, Stats, StatsEvent } from './stats-types.js';
+import { listDaemons } from '../store/daemons.js';
+import { redactUrl } from '../config/redact.js';
+import { errorMessage } from '../errors.js';
+
+const EVENTS_KEPT = 20;
+const SLOW_CACHE_MS = 2000;
+
+export interface StatsBuilder {
+  build(): Promise<Stats>;
+  /** the small snapshot stored in the daemons row on each heartbeat */
+  snapshot(): Record<string, unknown>;
+  close(): void;
+}
+
+/**
+ * Builds the Stats object. In-memory parts are read fresh each frame; the database parts (backlog, cluster) are
+ * cached for ~2 s so a stream of frames is not a query per frame.
+ */
+export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { startedAt: number; version: string }): StatsBuilder {
+  const events: StatsEvent[] = [];
+  const push = (text: string) => {
+    events.push({ ts: Date.now(), text });
+    if (events.length > EVENTS_KEPT) events.splice(0, events.length - EVENTS_KEPT);
+  };
+  const offs = [
+    ctx.events.on('log:line', (e) => push(e.text)),
+    ctx.events.on('job:failed', (e) => push(`${e.lane} job failed in ${e.pool}: ${e.label}${e.error ? ` (${e.error})` : ''}`)),
+  ];
+  let slow: { at: number; backlog: Omit<Backlog, 'etaSeconds'>; cluster: Stats['cluster'] } | null = null;
+  let slowPending: Promise<void> | null = null;
+  const samples: Array<{ at: number; pending: number }> = [];
+
+  async function refreshSlow(): Promise<void> {
+    const k = ctx.store.knex;
+    const tr = await k('reviews').whereIn('tr_status', ['pending', 'in_progress']).count<{ n: number }[]>({ n: '*' }).first();
+    const analyzing = await k('jobs').select('product_id', 'params').where('kind', 'analyze').whereIn('status', ['queued', 'running']);
+    let pendingAnalyses = 0;
+    if (analyzing.length) {
+      const all = analyzing.some((j: { product_id: string | null; params: string | null }) => !j.product_id || /"all"\s*:\s*true/.test(j.params ?? ''));
+      const q = k('reviews').where((w) => w.whereIn('ins_status', ['pending', 'in_progress']).orWhereIn('thm_status', ['pending', 'in_progress']));
+      if (!all) q.whereIn('product_id', analyzing.map((j: { product_id: string }) => j.product_id));
+      const row = await q.count<{ n: number }[]>({ n: '*' }).first();
+      pendingAnalyses = Number(row?.n ?? 0);
+    }
+    const backlog = { pendingTranslations: Number(tr?.n ?? 0), pendingAnalyses };
+    const at = Date.now();
+    samples.push({ at, pending: backlog.pendingTranslations + backlog.pendingAnalyses });
+    while (samples.length && samples[0].at < at - 60_000) samples.shift();
+    slow = { at, backlog, cluster: ctx.store.dialect === 'pg' ? await cluster() : null };
+  }
+
+  async function cluster(): Promise<Stats['cluster']> {
+    const rows = await listDaemons(ctx.store);
+    const t = Date.now();
+    const daemons: DaemonRow[] = rows.map((r) => {
+      let s: Record<string, number> = {};
+      try {
+        s = r.stats ? JSON.parse(r.stats) : {};
+      } catch {
+        // an unreadable snapshot shows as zeros
+      }
+      return {
+        id: r.id,
+        host: r.host,
+        pid: Number(r.pid),
+        startedAt: Number(r.started_at),
+        heartbeatAt: Number(r.heartbeat_at),
+        alive: r.stopped_at == null && Number(r.heartbeat_at) >= t - 3 * ctx.config.daemon.heartbeatMs,
+        active: Number(s.active ?? 0),
+        gatewayWindow: Number(s.gatewayWindow ?? 0),
+        done: Number(s.done ?? 0),
+        failed: Number(s.failed ?? 0),
+      } as DaemonRow & { done: number; failed: number };
+    });
+    const alive = daemons.filter((d) => d.alive) as Array<DaemonRow & { done: number; failed: number }>;
+    const totals = {
+      active: alive.reduce((n, d) => n + d.active, 0),
+      done: alive.reduce((n, d) => n + d.done, 0),
+      failed: alive.reduce((n, d) => n + d.failed, 0),
+    };
+    return { daemons: daemons.map(({ done: _d, failed: _f, ...rest }: DaemonRow & { done?: number; failed?: number }) => rest), totals };
+  }
+
+  function eta(pending: number): number | null {
+    if (pending === 0 || samples.length < 2) return null;
+    const a = samples[0];
+    const b = samples[samples.length - 1];
+    const perSec = (a.pending - b.pending) / Math.max(1, (b.at - a.at) / 1000);
+    return perSec > 0 ? Math.round(pending / perSec) : null;
+  }
+
+  async function build(): Promise<Stats> {
+    if (!slow || Date.now() - slow.at > SLOW_CACHE_MS) {
+      slowPending ??= refreshSlow()
+        .catch((err) => ctx.log.warn('stats_query_failed', { error: errorMessage(err) }))
+        .finally(() => (slowPending = null));
+      if (!slow) await slowPending;
+    }
+    const g = ctx.gateway.stats();
+    const backlog = slow?.backlog ?? { pendingTranslations: 0, pendingAnalyses: 0 };
+    return {
+      daemon: {
+        id: ctx.daemonId,
+        pid: process.pid,
+        host: hostname(),
+        version: o.version,
+        startedAt: o.startedAt,
+        uptimeSec: Math.round((Date.now() - o.startedAt) / 1000),
+        store: ctx.store.where,
+        redis: ctx.config.redis.url ? redactUrl(ctx.config.redis.url) : null,
+      },
+      lanes: lanes.laneStats(),
+      pools: lanes.poolStats(),
+      gateway: { ...g, qps: g.window },
+      classifier: ctx.counters.classifier,
+      analysis: ctx.counters.analysis,
+      backlog: { ...backlog, etaSeconds: eta(backlog.pendingTranslations + backlog.pendingAnalyses) },
+      events: [...events],
+      cluster: slow?.cluster ?? null,
+    };
+  }
+
+  function snapshot(): Record<string, unknown> {
+    const ls = lanes.laneStats();
+    const sum = (k: 'done' | 'failed') => Object.values(ls).reduce((n, l) => n + l[k], 0);
+    return { active: lanes.inFlight(), done: sum('done'), failed: sum('failed'), gatewayWindow: ctx.gateway.stats().window, paused: lanes.pausedLanes() };
+  }
+
+  return { build, snapshot, close: () => offs.forEach((off) => off()) };
+}

@@ -1,0 +1,266 @@
+import Queue from 'better-queue';
+import type { Config, LaneName, PoolName } from '../config/schema.js';
+import { LANES, POOLS } from '../config/schema.js';
+import type { LaneRunner } from '../context.js';
+import type { SafeEmitter } from '../events.js';
+import type { Logger } from '../log.js';
+import type { LaneJob, VocEvents } from './types.js';
+import type { LaneStats, PoolStats } from '../daemon/stats-types.js';
+import type { ActiveLaneJob } from '../daemon/api.js';
+import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
+import { LaneMetrics } from './metrics.js';
+
+interface Entry {
+  id: string;
+  job: LaneJob<unknown>;
+  pool: PoolName;
+  since: number;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+interface PoolWorker {
+  plan: PoolPlan;
+  queue: Queue<Entry, void>;
+  waiting: Map<string, Entry>;
+  /** entries of paused lanes: kept in order, pushed back into the queue on resume */
+  held: Entry[];
+  active: Set<Entry>;
+  peak: number;
+}
+
+export interface LaneRunnerOptions {
+  config: Config;
+  events: SafeEmitter<VocEvents>;
+  log: Logger;
+  /** aborted when the daemon drains; passed to every job */
+  signal: AbortSignal;
+  paused?: Iterable<LaneName>;
+  /** replaces the start-up jitter wait (tests, benchmarks) */
+  random?: () => number;
+}
+
+/** The lanes and pools of DESIGN.md section 2, with pause, counters and a drain for shutdown. */
+export interface Lanes extends LaneRunner {
+  setPaused(lane: LaneName, paused: boolean): void;
+  pausedLanes(): LaneName[];
+  laneStats(): Record<LaneName, LaneStats>;
+  poolStats(): Record<PoolName, PoolStats>;
+  list(): { active: ActiveLaneJob[]; queued: ActiveLaneJob[] };
+  plans(): Record<PoolName, PoolPlan>;
+  /** total jobs in flight */
+  inFlight(): number;
+  /** refuse queued and new jobs, then wait for in-flight ones up to timeoutMs; true when all finished */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+export class StoppingError extends Error {
+  constructor() {
+    super('the daemon is stopping');
+    this.name = 'StoppingError';
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export function createLaneRunner(o: LaneRunnerOptions): Lanes {
+  const plans = poolPlans(o.config);
+  const random = o.random ?? Math.random;
+  const paused = new Set<LaneName>(o.paused ?? []);
+  const metrics = Object.fromEntries(LANES.map((l) => [l, new LaneMetrics()])) as Record<LaneName, LaneMetrics>;
+  const queuedBy = Object.fromEntries(LANES.map((l) => [l, 0])) as Record<LaneName, number>;
+  const activeBy = Object.fromEntries(LANES.map((l) => [l, 0])) as Record<LaneName, number>;
+  let seq = 0;
+  let stopping = false;
+  const idle: Array<() => void> = [];
+  o.events.on('job:retried', (e) => {
+    if (metrics[e.lane]) metrics[e.lane].retried++;
+  });
+
+  const workers = {} as Record<PoolName, PoolWorker>;
+  for (const name of POOLS) {
+    const plan = plans[name];
+    const w: PoolWorker = { plan, waiting: new Map(), held: [], active: new Set(), peak: 0, queue: null as never };
+    w.queue = new Queue<Entry, void>((entry: Entry, cb: (err?: unknown) => void) => {
+      // an entry missing from `waiting` was refused by drain() already
+      if (!w.waiting.delete(entry.id)) return cb();
+      if (paused.has(entry.job.lane)) {
+        // give the slot back without running: the job waits until the lane resumes
+        w.held.push(entry);
+        return cb();
+      }
+      void execute(w, entry).finally(() => cb());
+    }, {
+      concurrent: plan.cap,
+      priority: (entry: Entry, cb: (err: unknown, p: number) => void) => cb(null, lanePriority(plan, entry.job.lane)),
+    });
+    workers[name] = w;
+  }
+
+  async function execute(w: PoolWorker, entry: Entry): Promise<void> {
+    const { job } = entry;
+    const lane = job.lane;
+    queuedBy[lane]--;
+    activeBy[lane]++;
+    w.active.add(entry);
+    if (w.active.size > w.peak) w.peak = w.active.size;
+    entry.since = Date.now();
+    const ev = { lane, pool: w.plan.name, label: job.label };
+    o.events.emit('job:start', ev);
+    try {
+      if (w.plan.llm) {
+        const [lo, hi] = w.plan.jitterMs;
+        await sleep(lo + random() * (hi - lo), o.signal);
+      }
+      const t0 = Date.now();
+      const value = await job.run({ pool: w.plan.name, signal: o.signal });
+      const ms = Date.now() - t0;
+      metrics[lane].record(true, ms);
+      o.events.emit('job:done', { ...ev, ms });
+      entry.resolve(value);
+    } catch (err) {
+      const ms = Date.now() - entry.since;
+      metrics[lane].record(false, ms);
+      o.events.emit('job:failed', { ...ev, ms, error: (err as Error)?.message ?? String(err) });
+      entry.reject(err);
+    } finally {
+      w.active.delete(entry);
+      activeBy[lane]--;
+      if (inFlight() === 0) for (const fn of idle.splice(0)) fn();
+    }
+  }
+
+  const load = (p: PoolName) => ({ active: workers[p].active.size, queued: workers[p].waiting.size });
+  const inFlight = () => POOLS.reduce((n, p) => n + workers[p].active.size, 0);
+
+  function submit<T>(job: LaneJob<T>): Promise<T> {
+    if (stopping) return Promise.reject(new StoppingError());
+    const pools = lanePools(o.config, job.lane);
+    const pool = choosePool(plans, pools, load);
+    const w = workers[pool];
+    if (!w.plan.lanes.includes(job.lane)) {
+      return Promise.reject(new Error(`pool ${pool} does not serve lane ${job.lane}`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const entry: Entry = { id: String(++seq), job: job as LaneJob<unknown>, pool, since: Date.now(), resolve: resolve as (v: unknown) => void, reject };
+      queuedBy[job.lane]++;
+      if (paused.has(job.lane)) {
+        w.held.push(entry);
+        return;
+      }
+      w.waiting.set(entry.id, entry);
+      w.queue.push(entry);
+    });
+  }
+
+  function setPaused(lane: LaneName, p: boolean): void {
+    if (p) {
+      paused.add(lane);
+      return;
+    }
+    if (!paused.delete(lane)) return;
+    for (const name of POOLS) {
+      const w = workers[name];
+      const back = w.held.filter((e) => e.job.lane === lane);
+      if (!back.length) continue;
+      w.held = w.held.filter((e) => e.job.lane !== lane);
+      for (const e of back) {
+        w.waiting.set(e.id, e);
+        w.queue.push(e);
+      }
+    }
+  }
+
+  function laneStats(): Record<LaneName, LaneStats> {
+    const out = {} as Record<LaneName, LaneStats>;
+    for (const lane of LANES) {
+      const m = metrics[lane];
+      const own = lanePools(o.config, lane)[0];
+      out[lane] = {
+        queued: queuedBy[lane],
+        active: activeBy[lane],
+        cap: plans[own].cap,
+        done: m.done,
+        failed: m.failed,
+        retried: m.retried,
+        ratePerMin: m.ratePerMin(),
+        meanMs: m.meanMs(),
+        p95Ms: m.p95Ms(),
+        paused: paused.has(lane),
+      };
+    }
+    return out;
+  }
+
+  function poolStats(): Record<PoolName, PoolStats> {
+    const out = {} as Record<PoolName, PoolStats>;
+    for (const name of POOLS) {
+      const w = workers[name];
+      const serving = [...new Set([...w.active].map((e) => e.job.lane))].sort((a, b) => w.plan.lanes.indexOf(a) - w.plan.lanes.indexOf(b));
+      out[name] = { active: w.active.size, cap: w.plan.cap, queued: w.waiting.size + w.held.length, serving, peak: w.peak };
+    }
+    return out;
+  }
+
+  function list(): { active: ActiveLaneJob[]; queued: ActiveLaneJob[] } {
+    const t = Date.now();
+    const view = (e: Entry, state: 'queued' | 'active'): ActiveLaneJob => ({ lane: e.job.lane, pool: e.pool, label: e.job.label, state, sinceMs: t - e.since });
+    const active: ActiveLaneJob[] = [];
+    const queued: ActiveLaneJob[] = [];
+    for (const name of POOLS) {
+      const w = workers[name];
+      for (const e of w.active) active.push(view(e, 'active'));
+      for (const e of w.waiting.values()) queued.push(view(e, 'queued'));
+      for (const e of w.held) queued.push(view(e, 'queued'));
+    }
+    return { active, queued };
+  }
+
+  async function drain(timeoutMs: number): Promise<boolean> {
+    stopping = true;
+    // jobs that never started are refused now; their services see the rejection and give back claims
+    for (const name of POOLS) {
+      const w = workers[name];
+      for (const e of [...w.held, ...w.waiting.values()]) {
+        queuedBy[e.job.lane]--;
+        e.reject(new StoppingError());
+      }
+      w.held = [];
+      w.waiting.clear();
+    }
+    if (inFlight() === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      new Promise<boolean>((r) => idle.push(() => r(true))),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  return {
+    submit,
+    queued: (lane) => queuedBy[lane] ?? 0,
+    active: (lane) => activeBy[lane] ?? 0,
+    isPaused: (lane) => paused.has(lane),
+    setPaused,
+    pausedLanes: () => [...paused],
+    laneStats,
+    poolStats,
+    list,
+    plans: () => plans,
+    inFlight,
+    drain,
+  };
+}

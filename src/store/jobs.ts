@@ -1,0 +1,146 @@
+import type { LaneName } from '../config/schema.js';
+import type { JobKind, JobStatus, JobView } from '../daemon/api.js';
+import type { Store } from './db.js';
+import { now } from './db.js';
+
+/** Submitted jobs (learn, analyze, report, translate runs) are rows, so a restart resumes them. */
+export interface JobRow {
+  id: number;
+  kind: string;
+  lane: string;
+  product_id: string | null;
+  params: string | null;
+  status: JobStatus;
+  result: string | null;
+  error: string | null;
+  owner: string | null;
+  lease: number | null;
+  attempts: number;
+  source: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+const parse = (s: string | null): Record<string, unknown> | null => {
+  if (!s) return null;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+};
+
+export function toJobView(r: JobRow): JobView {
+  return {
+    id: Number(r.id),
+    kind: r.kind as JobKind,
+    lane: r.lane as LaneName,
+    productId: r.product_id,
+    params: parse(r.params) ?? {},
+    status: r.status,
+    result: parse(r.result),
+    error: r.error,
+    owner: r.owner,
+    createdAt: Number(r.created_at),
+    startedAt: r.started_at == null ? null : Number(r.started_at),
+    finishedAt: r.finished_at == null ? null : Number(r.finished_at),
+  };
+}
+
+export async function insertJob(
+  store: Store,
+  j: { kind: string; lane: LaneName; productId?: string | null; params?: Record<string, unknown>; source?: string },
+): Promise<JobRow> {
+  const [row] = (await store
+    .knex('jobs')
+    .insert({ kind: j.kind, lane: j.lane, product_id: j.productId ?? null, params: JSON.stringify(j.params ?? {}), status: 'queued', source: j.source ?? 'cli', created_at: now() })
+    .returning('*')) as JobRow[];
+  return row;
+}
+
+export async function getJobRow(store: Store, id: number): Promise<JobRow | undefined> {
+  return store.knex('jobs').where({ id }).first();
+}
+
+export async function recentJobs(store: Store, limit = 20): Promise<JobRow[]> {
+  return store.knex('jobs').select('*').orderBy('id', 'desc').limit(limit);
+}
+
+export async function openJobs(store: Store, kinds: string[]): Promise<JobRow[]> {
+  if (!kinds.length) return [];
+  return store.knex('jobs').select('*').whereIn('kind', kinds).whereIn('status', ['queued', 'running']).orderBy('id');
+}
+
+export async function hasOpenJob(store: Store, kind: string): Promise<boolean> {
+  const row = await store.knex('jobs').select('id').where({ kind }).whereIn('status', ['queued', 'running']).first();
+  return !!row;
+}
+
+/**
+ * Claim queued (or lease-expired) rows of exclusive kinds for one daemon. PostgreSQL skips rows another daemon
+ * is claiming right now; SQLite serialises writers anyway.
+ */
+export async function claimJobs(store: Store, kinds: string[], owner: string, leaseMs: number, limit: number): Promise<JobRow[]> {
+  if (!kinds.length || limit <= 0) return [];
+  const k = store.knex;
+  return k.transaction(async (trx) => {
+    const ts = now();
+    const sub = trx('jobs')
+      .select('id')
+      .whereIn('kind', kinds)
+      .where((q) => {
+        q.where('status', 'queued').orWhere((q2) => q2.where('status', 'running').andWhere('lease', '<', ts));
+      })
+      .orderBy('id')
+      .limit(limit);
+    if (store.dialect === 'pg') sub.forUpdate().skipLocked();
+    const ids = (await sub).map((r: { id: number }) => r.id);
+    if (!ids.length) return [];
+    await trx('jobs').whereIn('id', ids).whereNull('started_at').update({ started_at: ts });
+    const rows = (await trx('jobs')
+      .whereIn('id', ids)
+      .update({ status: 'running', owner, lease: ts + leaseMs, attempts: trx.raw('attempts + 1') })
+      .returning('*')) as JobRow[];
+    return rows.sort((a, b) => a.id - b.id);
+  });
+}
+
+/** A shared row goes from queued to running once; every daemon then works on it. */
+export async function markRunning(store: Store, id: number): Promise<void> {
+  await store.knex('jobs').where({ id, status: 'queued' }).update({ status: 'running', started_at: now() });
+}
+
+export async function saveProgress(store: Store, id: number, snapshot: Record<string, unknown>): Promise<void> {
+  await store.knex('jobs').where({ id, status: 'running' }).update({ result: JSON.stringify(snapshot) });
+}
+
+/** The first runJob to return marks the row done; later ones change nothing. Returns whether this call did it. */
+export async function finishJob(store: Store, id: number, result: Record<string, unknown>): Promise<boolean> {
+  const n = await store
+    .knex('jobs')
+    .where({ id })
+    .whereIn('status', ['queued', 'running'])
+    .update({ status: 'done', result: JSON.stringify(result), finished_at: now(), owner: null, lease: null });
+  return Number(n) > 0;
+}
+
+export async function failJob(store: Store, id: number, error: string): Promise<boolean> {
+  const n = await store
+    .knex('jobs')
+    .where({ id })
+    .whereIn('status', ['queued', 'running'])
+    .update({ status: 'failed', error: error.slice(0, 2000), finished_at: now(), owner: null, lease: null });
+  return Number(n) > 0;
+}
+
+/** Give this daemon's running rows back to the queue (shutdown, or a restart finding its own stale claims). */
+export async function releaseJobs(store: Store, owner: string, ids?: number[]): Promise<number> {
+  const q = store.knex('jobs').where({ owner, status: 'running' });
+  if (ids) q.whereIn('id', ids);
+  return q.update({ status: 'queued', owner: null, lease: null });
+}
+
+export async function renewJobLeases(store: Store, owner: string, leaseMs: number): Promise<number> {
+  return store.knex('jobs').where({ owner, status: 'running' }).update({ lease: now() + leaseMs });
+}
