@@ -100,6 +100,11 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
         await runChunk(rows);
         continue;
       }
+      // reviews to try again sit in the write buffer: write them now so they can be claimed again
+      if (writer.hasRetries()) {
+        await writer.flush();
+        continue;
+      }
       // nothing claimable: done unless another daemon still holds some (its lease may expire and come back)
       if ((await pendingCount(ctx, kind, productId, ['in_progress', 'pending'], owner)) === 0) return;
       await new Promise((r) => setTimeout(r, IDLE_POLL_MS));

@@ -57,7 +57,10 @@ export function labelNames(map: LabelMap, kind: LabelKind): string[] {
 
 export function createLabelCache(o: LabelCacheOptions): LabelCache {
   const lru = new LRUCache<string, LabelMap>({ max: o.size, ttl: o.ttlSec * 1000 });
-  const loading = new Map<string, Promise<LabelMap>>();
+  // one lookup per product at a time: concurrent batches share it, so a cold cache costs one database read
+  const inflight = new Map<string, Promise<LabelMap>>();
+  // bumped by invalidate: a load that read the old labels must not write them back over the relearned ones
+  const generation = new Map<string, number>();
   const key = (productId: string) => `${o.keyPrefix}label_cache:${productId}`;
   const count = (hit: boolean) => {
     if (!o.stats) return;
@@ -78,27 +81,35 @@ export function createLabelCache(o: LabelCacheOptions): LabelCache {
     }
   };
 
-  const load = (productId: string): Promise<LabelMap> => {
-    let p = loading.get(productId);
-    if (!p) {
-      p = (async () => {
-        const map = await loadLabelMap(o.store, productId);
-        if (o.redis) await o.redis.set(key(productId), JSON.stringify(map), 'EX', o.ttlSec);
-        else lru.set(productId, map);
-        return map;
-      })().finally(() => loading.delete(productId));
-      loading.set(productId, p);
-    }
-    return p;
+  const load = async (productId: string): Promise<LabelMap> => {
+    const gen = generation.get(productId) ?? 0;
+    const map = await loadLabelMap(o.store, productId);
+    if ((generation.get(productId) ?? 0) !== gen) return map;
+    if (o.redis) await o.redis.set(key(productId), JSON.stringify(map), 'EX', o.ttlSec);
+    else lru.set(productId, map);
+    return map;
   };
 
   return {
-    async get(productId) {
-      const cached = await readCached(productId);
-      count(!!cached);
-      return cached ?? load(productId);
+    get(productId) {
+      const running = inflight.get(productId);
+      if (running) {
+        count(true);
+        return running;
+      }
+      const p: Promise<LabelMap> = (async () => {
+        const cached = await readCached(productId);
+        count(!!cached);
+        return cached ?? (await load(productId));
+      })().finally(() => {
+        if (inflight.get(productId) === p) inflight.delete(productId);
+      });
+      inflight.set(productId, p);
+      return p;
     },
     async invalidate(productId) {
+      generation.set(productId, (generation.get(productId) ?? 0) + 1);
+      inflight.delete(productId);
       lru.delete(productId);
       if (o.redis) await o.redis.del(key(productId));
     },

@@ -34,9 +34,9 @@ export class OutcomeWriter {
     if (this.error) throw this.error;
   }
 
-  /** Outcomes not yet written (a failed write leaves its claims to expire and be redone). */
-  pending(): number {
-    return this.buffer.length;
+  /** Buffered failures that go back to pending once written: the claim loop flushes them to try again. */
+  hasRetries(): boolean {
+    return this.buffer.some((o) => !o.ok && !o.final);
   }
 
   private enqueue(batch: ReviewOutcome[]): void {
