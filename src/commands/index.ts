@@ -2,10 +2,14 @@ import type { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerDaemon } from './daemon.js';
 import { registerReport } from './report.js';
+import { registerLearn } from './learn.js';
+import { registerAnalyze } from './analyze.js';
 
 /** Every command registers itself here; one file per command. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
   registerReport(program);
   registerDaemon(program);
+  registerLearn(program);
+  registerAnalyze(program);
 }
