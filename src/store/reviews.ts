@@ -63,6 +63,7 @@ export interface InsertResult {
 }
 
 const SQLITE_MAX_VARS = 900;
+const SQLITE_MAX_COMPOUND = 400;
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -147,7 +148,8 @@ export async function insertReviews(store: Store, rows: NewReview[], opts: { ing
 
 async function upsertProducts(trx: Knex.Transaction, ids: string[], ts: number): Promise<string[]> {
   const created: string[] = [];
-  for (const part of chunks(ids, SQLITE_MAX_VARS)) {
+  // knex writes a multi-row SQLite insert as one compound SELECT, and SQLite allows at most 500 terms in one
+  for (const part of chunks(ids, SQLITE_MAX_COMPOUND)) {
     const rows: Array<{ id: string }> = await trx('products')
       .insert(part.map((id) => ({ id, first_seen_at: ts })))
       .onConflict('id')
