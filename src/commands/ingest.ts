@@ -1,0 +1,179 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import type { Config } from '../config/schema.js';
+import { configFor, globals } from '../cli/options.js';
+import { isInteractive } from '../cli/output.js';
+import { VocError } from '../errors.js';
+import { parseMapping, readReviews, type Format } from '../ingest/index.js';
+import { barProgress, lineProgress, type IngestProgress, type Writer } from '../ingest/progress.js';
+import { storeSink, type IngestSink } from '../ingest/sink.js';
+import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
+
+export interface IngestOptions {
+  files: string[];
+  format?: string;
+  encoding?: string;
+  /** `--map FIELD=COLUMN`, repeatable */
+  map?: string[];
+  product?: string;
+  /** write every reject (and conflict) to this file, one JSON line each */
+  rejects?: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+export interface IngestDeps {
+  config: Config;
+  sink: IngestSink;
+  stdout: Writer;
+  stderr: Writer;
+  /** progress bar (true) or plain lines (false); default: whether stdout is a terminal */
+  interactive?: boolean;
+  stdin?: NodeJS.ReadableStream;
+}
+
+export interface IngestSummary {
+  files: number;
+  rows: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  conflicts: number;
+}
+
+const SHOWN = 10;
+const FORMATS: Format[] = ['csv', 'json', 'ndjson'];
+
+/** Read every source, send chunks of config.ingest.chunkSize rows to the sink, report rejects and one summary. */
+export async function runIngest(options: IngestOptions, deps: IngestDeps): Promise<IngestSummary> {
+  if (options.files.length === 0) throw new VocError('USAGE', 'give at least one FILE, or - for standard input');
+  if (options.format && !FORMATS.includes(options.format as Format)) {
+    throw new VocError('USAGE', `--format must be one of ${FORMATS.join(', ')}, got "${options.format}"`);
+  }
+  let mapping: Record<string, string>;
+  try {
+    mapping = parseMapping(options.map);
+  } catch (err) {
+    throw new VocError('USAGE', (err as Error).message);
+  }
+  const { config, sink, stderr } = deps;
+  const interactive = deps.interactive ?? isInteractive();
+  const progress: IngestProgress = interactive ? barProgress() : lineProgress(stderr);
+  const rejectsOut: WriteStream | null = options.rejects ? createWriteStream(options.rejects) : null;
+  const summary: IngestSummary = { files: 0, rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0 };
+  let shownRejects = 0;
+  let shownConflicts = 0;
+  const started = Date.now();
+
+  const note = (file: string, line: number, field: string, reason: string, kind: 'reject' | 'conflict') => {
+    rejectsOut?.write(JSON.stringify({ kind, file, line, field, reason }) + '\n');
+    const shown = kind === 'reject' ? shownRejects++ : shownConflicts++;
+    if (shown < SHOWN) stderr.write(`${file}:${line}: ${field}: ${reason}\n`);
+  };
+
+  try {
+    for (const source of options.files) {
+      const file = source === '-' ? 'stdin' : source;
+      const perFile = { rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0 };
+      let acked = 0;
+      let rows: NewReview[] = [];
+      let products: ProductMeta[] = [];
+      let bytesAtCut = 0;
+      let inflight: Promise<void> = Promise.resolve();
+      // one chunk in flight while the next one is parsed: reading and inserting overlap
+      const flush = async () => {
+        const chunk = { file, rows, products: products.length ? products : undefined };
+        const cutAt = bytesAtCut;
+        rows = [];
+        products = [];
+        await inflight;
+        const pending = sink.write(chunk).then((res: InsertResult) => {
+          perFile.inserted += res.inserted;
+          perFile.duplicates += res.duplicates;
+          perFile.conflicts += res.conflicts.length;
+          for (const c of res.conflicts) {
+            note(file, c.line ?? 0, 'review_id', `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with a different body (kept the stored one)`, 'conflict');
+          }
+          acked += chunk.rows.length;
+          progress.update(acked, cutAt);
+        });
+        pending.catch(() => {}); // handled by the next await; a failure while parsing must not crash the process
+        inflight = pending;
+      };
+      let startedFile = false;
+      try {
+        for await (const item of readReviews(source, { config, format: options.format as Format | undefined, encoding: options.encoding, mapping, product: options.product ?? null, stdin: deps.stdin })) {
+          if (!startedFile && item.kind === 'progress') {
+            startedFile = true;
+            progress.startFile(file, item.totalBytes);
+          }
+          if (item.kind === 'review') {
+            perFile.rows++;
+            rows.push(item.review);
+            if (rows.length >= config.ingest.chunkSize) await flush();
+          } else if (item.kind === 'reject') {
+            if (item.field !== '(file)') perFile.rows++;
+            perFile.rejected++;
+            note(item.file, item.line, item.field, item.reason, 'reject');
+          } else if (item.kind === 'product') {
+            products.push(item.product);
+          } else {
+            bytesAtCut = item.bytes;
+          }
+        }
+        if (rows.length || products.length) await flush();
+      } finally {
+        await inflight.catch(() => {}); // rows already sent are committed or failed; never left half-way
+      }
+      await inflight;
+      summary.files++;
+      for (const k of Object.keys(perFile) as Array<keyof typeof perFile>) summary[k] += perFile[k];
+      progress.endFile(`${file}: ${perFile.rows} rows, ${perFile.inserted} inserted, ${perFile.duplicates} duplicates, ${perFile.rejected} rejected, ${perFile.conflicts} conflicts`);
+    }
+  } finally {
+    progress.stop();
+    if (rejectsOut) await new Promise<void>((resolve) => rejectsOut.end(resolve));
+  }
+  const more = summary.rejected - Math.min(summary.rejected, SHOWN);
+  if (more > 0) stderr.write(`... and ${more} more rejected rows${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`);
+  const secs = Math.max((Date.now() - started) / 1000, 0.001);
+  if (options.json) deps.stdout.write(JSON.stringify(summary) + '\n');
+  else {
+    deps.stdout.write(
+      `ingested ${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.rows} rows, ${summary.inserted} inserted, ` +
+        `${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.conflicts} conflicts (${Math.round(summary.rows / secs)} rows/s)\n`,
+    );
+  }
+  return summary;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerIngest(program: Command): void {
+  program
+    .command('ingest')
+    .description('store reviews from CSV, JSON or NDJSON files (or - for standard input), with a summary of inserted, duplicate and rejected rows')
+    .argument('<files...>', 'files to read (.csv, .json, .ndjson, optionally .gz), or - for standard input')
+    .option('--format <format>', 'csv, json or ndjson, when the extension and content do not tell')
+    .option('--encoding <name>', 'force the text encoding (utf8, gbk, utf16le, latin1, ...)')
+    .option('--map <field=column>', 'read FIELD from COLUMN, e.g. --map body="Customer Review" (repeatable)', collect, [])
+    .option('--product <id>', 'product id for rows without a product column')
+    .option('--rejects <file>', 'write every rejected row to FILE, one JSON line each')
+    .option('--strict', 'exit 1 when any row is rejected or conflicts')
+    .option('--json', 'print the summary as JSON')
+    .action(async (files: string[], opts: Omit<IngestOptions, 'files'>, cmd: Command) => {
+      const config = configFor(cmd);
+      const sink = storeSink(config);
+      try {
+        const summary = await runIngest(
+          { ...opts, files, json: opts.json || globals(cmd).json },
+          { config, sink, stdout: process.stdout, stderr: process.stderr },
+        );
+        if (opts.strict && (summary.rejected > 0 || summary.conflicts > 0)) {
+          throw new VocError('INGEST_REJECTS', `${summary.rejected} rejected rows and ${summary.conflicts} conflicts (--strict)`);
+        }
+      } finally {
+        await sink.close();
+      }
+    });
+}

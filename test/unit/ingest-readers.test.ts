@@ -1,0 +1,213 @@
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import iconv from 'iconv-lite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { readReviews, type ReadItem, type ReadOptions } from '../../src/ingest/index.js';
+import type { NewReview, ProductMeta } from '../../src/store/reviews.js';
+import { VocError } from '../../src/errors.js';
+import { sha256 } from '../../src/text.js';
+
+const FIX = path.resolve(__dirname, '..', 'fixtures', 'ingest');
+const DATA = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
+const config = loadConfig({ env: { VOC_HOME: tmpdir() } });
+const tmp = mkdtempSync(path.join(tmpdir(), 'voc-ingest-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+type Reject = Extract<ReadItem, { kind: 'reject' }>;
+async function read(source: string, opts: Partial<ReadOptions> = {}) {
+  const reviews: NewReview[] = [];
+  const rejects: Reject[] = [];
+  const products: ProductMeta[] = [];
+  for await (const item of readReviews(source, { config, ...opts })) {
+    if (item.kind === 'review') reviews.push(item.review);
+    else if (item.kind === 'reject') rejects.push(item);
+    else if (item.kind === 'product') products.push(item.product);
+  }
+  return { reviews, rejects, products };
+}
+const fx = (name: string) => path.join(FIX, name);
+function tmpFile(name: string, content: string | Buffer): string {
+  const f = path.join(tmp, name);
+  writeFileSync(f, content);
+  return f;
+}
+async function unreadable(source: string, opts: Partial<ReadOptions> = {}): Promise<VocError> {
+  try {
+    await read(source, opts);
+  } catch (err) {
+    expect(err).toBeInstanceOf(VocError);
+    return err as VocError;
+  }
+  throw new Error('expected the file to be refused');
+}
+
+const CHINESE_CSV = 'review_id,product_id,rating,body\nz1,P1,5,质量很好，物流很快\nz2,P1,2,"包装破损, 不满意"\n';
+
+describe('CSV reader', () => {
+  it('reads UTF-8 with BOM and CRLF, quoted fields with newlines and doubled quotes, with physical line numbers', async () => {
+    const { reviews, rejects } = await read(fx('bom-crlf.csv'));
+    expect(rejects).toEqual([]);
+    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([['r1', 2], ['r2', 3], ['r3', 6]]);
+    expect(reviews[0].body).toBe('Works well, "really" well');
+    expect(reviews[1].body).toBe('line one\nline two\nline three');
+    expect(reviews[1].rating).toBe(4);
+    expect(reviews[2].title).toBeNull();
+  });
+
+  it('detects a ; delimiter from the header and maps asin / stars / review_title / content', async () => {
+    const { reviews } = await read(fx('semicolon.csv'));
+    expect(reviews).toHaveLength(2);
+    expect(reviews[0]).toMatchObject({ reviewId: 'x1', productId: 'B01', rating: 5, title: 'Nice', body: 'Sehr gut; und schnell', language: 'de' });
+  });
+
+  it('detects a tab delimiter', async () => {
+    const { reviews } = await read(fx('tab.tsv'));
+    expect(reviews.map((r) => r.body)).toEqual(['Broke after a day', 'Tab\tinside quotes']);
+    expect(reviews[0]).toMatchObject({ reviewId: 't1', productId: 'B02', rating: 1, title: 'Bad' });
+  });
+
+  it('detects GBK and decodes it', async () => {
+    const { reviews, rejects } = await read(tmpFile('gbk.csv', iconv.encode(CHINESE_CSV, 'gbk')));
+    expect(rejects).toEqual([]);
+    expect(reviews.map((r) => r.body)).toEqual(['质量很好，物流很快', '包装破损, 不满意']);
+    expect(reviews[0].language).toBe('zh');
+  });
+
+  it('decodes UTF-16 LE and BE with a BOM', async () => {
+    const le = await read(tmpFile('le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(CHINESE_CSV, 'utf16le')])));
+    const be = await read(tmpFile('be.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(CHINESE_CSV, 'utf16be')])));
+    expect(le.reviews.map((r) => r.body)).toEqual(['质量很好，物流很快', '包装破损, 不满意']);
+    expect(be.reviews.map((r) => r.body)).toEqual(le.reviews.map((r) => r.body));
+  });
+
+  it('gunzips input recognised by its magic bytes', async () => {
+    const csv = await read(tmpFile('reviews.csv.gz', gzipSync(Buffer.from(CHINESE_CSV))));
+    expect(csv.reviews).toHaveLength(2);
+    const nd = await read(tmpFile('upload.bin', gzipSync(Buffer.from('{"id":"g1","asin":"P","rating":5,"body":"zipped"}\n'))));
+    expect(nd.reviews.map((r) => r.body)).toEqual(['zipped']);
+  });
+
+  it('turns the Fine Foods Unix Time into an ISO date and maps the Kaggle columns', async () => {
+    const { reviews } = await read(fx('finefoods-time.csv'));
+    expect(reviews[0]).toMatchObject({ reviewId: '1', productId: 'B001E4KFG0', rating: 5, reviewDate: '2011-04-27', author: 'delmartian', title: 'Good Quality Dog Food' });
+    expect(reviews[1].body).toBe('Product arrived labeled as "Jumbo" Salted Peanuts.');
+  });
+
+  it('takes --map and --product for an export with its own column names', async () => {
+    const { reviews } = await read(fx('mapped.csv'), { mapping: { body: 'Customer Review', rating: 'customer rating' }, product: 'SEPATU' });
+    expect(reviews.map((r) => [r.productId, r.rating, r.body])).toEqual([['SEPATU', 5, 'Barang bagus sesuai pesanan'], ['SEPATU', 4, 'Pengiriman cepat']]);
+  });
+
+  it('keys rows without an id on product + body hash', async () => {
+    const { reviews } = await read(fx('no-id.csv'));
+    expect(reviews[0].sourceKey).toBe(`p:P7|${sha256('no id here')}`);
+    expect(reviews[1].sourceKey).toBe(reviews[0].sourceKey);
+  });
+
+  it('rejects a 5 MB field and keeps the rows around it', async () => {
+    const big = 'x'.repeat(5 * 1024 * 1024);
+    const f = tmpFile('big.csv', `review_id,product_id,rating,body\nb1,P,5,before\nb2,P,5,"${big}"\nb3,P,5,after\n`);
+    const { reviews, rejects } = await read(f);
+    expect(reviews.map((r) => r.body)).toEqual(['before', 'after']);
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]).toMatchObject({ line: 3, field: 'body' });
+    expect(rejects[0].reason).toMatch(/longer than 100000 characters/);
+  });
+
+  it('stops at an unclosed quote with one reject and keeps the rows before it', async () => {
+    const { reviews, rejects } = await read(tmpFile('unclosed.csv', 'review_id,product_id,rating,body\nu1,P,5,fine\nu2,P,5,"never closed\n'));
+    expect(reviews.map((r) => r.reviewId)).toEqual(['u1']);
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0].field).toBe('(file)');
+  });
+});
+
+describe('JSON and NDJSON readers', () => {
+  it('streams a JSON array with the line each review starts on', async () => {
+    const { reviews, rejects } = await read(fx('reviews-array.json'));
+    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([['j1', 2], ['j2', 3]]);
+    expect(reviews[0].body).toBe('Best purchase [of] the {year}');
+    expect(reviews[1].body).toBe('Stopped working "after" a week');
+    expect(rejects).toEqual([{ kind: 'reject', file: fx('reviews-array.json'), line: 5, field: 'rating', reason: 'not a whole number 1-5: 4.5' }]);
+  });
+
+  it('reads {product, reviews}: product metadata, and its id fills the reviews', async () => {
+    const { reviews, products } = await read(fx('reviews-object.json'));
+    expect(products).toEqual([{ id: 'B0META', title: 'Thermal Mug', bulletPoints: ['Keeps coffee hot for 6 hours', 'Dishwasher safe'] }]);
+    expect(reviews.map((r) => [r.reviewId, r.productId, r.rating])).toEqual([['m1', 'B0META', 5], ['m2', 'B0META', 1]]);
+  });
+
+  it('keeps every complete review of a JSON file cut off half way and names the file and position', async () => {
+    const { reviews, rejects } = await read(fx('cut-off.json'));
+    expect(reviews.map((r) => r.reviewId)).toEqual(['c1', 'c2']);
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]).toMatchObject({ file: fx('cut-off.json'), field: '(file)', line: 4 });
+    expect(rejects[0].reason).toMatch(/cut off/);
+  });
+
+  it('rejects broken NDJSON lines in the middle and keeps going', async () => {
+    const { reviews, rejects } = await read(fx('broken-middle.ndjson'));
+    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([['n1', 1], ['n2', 2], ['n4', 6], ['n5', 7]]);
+    expect(rejects.map((r) => [r.line, r.field])).toEqual([[3, '(line)'], [4, '(line)']]);
+  });
+
+  it('rejects a 5 MB field in JSON and NDJSON', async () => {
+    const big = 'y'.repeat(5 * 1024 * 1024);
+    const rows = [{ id: 'a', asin: 'P', rating: 5, body: 'ok' }, { id: 'b', asin: 'P', rating: 5, body: big }, { id: 'c', asin: 'P', rating: 5, body: 'ok too' }];
+    const nd = await read(tmpFile('big.ndjson', rows.map((r) => JSON.stringify(r)).join('\n')));
+    const js = await read(tmpFile('big.json', JSON.stringify(rows, null, 1)));
+    for (const r of [nd, js]) {
+      expect(r.reviews.map((x) => x.reviewId)).toEqual(['a', 'c']);
+      expect(r.rejects.map((x) => x.field)).toEqual(['body']);
+    }
+  });
+
+  it('reads standard input, guessing NDJSON or CSV from the content', async () => {
+    const nd = await read('-', { stdin: Readable.from([Buffer.from('{"id":"s1","asin":"P","rating":3,"body":"from a pipe"}\n')]) });
+    expect(nd.reviews[0]).toMatchObject({ reviewId: 's1', body: 'from a pipe' });
+    const csv = await read('-', { stdin: Readable.from([Buffer.from(CHINESE_CSV)]) });
+    expect(csv.reviews).toHaveLength(2);
+    const forced = await read('-', { format: 'json', stdin: Readable.from([Buffer.from('[{"id":"s2","asin":"P","rating":3,"body":"forced"}]')]) });
+    expect(forced.reviews[0].reviewId).toBe('s2');
+  });
+});
+
+describe('files that cannot be read', () => {
+  it('refuses an empty file, binary data, a missing body column, UTF-16 without BOM and unknown bytes', async () => {
+    expect((await unreadable(tmpFile('empty.csv', ''))).message).toMatch(/empty/);
+    expect((await unreadable(tmpFile('blank.csv', '\n\n  \n'))).message).toMatch(/empty/);
+    expect((await unreadable(tmpFile('bin.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 1, 0, 0, 0, 0, 0xb4, 8, 6, 0, 0, 0])))).message).toMatch(/binary/);
+    expect((await unreadable(fx('no-body.csv'))).message).toMatch(/no body column/);
+    expect((await unreadable(tmpFile('nobom.csv', iconv.encode(CHINESE_CSV, 'utf16le')))).message).toMatch(/UTF-16 without a byte-order mark/);
+    expect((await unreadable(tmpFile('latin.csv', Buffer.from('review_id,product_id,rating,body\n1,P,5,caf\xe9 cr\xe8me \xff\xfe\xfd\n', 'latin1')))).message).toMatch(/not UTF-8/);
+    expect((await unreadable(tmpFile('garbage.json', '[{"id":'))).message).toMatch(/cut off/);
+    expect((await unreadable(path.join(tmp, 'missing.csv'))).message).toMatch(/cannot open/);
+  });
+
+  it('reads a Latin-1 file when --encoding says so', async () => {
+    const f = tmpFile('latin-ok.csv', Buffer.from('review_id,product_id,rating,body\n1,P,5,caf\xe9 cr\xe8me\n', 'latin1'));
+    const { reviews } = await read(f, { encoding: 'latin1' });
+    expect(reviews[0].body).toBe('café crème');
+  });
+});
+
+describe.skipIf(!existsSync(DATA))('the shared review data', () => {
+  it('reads finefoods-dev.csv: 9,831 rows, 0 rejects', async () => {
+    const { reviews, rejects } = await read(path.join(DATA, 'finefoods-dev.csv'));
+    expect(rejects).toEqual([]);
+    expect(reviews).toHaveLength(9831);
+    expect(new Set(reviews.map((r) => r.sourceKey)).size).toBe(9831);
+  });
+
+  it('reads prdect-id-dev.csv: 3,240 rows', async () => {
+    const { reviews, rejects } = await read(path.join(DATA, 'prdect-id-dev.csv'));
+    expect(rejects).toEqual([]);
+    expect(reviews).toHaveLength(3240);
+    expect(reviews.filter((r) => r.language === 'id').length).toBeGreaterThan(1500);
+  });
+});
+if (!existsSync(DATA)) console.warn(`[voc tests] ${DATA} is absent: the shared-data reader tests are skipped`);
