@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerIngest } from './ingest.js';
 import { registerDaemon } from './daemon.js';
 import { registerReport } from './report.js';
 import { registerLearn } from './learn.js';
@@ -8,6 +9,7 @@ import { registerAnalyze } from './analyze.js';
 /** Every command registers itself here; one file per command. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
+  registerIngest(program);
   registerReport(program);
   registerDaemon(program);
   registerLearn(program);
