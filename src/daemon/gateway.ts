@@ -8,6 +8,8 @@ import type { SafeEmitter } from '../events.js';
 import type { VocEvents } from '../lanes/types.js';
 import type { Gateway, GatewayStats } from '../llm/types.js';
 import { errorMessage } from '../errors.js';
+import { createGateway } from '../llm/gateway.js';
+import { startSimulator } from '../llm/simulator/index.js';
 
 export interface GatewayArgs {
   config: Config;
@@ -58,9 +60,6 @@ export function unavailableGateway(config: Config, reason: string): Gateway {
   };
 }
 
-// loaded by specifier at run time so the daemon builds and runs before (or without) the LLM modules
-const GATEWAY_MODULE = '../llm/gateway.js';
-const SIMULATOR_MODULE = '../llm/simulator/index.js';
 
 /** The default: the real gateway, with the built-in simulator started in-process when the config says so. */
 export async function defaultGateway(args: GatewayArgs): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
@@ -69,17 +68,15 @@ export async function defaultGateway(args: GatewayArgs): Promise<{ gateway: Gate
   const simulated = usesSimulator(args.config);
   try {
     if (simulated) {
-      const sim = await import(SIMULATOR_MODULE);
       const s = args.config.simulator;
-      const handle = await sim.startSimulator({ port: 0, limit: s.limit, latencyMs: s.latencyMs, malformedRate: s.malformedRate, dropKeyRate: s.dropKeyRate, errorRate: s.errorRate, hangRate: s.hangRate, seed: s.seed });
+      const handle = await startSimulator({ port: 0, limit: s.limit, latencyMs: s.latencyMs, malformedRate: s.malformedRate, dropKeyRate: s.dropKeyRate, errorRate: s.errorRate, hangRate: s.hangRate, seed: s.seed });
       simClose = async () => {
         await handle.close();
       };
       baseUrl = handle.url;
       args.log.info('simulator_started', { url: handle.url });
     }
-    const mod = await import(GATEWAY_MODULE);
-    const gateway: Gateway = await mod.createGateway({ ...args, baseUrl, simulated });
+    const gateway: Gateway = createGateway({ ...args, baseUrl, simulated });
     return {
       gateway,
       close: async () => {

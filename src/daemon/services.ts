@@ -1,5 +1,8 @@
 import type { DaemonContext } from '../context.js';
 import type { Service } from '../lanes/types.js';
+import { createTranslationService } from '../translate/service.js';
+import { createAnalysisService } from '../analysis/service.js';
+import { createReportService } from '../report/service.js';
 import { testServices } from './test-services.js';
 
 /**
@@ -7,5 +10,10 @@ import { testServices } from './test-services.js';
  * (see test-services.ts) and is never set in production.
  */
 export function defaultServices(ctx: DaemonContext): Service[] {
-  return [...testServices(ctx, process.env.VOC_TEST_SERVICES)];
+  return [
+    createTranslationService(ctx),
+    createAnalysisService(ctx),
+    createReportService(ctx),
+    ...testServices(ctx, process.env.VOC_TEST_SERVICES),
+  ];
 }
