@@ -5,6 +5,7 @@ import { registerDaemon } from './daemon.js';
 import { registerReport } from './report.js';
 import { registerLearn } from './learn.js';
 import { registerAnalyze } from './analyze.js';
+import { registerStatus } from './status.js';
 
 /** Every command registers itself here; one file per command. */
 export function registerCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerDaemon(program);
   registerLearn(program);
   registerAnalyze(program);
+  registerStatus(program);
 }

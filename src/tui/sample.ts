@@ -1,0 +1,44 @@
+import type { LaneStats, PoolStats, Stats } from '../daemon/stats-types.js';
+import { LANES, LLM_LANES, POOLS, type LaneName, type PoolName } from '../config/schema.js';
+
+const CAPS: Record<PoolName, number> = { base: 4, vip: 50, trans: 100, insight: 100, theme: 100 };
+const OWN: Record<LaneName, PoolName> = {
+  ingestion: 'base', reports: 'base', learning: 'vip', translation: 'trans', insight_extraction: 'insight', theme_extraction: 'theme',
+};
+
+/**
+ * An idle daemon on the default caps, for `voc demo`'s first frame and for tests that change a few numbers.
+ * Every field of the Stats object is present so a renderer never meets a hole.
+ */
+export function idleStats(now = Date.now()): Stats {
+  const lane = (name: LaneName): LaneStats => ({
+    queued: 0, active: 0, cap: CAPS[OWN[name]], done: 0, failed: 0, retried: 0, ratePerMin: 0, meanMs: 0, p95Ms: 0, paused: false,
+  });
+  const pool = (name: PoolName): PoolStats => ({ active: 0, cap: CAPS[name], queued: 0, serving: [], peak: 0 });
+  return {
+    daemon: {
+      id: 'd-1a2b3c', pid: 4242, host: 'localhost', version: '0.1.0', startedAt: now - 65_000, uptimeSec: 65,
+      store: 'sqlite ~/.voc/voc.db', redis: null,
+    },
+    lanes: Object.fromEntries(LANES.map((l) => [l, lane(l)])) as Record<LaneName, LaneStats>,
+    pools: Object.fromEntries(POOLS.map((p) => [p, pool(p)])) as Record<PoolName, PoolStats>,
+    gateway: {
+      limit: 25, adaptiveRate: 25, window: 0, history: new Array(60).fill(0), qps: 0,
+      waiting: Object.fromEntries(LLM_LANES.map((l) => [l, 0])) as Stats['gateway']['waiting'],
+      inFlight: 0, requests: 0, rejected429: 0, rejected429Last5m: 0, retries: 0, failures: 0,
+      promptTokens: 0, completionTokens: 0, tokensLastMinute: 0, cost: 0, costToday: 0, currency: 'CNY',
+      throttle: 'local', throttleHealthy: true, endpoint: 'http://127.0.0.1:8787/v1', model: 'qwen-flash', simulated: true,
+    },
+    classifier: {
+      vip: 0, standard: 0, short: 0, run: { vip: 0, standard: 0, short: 0, jobId: null }, batches: { vip: 0, standard: 0, short: 0 },
+      calls: 0, reviewsPerCall: 0, fallbacks: 0, cacheHits: 0, skipped: 0, translated: 0, failed: 0,
+    },
+    analysis: {
+      learned: 0, insights: 0, themes: 0, reviewsAnalysed: 0, insightsPerReview: 0, unmappedTags: 0, droppedQuotes: 0,
+      labelCacheHits: 0, labelCacheMisses: 0, labelCacheHitRate: 0,
+    },
+    backlog: { pendingTranslations: 0, pendingAnalyses: 0, etaSeconds: null },
+    events: [],
+    cluster: null,
+  };
+}

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/home.js';
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(repoRoot, 'bin', 'voc');
+
+/** Newest modification time under a source folder, to decide whether dist/ is stale. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The CLI runs from dist/: build it when the sources are newer (type errors elsewhere do not stop the emit). */
+async function ensureBuilt(): Promise<void> {
+  const built = path.join(repoRoot, 'dist', 'commands', 'status.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
+  await run(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot }).catch(() => undefined);
+}
+
+/** A clean environment: only this test's home, no ambient database, Redis or API key. */
+function env(home: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k) && k !== 'FORCE_COLOR') e[k] = v;
+  }
+  return { ...e, VOC_HOME: home, NO_COLOR: '1' };
+}
+
+async function voc(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args], { env: env(home), cwd: repoRoot, timeout: 30_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+beforeAll(ensureBuilt, 120_000);
+
+describe('voc status without a daemon', () => {
+  const h = tempHome('st');
+  afterAll(() => h.cleanup());
+
+  for (const args of [['status'], ['status', '--once'], ['status', '--json']]) {
+    it(`\`voc ${args.join(' ')}\` says in one line how to start one and exits 2`, async () => {
+      const r = await voc(h.home, args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/no daemon is running.*`voc daemon start`/);
+      // status never starts a daemon
+      expect(existsSync(path.join(h.home, 'voc.sock'))).toBe(false);
+    });
+  }
+});
+
+// With the daemon's commands built, the status of a real (simulated, idle) daemon on the default caps.
+const haveDaemon = existsSync(path.join(repoRoot, 'src', 'daemon', 'daemon.ts')) && existsSync(path.join(repoRoot, 'src', 'commands', 'daemon.ts'));
+
+describe.skipIf(!haveDaemon)('voc status with a running daemon', () => {
+  const h = tempHome('sd');
+  beforeAll(async () => {
+    const r = await voc(h.home, ['daemon', 'start']);
+    if (r.code !== 0) throw new Error(`voc daemon start failed (${r.code}): ${r.stderr}`);
+  }, 60_000);
+  afterAll(async () => {
+    await voc(h.home, ['daemon', 'stop']);
+    h.cleanup();
+  }, 60_000);
+
+  it('--json shows the caps 4/50/100/100/100 and the limit 25', async () => {
+    const r = await voc(h.home, ['status', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect([s.pools.base.cap, s.pools.vip.cap, s.pools.trans.cap, s.pools.insight.cap, s.pools.theme.cap]).toEqual([4, 50, 100, 100, 100]);
+    expect(s.gateway.limit).toBe(25);
+    expect(s.lanes.translation).toMatchObject({ cap: 100 });
+    for (const k of ['queued', 'active', 'cap', 'done', 'failed']) expect(s.lanes.translation).toHaveProperty(k);
+    for (const k of ['vip', 'standard', 'short', 'calls', 'reviewsPerCall']) expect(s.classifier).toHaveProperty(k);
+    expect(s.backlog).toHaveProperty('pendingTranslations');
+  });
+
+  it('--once prints the same caps in a plain 80-column frame with every panel', async () => {
+    const r = await voc(h.home, ['status', '--once']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/\u001b/);
+    for (const title of ['Lanes', 'Pools', 'Gateway', 'Classifier', 'Backlog', 'Events']) expect(r.stdout).toContain(title);
+    expect(r.stdout).toMatch(/^base\s.*\s0\/4\b/m);
+    expect(r.stdout).toMatch(/^vip\s.*\s0\/50\b/m);
+    expect(r.stdout).toMatch(/^trans\s.*\s0\/100\b/m);
+    expect(r.stdout).toMatch(/window 0\/25/);
+    for (const l of r.stdout.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+  });
+});
