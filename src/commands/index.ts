@@ -5,7 +5,9 @@ import { registerDaemon } from './daemon.js';
 import { registerReport } from './report.js';
 import { registerLearn } from './learn.js';
 import { registerAnalyze } from './analyze.js';
-import { registerStatus } from './status.js';
+import { registerTranslatePending } from './translate-pending.js';
+import { registerEstimate } from './estimate.js';
+import { registerExport } from './export.js';
 
 /** Every command registers itself here; one file per command. */
 export function registerCommands(program: Command): void {
@@ -15,5 +17,7 @@ export function registerCommands(program: Command): void {
   registerDaemon(program);
   registerLearn(program);
   registerAnalyze(program);
-  registerStatus(program);
+  registerTranslatePending(program);
+  registerEstimate(program);
+  registerExport(program);
 }

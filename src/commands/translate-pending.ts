@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { Config } from '../config/schema.js';
+import { configFor, globals } from '../cli/options.js';
+import { isInteractive } from '../cli/output.js';
+import { VocError } from '../errors.js';
+import { connectDaemon } from '../daemon/client.js';
+import type { DaemonClient, JobView } from '../daemon/api.js';
+
+export interface TranslatePendingOptions {
+  product?: string;
+  limit?: string | number;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export interface TranslatePendingDeps {
+  config: Config;
+  /** the daemon to talk to; default: connectDaemon(config, { autostart: true }) */
+  client?: DaemonClient;
+  configFile?: string;
+  stdout?: { write(s: string): unknown };
+  interactive?: boolean;
+}
+
+export interface TranslatePendingResult {
+  job: JobView;
+  /** 0 all translated or skipped, 1 some failed (or the job failed) */
+  exitCode: number;
+}
+
+type Summary = { translated?: number; skipped?: number; cached?: number; failed?: number; calls?: number; promptTokens?: number; completionTokens?: number; cost?: number; classes?: Record<string, number>; total?: number; done?: number };
+
+function parseLimit(v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new VocError('USAGE', `--limit must be a whole number of reviews >= 1, got "${v}"`);
+  return n;
+}
+
+/**
+ * Cron-safe: submits one translate job for every pending review in scope (overlapping runs share the work
+ * through review claims, so none is translated twice). With --wait, follows the job to its end.
+ */
+export async function runTranslatePending(o: TranslatePendingOptions, deps: TranslatePendingDeps): Promise<TranslatePendingResult> {
+  const limit = parseLimit(o.limit);
+  const out = deps.stdout ?? process.stdout;
+  const client = deps.client ?? (await connectDaemon(deps.config, { autostart: true, configFile: deps.configFile, quiet: !!o.json }));
+  const submitted = await client.submitJob({ kind: 'translate', productId: o.product ?? null, params: limit ? { limit } : {} });
+  if (!o.wait) {
+    if (o.json) out.write(JSON.stringify({ job: submitted.id, status: submitted.status }, null, 2) + '\n');
+    else out.write(`translate job ${submitted.id} submitted${o.product ? ` for ${o.product}` : ''}; follow it with \`voc status\`\n`);
+    return { job: submitted, exitCode: 0 };
+  }
+  const interactive = !o.json && (deps.interactive ?? isInteractive());
+  const bar = interactive ? new cliProgress.SingleBar({ format: 'translating [{bar}] {value}/{total} | {translated} translated, {failed} failed | {calls} calls', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  let started = false;
+  let lastLine = 0;
+  const final = await client.followJob(submitted.id, (job) => {
+    const p = (job.result ?? {}) as Summary;
+    if (job.status !== 'running' || p.total === undefined) return;
+    const payload = { translated: p.translated ?? 0, failed: p.failed ?? 0, calls: p.calls ?? 0 };
+    if (bar) {
+      if (!started) bar.start(p.total, p.done ?? 0, payload);
+      started = true;
+      bar.setTotal(Math.max(p.total, p.done ?? 0));
+      bar.update(p.done ?? 0, payload);
+    } else if (!o.json && Date.now() - lastLine >= 2000) {
+      // plain lines for cron and pipes, at most one every 2 s
+      lastLine = Date.now();
+      out.write(`translating: ${p.done ?? 0}/${p.total} done, ${payload.translated} translated, ${payload.failed} failed, ${payload.calls} calls\n`);
+    }
+  });
+  bar?.stop();
+  if (final.status === 'failed') throw new VocError('JOB_FAILED', `translate job ${final.id} failed: ${final.error ?? 'unknown error'}`);
+  const s = (final.result ?? {}) as Summary;
+  const failed = Number(s.failed ?? 0);
+  if (o.json) out.write(JSON.stringify({ job: final.id, ...s }, null, 2) + '\n');
+  else {
+    const classes = s.classes ? ` (vip ${s.classes.vip ?? 0}, standard ${s.classes.standard ?? 0}, short ${s.classes.short ?? 0})` : '';
+    const tokens = (s.promptTokens ?? 0) + (s.completionTokens ?? 0);
+    out.write(
+      `translated ${s.translated ?? 0}${classes}, skipped ${s.skipped ?? 0}, from cache ${s.cached ?? 0}, failed ${failed}; ` +
+        `${s.calls ?? 0} calls, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
+    );
+    if (failed) out.write(`${failed} reviews failed: later runs retry them up to translate.maxAttempts (${deps.config.translate.maxAttempts}) times\n`);
+  }
+  return { job: final, exitCode: failed > 0 ? 1 : 0 };
+}
+
+export function registerTranslatePending(program: Command): void {
+  program
+    .command('translate-pending')
+    .description('translate every pending review on the translation lane (cron-safe: overlapping runs never translate a review twice)')
+    .option('--product <id>', 'only reviews of this product')
+    .option('--limit <n>', 'at most N reviews')
+    .option('--wait', 'follow the run and exit when it is done (0 all translated or skipped, 1 some failed, 2 no daemon)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: TranslatePendingOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const res = await runTranslatePending({ ...opts, json: opts.json || g.json }, { config: configFor(cmd), configFile: g.config });
+      if (res.exitCode) process.exitCode = res.exitCode;
+    });
+}
