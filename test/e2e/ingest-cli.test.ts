@@ -1,0 +1,81 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/home.js';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const FIX = path.join(ROOT, 'test', 'fixtures', 'ingest');
+const fx = (name: string) => path.join(FIX, name);
+const home = tempHome('ing');
+
+/** `voc ingest` as a user runs it: the built CLI in a child process, stdout a pipe, a throw-away VOC_HOME. */
+function voc(args: string[], input?: string | Buffer) {
+  const env = { ...process.env, VOC_HOME: home.home };
+  delete env.VOC_DATABASE_URL; // this suite runs on SQLite; the store suite covers PostgreSQL
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'voc'), 'ingest', ...args], { env, input, encoding: 'utf8', timeout: 60000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+  } catch {
+    // a type error elsewhere in the tree still emits JavaScript; only a missing CLI stops this suite
+  }
+  if (!existsSync(path.join(ROOT, 'dist', 'commands', 'ingest.js'))) throw new Error('the build did not produce dist/commands/ingest.js');
+}, 120000);
+afterAll(() => home.cleanup());
+
+describe('voc ingest (subprocess)', () => {
+  it('prints exactly the --json summary, exits 0 with rejects, and a re-ingest inserts 0', async () => {
+    const first = voc(['--json', fx('bom-crlf.csv'), fx('validation.csv')]);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ files: 2, rows: 14, inserted: 5, duplicates: 0, rejected: 9, conflicts: 0 });
+    expect(first.stdout.trim().split('\n')).toHaveLength(1);
+    expect(first.stderr).toContain(`${fx('validation.csv')}:4: rating: not a whole number 1-5`);
+    expect(first.stderr).not.toMatch(/\x1b\[/); // no bar, no colour on a pipe
+    const again = voc(['--json', fx('bom-crlf.csv'), fx('validation.csv')]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 0, duplicates: 5, rejected: 9 });
+  });
+
+  it('writes every reject to --rejects and exits 1 under --strict', async () => {
+    const rejects = path.join(home.home, 'rejects.ndjson');
+    const r = voc(['--strict', '--rejects', rejects, fx('validation.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/9 rejected rows .*--strict/);
+    expect(r.stdout).toMatch(/^ingested 1 file: 11 rows, 0 inserted, 2 duplicates, 9 rejected, 0 conflicts/);
+    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(9);
+    expect(lines[0]).toEqual({ kind: 'reject', file: fx('validation.csv'), line: 4, field: 'rating', reason: 'not a whole number 1-5: "4.5"' });
+  });
+
+  it('exits 1 with the reason for a file that cannot be read', async () => {
+    const r = voc([fx('no-body.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no-body\.csv: no body column/);
+    expect(r.stderr).toMatch(/hint: name it with --map body=COLUMN/);
+    const empty = path.join(home.home, 'empty.csv');
+    writeFileSync(empty, '');
+    expect(voc([empty]).stderr).toMatch(/is empty/);
+  });
+
+  it('reads NDJSON from standard input and reports the broken lines', async () => {
+    const r = voc(['-', '--json'], readFileSync(fx('broken-middle.ndjson')));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, rows: 6, inserted: 4, rejected: 2 });
+    expect(r.stderr).toContain('stdin:3: (line): not valid JSON');
+  });
+
+  it('reads a gzipped UTF-16 file and reports a conflicting id', async () => {
+    const csv = 'review_id,product_id,rating,body\nw1,PZ,5,很好用\nw2,PZ,4,还可以\nw1,PZ,5,另一个内容\n';
+    const f = path.join(home.home, 'export.csv.gz');
+    writeFileSync(f, gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(csv, 'utf16le')])));
+    const r = voc(['--json', f]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ files: 1, rows: 3, inserted: 2, duplicates: 0, rejected: 0, conflicts: 1 });
+    expect(r.stderr).toMatch(/export\.csv\.gz:4: review_id: conflict/);
+  });
+});
