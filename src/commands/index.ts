@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerResume } from './resume.js';
+import { registerPause } from './pause.js';
+import { registerJobs } from './jobs.js';
 import { registerIngest } from './ingest.js';
 import { registerDaemon } from './daemon.js';
 import { registerReport } from './report.js';
@@ -20,4 +23,7 @@ export function registerCommands(program: Command): void {
   registerTranslatePending(program);
   registerEstimate(program);
   registerExport(program);
+  registerJobs(program);
+  registerPause(program);
+  registerResume(program);
 }

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { LANES, type LaneName, type PoolName } from '../../src/config/schema.js';
+import { SafeEmitter } from '../../src/events.js';
+import { silentLogger } from '../../src/log.js';
+import { createLaneRunner, type Lanes } from '../../src/lanes/runner.js';
+import type { VocEvents } from '../../src/lanes/types.js';
+
+function runner(overrides: Record<string, unknown> = {}, events = new SafeEmitter<VocEvents>()): Lanes {
+  const noJitter = Object.fromEntries(['base', 'vip', 'trans', 'insight', 'theme'].map((p) => [`pools.${p}.jitterMs`, [0, 0]]));
+  const config = loadConfig({ env: { VOC_HOME: '/nonexistent-voc-home' }, overrides: { ...noJitter, ...overrides } });
+  return createLaneRunner({ config, events, log: silentLogger, signal: new AbortController().signal });
+}
+
+/** A job that runs until released, recording the pool that took it. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { open, opened };
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('lanes and pools', () => {
+  it('routes each lane to its pools: base never runs an LLM lane, insight/theme never take ingestion', async () => {
+    const r = runner({ 'pools.base.cap': 2 });
+    const seen: Array<[LaneName, PoolName]> = [];
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i++) {
+      for (const lane of LANES) jobs.push(r.submit({ lane, label: lane, run: async ({ pool }) => void seen.push([lane, pool]) }));
+    }
+    await Promise.all(jobs);
+    for (const [lane, pool] of seen) {
+      if (lane === 'ingestion' || lane === 'reports') expect(pool).toBe('base');
+      else expect(pool).not.toBe('base');
+      if (pool === 'insight' || pool === 'theme') expect(['learning', 'insight_extraction', 'theme_extraction']).toContain(lane);
+    }
+    expect(seen.filter(([l]) => l === 'ingestion')).toHaveLength(20);
+  });
+
+  it('a saturated translation lane does not delay insight or theme jobs', async () => {
+    const r = runner({ 'pools.trans.cap': 5 });
+    const g = gate();
+    const blocked = Array.from({ length: 50 }, () => r.submit({ lane: 'translation', label: 't', run: () => g.opened }));
+    await until(() => r.active('translation') === 5);
+    expect(r.queued('translation')).toBe(45);
+    const ins = await r.submit({ lane: 'insight_extraction', label: 'i', run: async ({ pool }) => pool });
+    const thm = await r.submit({ lane: 'theme_extraction', label: 'th', run: async ({ pool }) => pool });
+    expect([ins, thm]).toEqual(['insight', 'theme']);
+    expect(r.active('translation')).toBe(5);
+    g.open();
+    await Promise.all(blocked);
+  });
+
+  it('learning overflows into insight/theme only when vip is full, then queues on vip', async () => {
+    const r = runner({ 'pools.vip.cap': 2, 'pools.insight.cap': 1, 'pools.theme.cap': 1 });
+    const g = gate();
+    const pools: PoolName[] = [];
+    const learn = () => r.submit({ lane: 'learning', label: 'l', run: async ({ pool }) => (pools.push(pool), g.opened) });
+    const first = [learn(), learn()];
+    await until(() => pools.length === 2);
+    expect(pools).toEqual(['vip', 'vip']);
+    const more = [learn(), learn(), learn()];
+    await until(() => pools.length === 4);
+    expect(pools.slice(2)).toEqual(['insight', 'theme']);
+    expect(r.poolStats().vip.queued).toBe(1);
+    expect(r.poolStats().insight.serving).toEqual(['learning']);
+    g.open();
+    await Promise.all([...first, ...more]);
+    expect(pools[4]).toBe('vip');
+  });
+
+  it('never exceeds a pool cap with slow jobs (instrumented peak)', async () => {
+    const caps = { base: 3, vip: 4, trans: 6, insight: 5, theme: 2 };
+    const r = runner(Object.fromEntries(Object.entries(caps).map(([p, c]) => [`pools.${p}.cap`, c])));
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < 60; i++) {
+      for (const lane of LANES) jobs.push(r.submit({ lane, label: lane, run: () => new Promise((res) => setTimeout(res, 2 + (i % 5))) }));
+    }
+    await Promise.all(jobs);
+    const stats = r.poolStats();
+    for (const [p, cap] of Object.entries(caps)) {
+      expect(stats[p as PoolName].peak).toBeLessThanOrEqual(cap);
+      expect(stats[p as PoolName].peak).toBeGreaterThan(0);
+    }
+    expect(stats.trans.peak).toBe(caps.trans);
+    const ls = r.laneStats();
+    expect(ls.translation.done).toBe(60);
+    expect(ls.translation.ratePerMin).toBe(60);
+    expect(ls.translation.p95Ms).toBeGreaterThan(0);
+  });
+
+  it('a throwing event listener does not break a job, and failures are counted', async () => {
+    const events = new SafeEmitter<VocEvents>(silentLogger);
+    events.on('job:start', () => {
+      throw new Error('listener bug');
+    });
+    events.on('job:done', () => {
+      throw new Error('listener bug');
+    });
+    const failed: string[] = [];
+    events.on('job:failed', (e) => failed.push(e.error ?? ''));
+    const r = runner({}, events);
+    expect(await r.submit({ lane: 'reports', label: 'r', run: async () => 42 })).toBe(42);
+    await expect(r.submit({ lane: 'reports', label: 'r', run: async () => Promise.reject(new Error('boom')) })).rejects.toThrow('boom');
+    expect(failed).toEqual(['boom']);
+    expect(r.laneStats().reports).toMatchObject({ done: 1, failed: 1 });
+  });
+
+  it('a paused lane takes no new job, keeps its queue, and resume drains it', async () => {
+    const r = runner();
+    r.setPaused('translation', true);
+    let ran = 0;
+    const jobs = Array.from({ length: 10 }, () => r.submit({ lane: 'translation', label: 't', run: async () => void ran++ }));
+    // other lanes keep running while translation is paused
+    await r.submit({ lane: 'insight_extraction', label: 'i', run: async () => {} });
+    await new Promise((res) => setTimeout(res, 20));
+    expect(ran).toBe(0);
+    expect(r.queued('translation')).toBe(10);
+    expect(r.laneStats().translation.paused).toBe(true);
+    r.setPaused('translation', false);
+    await Promise.all(jobs);
+    expect(ran).toBe(10);
+    expect(r.queued('translation')).toBe(0);
+  });
+
+  it('pausing holds jobs already waiting in the pool queue', async () => {
+    const r = runner({ 'pools.trans.cap': 1 });
+    const g = gate();
+    let ran = 0;
+    const first = r.submit({ lane: 'translation', label: 'first', run: () => g.opened });
+    const rest = Array.from({ length: 5 }, () => r.submit({ lane: 'translation', label: 't', run: async () => void ran++ }));
+    await until(() => r.active('translation') === 1);
+    r.setPaused('translation', true);
+    g.open();
+    await first;
+    await new Promise((res) => setTimeout(res, 20));
+    expect(ran).toBe(0);
+    expect(r.queued('translation')).toBe(5);
+    r.setPaused('translation', false);
+    await Promise.all(rest);
+    expect(ran).toBe(5);
+  });
+
+  it('drain refuses waiting jobs and waits for the running ones', async () => {
+    const r = runner({ 'pools.base.cap': 1 });
+    const g = gate();
+    const running = r.submit({ lane: 'reports', label: 'long', run: () => g.opened.then(() => 'finished') });
+    const waiting = r.submit({ lane: 'reports', label: 'waits', run: async () => 'never' });
+    await until(() => r.active('reports') === 1);
+    const drained = r.drain(5000);
+    await expect(waiting).rejects.toThrow('stopping');
+    await expect(r.submit({ lane: 'reports', label: 'late', run: async () => 1 })).rejects.toThrow('stopping');
+    g.open();
+    expect(await running).toBe('finished');
+    expect(await drained).toBe(true);
+  });
+});
