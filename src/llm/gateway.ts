@@ -11,6 +11,7 @@ import type { Store } from '../store/db.js';
 import { adaptiveParams } from './adaptive.js';
 import { backoffMs, classify } from './retry.js';
 import { RequestLog } from './request-log.js';
+import { attemptContext, NO_SDK_TIMEOUT, permitFetch, type AttemptContext } from './permit-fetch.js';
 import { PriorityDispatcher } from './throttle/dispatcher.js';
 import { LocalPermits } from './throttle/local.js';
 import { RedisPermits } from './throttle/redis.js';
@@ -46,7 +47,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const scrub = (text: string) => scrubText(text, secrets);
   const log = opts.log.child({ component: 'llm' });
   const endpoint = opts.baseUrl ?? llm.baseUrl;
-  const client = new OpenAI({ apiKey, baseURL: endpoint, maxRetries: 0, timeout: llm.timeoutMs });
 
   const params = adaptiveParams(cfg);
   const source: PermitSource = opts.redis
@@ -59,22 +59,25 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (!tokensCap) return;
     for (let ms = ledger.waitForTokens(tokensCap); ms > 0; ms = ledger.waitForTokens(tokensCap)) await sleep(ms, closing.signal);
   });
+  // the per-attempt timeout is applied in permitFetch, after the permit: queueing never counts against it
+  const client = new OpenAI({ apiKey, baseURL: endpoint, maxRetries: 0, timeout: NO_SDK_TIMEOUT, fetch: permitFetch(dispatcher, llm.timeoutMs) });
   const requests = new RequestLog();
   const counters = { inFlight: 0, retries: 0, failures: 0 };
   let closed: Promise<void> | null = null;
 
   const priorityOf = (lane: LlmRequest['lane']) => llm.priorities[lane] ?? 9;
 
-  async function attempt(req: LlmRequest) {
+  async function attempt(req: LlmRequest, onStart: () => void) {
     const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
       model: llm.model,
       messages: req.messages,
       ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
       ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
     };
-    return client.chat.completions
-      .create(body, { headers: { 'x-voc-task': req.task }, signal: req.signal ?? undefined, timeout: llm.timeoutMs })
-      .withResponse();
+    const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart };
+    return attemptContext.run(ctx, () =>
+      client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: req.signal ?? undefined }).withResponse(),
+    );
   }
 
   async function on429(lane: string): Promise<void> {
@@ -88,19 +91,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   async function complete(req: LlmRequest): Promise<LlmResult> {
     if (closed) throw new ClosedError();
-    const started = Date.now();
-    const priority = priorityOf(req.lane);
+    const calledAt = Date.now();
     const base = req.lane === 'learning' ? llm.learningRetryBaseMs : llm.retryBaseMs;
     let lastReason = 'no attempt made';
     for (let n = 1; n <= llm.maxAttempts; n++) {
-      await dispatcher.acquire(priority, req.lane, req.signal);
-      if (n > 1) counters.retries++;
-      requests.started();
-      counters.inFlight++;
-      const t0 = Date.now();
+      let t0 = Date.now();
+      let started = false;
+      const onStart = () => {
+        started = true;
+        t0 = Date.now();
+        if (n > 1) counters.retries++;
+        requests.started(t0);
+        counters.inFlight++;
+      };
       let verdict;
       try {
-        const { data } = await attempt(req);
+        const { data } = await attempt(req, onStart);
         const content = data.choices?.[0]?.message?.content ?? '';
         const usage = data.usage
           ? { promptTokens: data.usage.prompt_tokens ?? 0, completionTokens: data.usage.completion_tokens ?? 0 }
@@ -112,12 +118,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
           model, prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost, status: 'ok', latency_ms: latencyMs, items: req.items ?? null });
         events?.emit('llm:call', { lane: req.lane, ms: latencyMs, items: req.items ?? 1, status: 200 });
         const isSim = simulated || data.system_fingerprint === 'voc-simulator';
-        return { content, usage, cost, model, simulated: isSim, attempts: n, latencyMs: Date.now() - started };
+        return { content, usage, cost, model, simulated: isSim, attempts: n, latencyMs: Date.now() - calledAt };
       } catch (err) {
         verdict = classify(err, req.signal);
       } finally {
-        counters.inFlight--;
+        if (started) counters.inFlight--;
       }
+      if (closing.signal.aborted) throw new ClosedError();
       if (verdict.kind === 'aborted') throw req.signal?.reason ?? new Error('LLM call aborted');
       events?.emit('llm:call', { lane: req.lane, ms: Date.now() - t0, items: req.items ?? 1, status: verdict.status });
       lastReason = scrub(verdict.reason);
@@ -135,10 +142,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // never sooner than the provider asked; the permit for the retry is taken afterwards, so it is on top
       const wait = Math.max(verdict.retryAfterMs ?? 0, backoffMs(n, base, llm.retryMaxMs));
       log.debug('llm_retry', { lane: req.lane, task: req.task, attempt: n, reason: lastReason, waitMs: wait });
-      await sleep(wait, anySignal(req.signal, closing.signal));
+      try {
+        await sleep(wait, anySignal(req.signal, closing.signal));
+      } catch (err) {
+        throw req.signal?.aborted ? (req.signal.reason ?? err) : err;
+      }
     }
     counters.failures++;
-    recordFailure(req, Date.now() - started);
+    recordFailure(req, Date.now() - calledAt);
     log.warn('llm_call_failed', { lane: req.lane, task: req.task, attempts: llm.maxAttempts, reason: lastReason });
     throw new Error(`LLM call failed after ${llm.maxAttempts} attempts: ${lastReason}`);
   }

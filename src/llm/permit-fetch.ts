@@ -1,0 +1,33 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { LlmLane } from '../config/schema.js';
+import type { PriorityDispatcher } from './throttle/dispatcher.js';
+
+/** What the fetch below needs to know about the call it is sending (set by the gateway around each attempt). */
+export interface AttemptContext {
+  priority: number;
+  lane: LlmLane;
+  /** called the moment the permit is granted, right before the request goes out */
+  onStart(): void;
+}
+
+export const attemptContext = new AsyncLocalStorage<AttemptContext>();
+
+/** Longest timer Node accepts; the SDK's own timeout is set to it because the per-attempt timeout is ours. */
+export const NO_SDK_TIMEOUT = 2_147_483_647;
+
+/**
+ * The fetch the OpenAI SDK uses. The permit is taken here, at the last moment before the request is written,
+ * so the SDK's own preparation never sits between the throttle's clock and the provider's: what the throttle
+ * counts is what the provider sees. The attempt's timeout starts only once the permit is granted, so waiting
+ * in the queue never counts against it; the SDK reports the abort as a connection timeout.
+ */
+export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, base: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const ctx = attemptContext.getStore();
+    await dispatcher.acquire(ctx?.priority ?? 9, ctx?.lane ?? 'translation', init?.signal);
+    ctx?.onStart();
+    const timer = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timer]) : timer;
+    return base(input, { ...init, signal });
+  };
+}
