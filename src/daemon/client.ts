@@ -9,14 +9,17 @@ import type { IngestSink } from '../ingest/sink.js';
 import type { DaemonClient, Health, JobView, JobsView, Stats } from './api.js';
 import { homePaths, prepareHome } from './lifecycle.js';
 
-/** The socket is there but nobody answers, or it is not there at all. */
+/**
+ * The socket is there but nobody answers, or it is not there at all. Requests use no keep-alive agent: a pooled
+ * connection to a daemon that restarted would fail with EPIPE, and unix-socket connects are cheap.
+ */
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
 
 function request(socketPath: string, method: string, route: string, body?: unknown, timeoutMs = 0): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, method, path: route, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      { socketPath, agent: false, method, path: route, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
@@ -50,7 +53,7 @@ function request(socketPath: string, method: string, route: string, body?: unkno
 function stream(socketPath: string, route: string, onFrame: (v: unknown) => void, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return resolve();
-    const req = http.request({ socketPath, method: 'GET', path: route }, (res) => {
+    const req = http.request({ socketPath, agent: false, method: 'GET', path: route }, (res) => {
       if ((res.statusCode ?? 500) >= 400) {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));

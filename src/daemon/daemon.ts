@@ -1,5 +1,6 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../config/load.js';
@@ -117,6 +118,8 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     if (released) log.info('stale_claims_released', { count: released });
 
     const ac = new AbortController();
+    // every in-flight job may listen for the drain: hundreds of listeners are expected, not a leak
+    setMaxListeners(0, ac.signal);
     const events = new SafeEmitter<VocEvents>(log);
     const lanes = createLaneRunner({ config, events, log, signal: ac.signal, paused: await pausedLanes(store) });
     const gwArgs = { config, log, redis, store, events };

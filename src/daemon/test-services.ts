@@ -18,6 +18,7 @@ export function testServices(ctx: DaemonContext, spec: string | undefined): Serv
         const steps = Math.max(1, Math.min(1000, Number(job.params.steps ?? 1)));
         const ms = Math.max(0, Math.min(60_000, Number(job.params.ms ?? 10)));
         const lane: LaneName = typeof job.params.lane === 'string' && isLane(job.params.lane) ? job.params.lane : 'translation';
+        if (job.params.fail) throw new Error(String(job.params.fail));
         for (let i = 0; i < steps; i++) {
           await ctx.lanes.submit({
             lane,
@@ -25,8 +26,9 @@ export function testServices(ctx: DaemonContext, spec: string | undefined): Serv
             jobId: job.id,
             run: ({ signal }) =>
               new Promise<void>((resolve, reject) => {
-                const t = setTimeout(resolve, ms);
-                signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+                const onAbort = () => (clearTimeout(t), reject(new Error('aborted')));
+                const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+                signal.addEventListener('abort', onAbort, { once: true });
               }),
           });
           progress({ done: i + 1, steps });
