@@ -1,40 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/llm/gateway.js';
-import type { Arrival, SimStats } from '../../src/llm/simulator/index.js';
+import { spawnSimulator } from '../../src/llm/simulator/process.js';
 import { silentLogger } from '../../src/log.js';
 import { tempHome, testConfig } from '../helpers/home.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const viteNode = path.join(repoRoot, 'node_modules', '.bin', 'vite-node');
 
-/** The simulator in its own process, so its arrival times are not disturbed by the 300 callers of this one. */
-async function simulatorProcess(opts: Record<string, unknown>) {
-  const child: ChildProcess = spawn(viteNode, [path.join(repoRoot, 'src/llm/simulator/main.ts'), JSON.stringify(opts)], {
-    cwd: repoRoot,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  const url = (JSON.parse(line) as { url: string }).url;
-  const base = url.replace(/\/v1$/, '');
-  return {
-    url,
-    stats: async () => (await (await fetch(`${base}/stats`)).json()) as SimStats,
-    arrivals: async () => (await (await fetch(`${base}/arrivals`)).json()) as Arrival[],
-    reset: async () => void (await fetch(`${base}/stats/reset`, { method: 'POST' })),
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
-  };
-}
+/** The simulator in its own process, so its arrival clock does not share an event loop with 300 callers. */
+const simulatorProcess = (opts: Record<string, unknown>) =>
+  spawnSimulator(opts, { cmd: viteNode, args: [path.join(repoRoot, 'src/llm/simulator/main.ts')], cwd: repoRoot });
 
 /**
  * The machine running the tests may be busy (two cores, other suites at once): a generous safety margin keeps

@@ -11,6 +11,7 @@ type WithScript = Redis & { vocSlidingWindow(windowKey: string, rateKey: string,
 /** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
 const CALL_TIMEOUT_MS = 2000;
 const DOWN_POLL_MS = 250;
+const READY_WAIT_MS = 1000;
 
 /**
  * The shared window in Redis. One pump per process polls it; a full window answers with the exact wait to the next
@@ -55,7 +56,7 @@ export class RedisPermits implements PermitSource {
 
   private async call(mode: 'take' | '429'): Promise<ScriptReply> {
     // a command queued while disconnected could run much later; ask only when connected
-    if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
+    if (this.redis.status !== 'ready') await this.ready();
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -67,6 +68,25 @@ export class RedisPermits implements PermitSource {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Wait for the connection (a client still connecting at start-up is not an outage), at most READY_WAIT_MS. */
+  private ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        this.stop.signal.removeEventListener('abort', onStop);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onStop = () => done(new ClosedError());
+      const timer = setTimeout(() => done(new Error(`Redis is ${this.redis.status}`)), READY_WAIT_MS);
+      this.redis.once('ready', onReady);
+      this.stop.signal.addEventListener('abort', onStop, { once: true });
+      if (this.redis.status === 'ready') done();
+    });
   }
 
   private setHealth(ok: boolean, err?: unknown): void {

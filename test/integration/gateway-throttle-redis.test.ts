@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway } from '../../src/llm/gateway.js';
+import type { LoadResult } from '../../src/llm/loadgen.js';
+import { spawnSimulator, type RemoteSimulator } from '../../src/llm/simulator/process.js';
+import { createLogger } from '../../src/log.js';
+import { hasRedis, REDIS_URL, redisTestPrefix } from '../helpers/services.js';
+import { tempHome, testConfig } from '../helpers/home.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const viteNode = path.join(repoRoot, 'node_modules', '.bin', 'vite-node');
+/** generous against a busy test machine; bench/ measures the default margin */
+const MARGIN = { 'llm.marginMs': 100 };
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A separate OS process running saturated demand through its own gateway; resolves to its result line. */
+function loadProcess(opts: Record<string, unknown>): Promise<LoadResult> {
+  const child = spawn(viteNode, [path.join(repoRoot, 'src/llm/loadgen-main.ts'), JSON.stringify(opts)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load process exited with ${code}`))));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
+  let sim: RemoteSimulator;
+  const home = tempHome('gwr');
+  beforeAll(async () => {
+    sim = await spawnSimulator({ limit: 25, latencyMs: 30, seed: 3 }, { cmd: viteNode, args: [path.join(repoRoot, 'src/llm/simulator/main.ts')], cwd: repoRoot });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+    home.cleanup();
+  });
+
+  it('two OS processes sharing one Redis window stay under 25 per second together, with no 429', async () => {
+    await sim.reset();
+    const { prefix, cleanup } = redisTestPrefix('gw');
+    const config = testConfig(home.home, { redisUrl: REDIS_URL, overrides: { ...MARGIN, 'redis.keyPrefix': prefix } });
+    const key = `${prefix}${config.llm.rateKey}`;
+    const watcher = new Redis(REDIS_URL);
+    let maxCard = 0;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        maxCard = Math.max(maxCard, await watcher.zcard(key));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      const startAt = Date.now() + 3000;
+      const common = { config, baseUrl: sim.url, redisUrl: REDIS_URL, callers: 150, total: 300, startAt };
+      const [a, b] = await Promise.all([loadProcess(common), loadProcess(common)]);
+      const s = await sim.stats();
+      expect(a.ok + b.ok).toBe(600);
+      expect(a.stats.throttle).toBe('redis');
+      expect(s.accepted).toBe(600);
+      expect(s.rejected429).toBe(0);
+      expect(s.maxInWindow).toBeLessThanOrEqual(25);
+      // both processes got their share of the one window
+      expect(Math.min(a.stats.requests, b.stats.requests)).toBe(300);
+      expect(maxCard).toBeGreaterThan(0);
+      expect(maxCard).toBeLessThanOrEqual(25);
+    } finally {
+      watching = false;
+      await watch;
+      watcher.disconnect();
+      await cleanup();
+    }
+  }, 60_000);
+
+  it('when Redis goes away calls pause (never unthrottled), then resume when it is back', async () => {
+    await sim.reset();
+    const port = await freePort();
+    const startRedis = async (): Promise<ChildProcess> => {
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => {});
+      await until(async () => probe.connect().then(() => true, () => false), 10_000, 'redis-server to listen');
+      probe.disconnect();
+      return child;
+    };
+    let server = await startRedis();
+    const redis = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 100, maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l), level: 'info' });
+    const config = testConfig(home.home, { redisUrl: `redis://127.0.0.1:${port}`, overrides: MARGIN });
+    const gw = createGateway({ config, log, redis, store: null, baseUrl: sim.url });
+    try {
+      let next = 0;
+      let failed = 0;
+      const done = Promise.all(
+        Array.from({ length: 100 }, async () => {
+          while (next < 200) {
+            next++;
+            await gw
+              .complete({ lane: 'translation', task: 'translate_single', messages: [{ role: 'user', content: `review ${next}` }] })
+              .catch(() => failed++);
+          }
+        }),
+      );
+      await until(async () => (await sim.stats()).accepted >= 20, 20_000, 'calls to flow');
+      server.kill('SIGKILL');
+      await until(() => !gw.stats().throttleHealthy, 5_000, 'the throttle to report Redis down');
+      // a permit granted just before the kill may still be on its way
+      await new Promise((r) => setTimeout(r, 200));
+      const paused = (await sim.stats()).requests;
+      const observeUntil = Date.now() + 1500;
+      while (Date.now() < observeUntil) {
+        expect((await sim.stats()).requests).toBe(paused);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(gw.stats().waiting.translation).toBeGreaterThan(0);
+      server = await startRedis();
+      await until(() => gw.stats().throttleHealthy, 10_000, 'the throttle to recover');
+      await done;
+      const s = await sim.stats();
+      expect(failed).toBe(0);
+      expect(s.accepted).toBe(200);
+      expect(s.maxInWindow).toBeLessThanOrEqual(25);
+      expect(s.rejected429).toBe(0);
+      expect(lines.filter((l) => l.includes('throttle_unavailable'))).toHaveLength(1);
+      expect(lines.some((l) => l.includes('throttle_recovered'))).toBe(true);
+    } finally {
+      await gw.close();
+      redis.disconnect();
+      server.kill('SIGKILL');
+    }
+  }, 60_000);
+});
