@@ -9,7 +9,9 @@ export async function runLiveScreen(client: StatusClient, opts: { initial?: Stat
     <ColorContext.Provider value={opts.color ?? true}>
       <LiveStatus client={client} initial={opts.initial ?? null} />
     </ColorContext.Provider>,
-    { exitOnCtrlC: true, patchConsole: false },
+    // stats arrive twice a second: 10 fps is plenty for keys. (Ink's incrementalRendering left stale lines
+    // behind in tmux, so every frame is redrawn whole.)
+    { exitOnCtrlC: true, patchConsole: false, maxFps: 10 },
   );
   await app.waitUntilExit();
 }
