@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { after429, rateAt, PROBE_STEPS, type AdaptiveParams } from '../../src/llm/adaptive.js';
+import { backoffMs, retryAfterMs } from '../../src/llm/retry.js';
+import { PriorityDispatcher } from '../../src/llm/throttle/dispatcher.js';
+import type { PermitSource } from '../../src/llm/throttle/types.js';
+import { UsageLedger } from '../../src/llm/usage.js';
+import { silentLogger } from '../../src/log.js';
+
+const P: AdaptiveParams = { qps: 25, enabled: true, decreaseFactor: 0.8, minQps: 1, recoverStep: 0.5, recoverEveryMs: 2000, windowMs: 1015 };
+
+/** A permit source the test hands permits out of, one at a time. */
+function manualSource() {
+  const pending: Array<() => void> = [];
+  const source: PermitSource = {
+    kind: 'local',
+    take: () => new Promise<void>((r) => pending.push(r)),
+    rate: () => 25,
+    on429: async () => null,
+    healthy: () => true,
+    close: () => {},
+  };
+  return {
+    source,
+    async grant() {
+      while (!pending.length) await new Promise((r) => setImmediate(r));
+      pending.shift()!();
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+describe('priority dispatcher', () => {
+  it('hands the next permit to a learning call that arrived after 300 waiting calls, FIFO within a priority', async () => {
+    const m = manualSource();
+    const d = new PriorityDispatcher(m.source);
+    const order: string[] = [];
+    const all = Array.from({ length: 300 }, (_, i) => d.acquire(1, 'translation').then(() => order.push(`t${i}`)));
+    await m.grant();
+    expect(order).toEqual(['t0']);
+    all.push(d.acquire(0, 'learning').then(() => order.push('learn')));
+    expect(d.waiting()).toMatchObject({ translation: 299, learning: 1 });
+    await m.grant();
+    await m.grant();
+    expect(order).toEqual(['t0', 'learn', 't1']);
+    d.close();
+    await Promise.allSettled(all);
+  });
+
+  it('drops a waiter whose signal aborts without using a permit for it', async () => {
+    const m = manualSource();
+    const d = new PriorityDispatcher(m.source);
+    const a = new AbortController();
+    const first = d.acquire(1, 'translation', a.signal);
+    const second = d.acquire(1, 'insight_extraction');
+    a.abort(new Error('stop'));
+    await expect(first).rejects.toThrow('stop');
+    await m.grant();
+    await expect(second).resolves.toBeUndefined();
+    expect(d.length).toBe(0);
+    d.close();
+  });
+});
+
+describe('adaptive rate', () => {
+  it('a 429 lowers the rate by the factor; echoes within a window do not lower it again', () => {
+    const s = after429(P, null, 0)!;
+    expect(rateAt(P, s, 0)).toBe(20);
+    expect(after429(P, s, 500)).toBeNull();
+    expect(rateAt(P, after429(P, s, 1500)!, 1500)).toBeCloseTo(16, 9);
+  });
+
+  it('climbs back by recoverStep per period, stays under the rate that drew the 429 for a while, then reaches qps', () => {
+    const s = after429(P, null, 0)!;
+    expect(rateAt(P, s, 3999)).toBe(20.5);
+    expect(rateAt(P, s, 20_000)).toBe(24.5); // ceiling just under 25
+    expect(rateAt(P, s, PROBE_STEPS * 2000)).toBe(25);
+  });
+
+  it('never goes below minQps and is off when disabled', () => {
+    let s = null;
+    for (let t = 0; t < 50_000; t += 2000) s = after429(P, s, t) ?? s;
+    expect(rateAt(P, s, 50_000)).toBeGreaterThanOrEqual(1);
+    expect(after429({ ...P, enabled: false }, null, 0)).toBeNull();
+  });
+});
+
+describe('retry timing', () => {
+  it('reads retry-after-ms before Retry-After', () => {
+    expect(retryAfterMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }))).toBe(250);
+    expect(retryAfterMs(new Headers({ 'retry-after': '2' }))).toBe(2000);
+    expect(retryAfterMs(new Headers({ 'retry-after': new Date(10_000).toUTCString() }), 4000)).toBe(6000);
+    expect(retryAfterMs(new Headers())).toBeUndefined();
+  });
+
+  it('backs off exponentially with jitter up to the maximum', () => {
+    expect(backoffMs(1, 1000, 30000, () => 0)).toBe(500);
+    expect(backoffMs(3, 1000, 30000, () => 1)).toBe(4000);
+    expect(backoffMs(10, 1000, 30000, () => 1)).toBe(30000);
+  });
+});
+
+describe('token ledger', () => {
+  it('counts tokens of the last minute and says how long until a tokens-per-minute cap has room', () => {
+    const l = new UsageLedger(null, silentLogger);
+    const row = { lane: 'translation' as const, product_id: null, job_id: null, ingest_file: null, model: 'm', cost: 0, status: 'ok' as const, latency_ms: 1, items: 1 };
+    l.add({ ...row, ts: 1000, prompt_tokens: 600, completion_tokens: 0 });
+    l.add({ ...row, ts: 2000, prompt_tokens: 500, completion_tokens: 0 });
+    expect(l.tokensLastMinute(3000)).toBe(1100);
+    expect(l.waitForTokens(2000, 3000)).toBe(0);
+    expect(l.waitForTokens(1000, 3000)).toBe(1000 + 60_000 - 3000 + 1);
+    expect(l.tokensLastMinute(61_500)).toBe(500);
+  });
+});
