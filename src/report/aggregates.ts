@@ -1,7 +1,7 @@
 import type { Store } from '../store/db.js';
 import { VocError } from '../errors.js';
 import { REPORT_SCHEMA_VERSION, type ReportData, type ReportQuery } from './types.js';
-import { daysBetween, isIsoDate, type Scope } from './scope.js';
+import { chooseScan, daysBetween, isIsoDate, type Scope } from './scope.js';
 import { overview, productRows } from './overview.js';
 import { dimensions, ranking, type LabelRow } from './insights.js';
 import { compare, cost, fiveW } from './profile.js';
@@ -59,7 +59,8 @@ export async function buildReport(store: Store, q: ReportQuery, opts: { currency
   if (!product && !(await knex('reviews').where('product_id', id).first('id'))) {
     throw new VocError('NOT_FOUND', `unknown product "${id}": the store has no review of it`, { hint: '`voc report --all` lists every product' });
   }
-  const s: Scope = { productId: id, from: p.from, to: p.to };
+  const s: Scope = { productId: id, from: p.from, to: p.to, scan: !p.from && (await chooseScan(knex, store.dialect, id)) };
+  // (a --since period is a range of the (product, date) index: reading only that range beats any scan)
   const labels = (await knex('product_labels').where('product_id', id).orderBy('id').select('id', 'kind', 'name', 'name_zh')) as LabelRow[];
   const ov = await overview(knex, s);
   const dims = await dimensions(knex, s, labels);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { DimensionRow, Quote, Ranking, RankedItem } from './types.js';
-import { analysisQuery, num, round, type Scope } from './scope.js';
+import { analysisQuery, num, round, whereProduct, type Scope } from './scope.js';
 
 export interface LabelRow {
   id: number;
@@ -12,14 +12,29 @@ export interface LabelRow {
 // when two sentiments are equally common, the negative one is the more useful to quote
 const SENTIMENT_ORDER = ['negative', 'positive', 'neutral'];
 
-/** The longest distinct quotes of one dimension and sentiment: long quotes carry the reason, not just the mood. */
+// the insight type whose quotes carry each sentiment best; it also lets the (product, dimension, type) index
+// read only that slice of a dimension instead of all its rows
+const TYPE_FOR: Record<string, string | null> = { negative: 'pain_point', positive: 'praise', neutral: null };
+
+/**
+ * The longest distinct quotes of one dimension and sentiment (long quotes carry the reason, not just the mood),
+ * taken from the matching type first (pain points for negative, praise for positive), any type otherwise.
+ */
 async function quotesFor(knex: Knex, s: Scope, dimension: string, sentiment: string): Promise<Quote[]> {
-  const rows = (await analysisQuery(knex, 'insights', 'i', s)
-    .select('i.quote', 'i.summary_zh', 'i.sentiment', 'i.type')
-    .where('i.dimension', dimension)
-    .where('i.sentiment', sentiment)
-    .orderByRaw('length(i.quote) desc, i.id asc')
-    .limit(12)) as Array<{ quote: string; summary_zh: string; sentiment: string; type: string }>;
+  const fetch = async (type: string | null) => {
+    // a slice of one dimension: the (product, dimension, type) index is the fast path here, never a scan
+    const q = analysisQuery(knex, 'insights', 'i', { ...s, scan: false })
+      .select('i.quote', 'i.summary_zh', 'i.sentiment', 'i.type')
+      .where('i.dimension', dimension)
+      .where('i.sentiment', sentiment)
+      .orderByRaw('length(i.quote) desc, i.id asc')
+      .limit(12);
+    if (type) q.where('i.type', type);
+    return (await q) as Array<{ quote: string; summary_zh: string; sentiment: string; type: string }>;
+  };
+  const type = TYPE_FOR[sentiment] ?? null;
+  let rows = await fetch(type);
+  if (rows.length < 3 && type) rows = await fetch(null);
   const seen = new Set<string>();
   const out: Quote[] = [];
   for (const r of rows) {
@@ -78,7 +93,7 @@ export async function ranking(knex: Knex, s: Scope, type: 'pain_point' | 'featur
   const key = knex.raw(`coalesce(nullif(i.summary_zh, ''), lower(trim(i.quote)))`);
   const base = () => {
     const q = knex('insights as i').join('reviews as r', 'r.id', 'i.review_id').where('i.type', type);
-    if (s.productId !== null) q.where('i.product_id', s.productId);
+    whereProduct(q, 'i.product_id', s);
     if (s.from !== null) q.where('r.review_date', '>=', s.from);
     if (s.to !== null) q.where('r.review_date', '<=', s.to);
     return q;
@@ -87,14 +102,11 @@ export async function ranking(knex: Knex, s: Scope, type: 'pain_point' | 'featur
     [1, 2, 3, 4, 5].map((n) => [`r${n}`, knex.raw(`count(distinct case when r.rating = ${n} then r.id end)`)]),
   );
   const rows = (await base()
-    .select({ dimension: 'i.dimension', k: key, reviews: knex.raw('count(distinct i.review_id)'), first: knex.raw('min(i.id)'), ...stars })
+    // count(*) over () is the number of groups, computed in the same pass before the limit applies
+    .select({ dimension: 'i.dimension', k: key, reviews: knex.raw('count(distinct i.review_id)'), first: knex.raw('min(i.id)'), groups: knex.raw('count(*) over ()'), ...stars })
     .groupBy('i.dimension', key)
     .orderByRaw('count(distinct i.review_id) desc, min(i.id) asc')
     .limit(top)) as Array<Record<string, unknown>>;
-  const groups = (await knex
-    .count({ n: '*' })
-    .from(base().select(knex.raw('1')).groupBy('i.dimension', key).as('g'))
-    .first()) as { n: unknown } | undefined;
   const firstIds = rows.map((r) => num(r.first));
   const firsts = firstIds.length
     ? ((await knex('insights').select('id', 'quote', 'summary_zh').whereIn('id', firstIds)) as Array<{ id: number; quote: string; summary_zh: string }>)
@@ -112,5 +124,5 @@ export async function ranking(knex: Knex, s: Scope, type: 'pain_point' | 'featur
       ratings: { '1': num(r.r1), '2': num(r.r2), '3': num(r.r3), '4': num(r.r4), '5': num(r.r5) },
     };
   });
-  return { groups: num(groups?.n), items };
+  return { groups: num(rows[0]?.groups), items };
 }

@@ -5,56 +5,76 @@ import { average, num, ratingsFrom, share, whereReviews, analysisQuery, type Sco
 const doneSum = (knex: Knex, col: string, statuses: string[]) =>
   knex.raw(`sum(case when ${col} in (${statuses.map(() => '?').join(', ')}) then 1 else 0 end)`, statuses);
 
-/** Counts by a nullable column, largest first; null reads as "unknown". */
-async function countBy(knex: Knex, s: Scope, col: 'marketplace' | 'language', total: number): Promise<CountRow[]> {
-  const rows = await whereReviews(knex('reviews').select({ name: col }).count({ n: '*' }), s).groupBy(col);
+type Bucket = { rating: unknown; month: string | null; marketplace: string | null; language: string | null; tr: unknown; ins: unknown; thm: unknown; n: unknown };
+
+/** Counts by name, largest first; null and '' read as "unknown". */
+function countRows(counts: Map<string | null, number>, total: number): CountRow[] {
   const merged = new Map<string, number>();
-  for (const r of rows as Array<{ name: string | null; n: unknown }>) {
-    const name = r.name === null || r.name === '' ? 'unknown' : r.name;
-    merged.set(name, (merged.get(name) ?? 0) + num(r.n));
+  for (const [k, n] of counts) {
+    const name = k === null || k === '' ? 'unknown' : k;
+    merged.set(name, (merged.get(name) ?? 0) + n);
   }
   return [...merged.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([name, reviews]) => ({ name, reviews, share: share(reviews, total) }));
 }
 
-/** Every figure of the overview from five group-by queries over the scope's reviews. */
+const add = <K>(m: Map<K, number>, k: K, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+
+/**
+ * Every figure of the overview from ONE group-by over the scope's reviews (rating x month x marketplace x
+ * language x status flags): one pass over the table instead of five; the buckets are few and summed here.
+ */
 export async function overview(knex: Knex, s: Scope): Promise<Overview> {
-  const ratingRows = await whereReviews(knex('reviews').select('rating').count({ n: '*' }), s).groupBy('rating');
-  const ratings = ratingsFrom(ratingRows as Array<{ rating: unknown; n: unknown }>);
-  const status = (await whereReviews(
+  const buckets = (await whereReviews(
     knex('reviews').select({
+      rating: 'rating',
+      month: knex.raw('substr(review_date, 1, 7)'),
+      marketplace: 'marketplace',
+      language: 'language',
+      tr: knex.raw(`case when tr_status in ('done', 'skipped') then 1 else 0 end`),
+      ins: knex.raw(`case when ins_status = 'done' then 1 else 0 end`),
+      thm: knex.raw(`case when thm_status = 'done' then 1 else 0 end`),
       n: knex.raw('count(*)'),
-      total: knex.raw('sum(rating)'),
-      tr: doneSum(knex, 'tr_status', ['done', 'skipped']),
-      ins: doneSum(knex, 'ins_status', ['done']),
-      thm: doneSum(knex, 'thm_status', ['done']),
-      undated: knex.raw('sum(case when review_date is null then 1 else 0 end)'),
     }),
     s,
-  ).first()) as Record<string, unknown> | undefined;
-  const reviews = num(status?.n);
-  const month = knex.raw('substr(review_date, 1, 7)');
-  const monthRows = (await whereReviews(
-    knex('reviews').select({ month, n: knex.raw('count(*)'), total: knex.raw('sum(rating)') }).whereNotNull('review_date'),
-    s,
-  )
-    .groupBy(month)
-    .orderBy(1)) as Array<{ month: string; n: unknown; total: unknown }>;
-  const translated = num(status?.tr);
-  const analysed = num(status?.ins);
-  const themed = num(status?.thm);
+  ).groupByRaw('1, 2, 3, 4, 5, 6, 7')) as Bucket[];
+  const ratings = ratingsFrom(buckets);
+  const months = new Map<string, { n: number; total: number }>();
+  const marketplaces = new Map<string | null, number>();
+  const languages = new Map<string | null, number>();
+  let reviews = 0, total = 0, translated = 0, analysed = 0, themed = 0, undated = 0;
+  for (const b of buckets) {
+    const n = num(b.n);
+    const rating = num(b.rating);
+    reviews += n;
+    total += rating * n;
+    if (num(b.tr)) translated += n;
+    if (num(b.ins)) analysed += n;
+    if (num(b.thm)) themed += n;
+    if (b.month === null) undated += n;
+    else {
+      const m = months.get(b.month) ?? { n: 0, total: 0 };
+      m.n += n;
+      m.total += rating * n;
+      months.set(b.month, m);
+    }
+    add(marketplaces, b.marketplace, n);
+    add(languages, b.language, n);
+  }
   return {
     reviews,
-    averageRating: average(num(status?.total), reviews),
+    averageRating: average(total, reviews),
     ratings,
-    byMonth: monthRows.map((m) => ({ month: m.month, reviews: num(m.n), averageRating: average(num(m.total), num(m.n)) ?? 0 })),
-    undated: num(status?.undated),
+    byMonth: [...months.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([month, m]) => ({ month, reviews: m.n, averageRating: average(m.total, m.n) ?? 0 })),
+    undated,
     translated: { reviews: translated, share: share(translated, reviews) },
     analysed: { reviews: analysed, share: share(analysed, reviews) },
     themed: { reviews: themed, share: share(themed, reviews) },
-    marketplaces: await countBy(knex, s, 'marketplace', reviews),
-    languages: await countBy(knex, s, 'language', reviews),
+    marketplaces: countRows(marketplaces, reviews),
+    languages: countRows(languages, reviews),
   };
 }
 

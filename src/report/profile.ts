@@ -6,32 +6,36 @@ import { addDays, analysisQuery, average, num, round, share, whereReviews, type 
 export const WS = ['who', 'what', 'when', 'where', 'why'] as const;
 
 /**
- * The 5W profile: per W, each learned label with the share of themed reviews that carry it. The base is the
- * larger of "theme status done" and "reviews with at least one tag", so a share never exceeds 100 %.
+ * The 5W profile: per W, each learned label with the share of themed reviews that carry it, from ONE group-by
+ * on (w, label_id). The base is the number of reviews whose theme status is done (raised to the largest label
+ * count if tags exist without that status), so a share never exceeds 100 %.
  */
 export async function fiveW(knex: Knex, s: Scope, labels: LabelRow[], themedDone: number): Promise<{ base: number; rows: FiveWRow[] }> {
-  const mapped = (await analysisQuery(knex, 'themes', 't', s)
-    .join('product_labels as l', 'l.id', 't.label_id')
-    .select({ w: 't.w', name: 'l.name' })
-    .select(knex.raw('count(distinct t.review_id) as n'))
-    .groupBy('t.w', 'l.name')) as Array<{ w: string; name: string; n: unknown }>;
-  const unmapped = (await analysisQuery(knex, 'themes', 't', s)
-    .leftJoin('product_labels as l', 'l.id', 't.label_id')
-    .whereNull('l.id')
-    .select({ w: 't.w' })
-    .count({ n: '*' })
-    .groupBy('t.w')) as Array<{ w: string; n: unknown }>;
-  const tagged = (await analysisQuery(knex, 'themes', 't', s).select(knex.raw('count(distinct t.review_id) as n')).first()) as { n: unknown } | undefined;
-  const base = Math.max(themedDone, num(tagged?.n));
+  const groups = (await analysisQuery(knex, 'themes', 't', s)
+    .select({ w: 't.w', label: 't.label_id', reviews: knex.raw('count(distinct t.review_id)'), tags: knex.raw('count(*)') })
+    .groupBy('t.w', 't.label_id')) as Array<{ w: string; label: unknown; reviews: unknown; tags: unknown }>;
+  const byId = new Map(labels.map((l) => [l.id, l]));
+  const base = Math.max(themedDone, ...groups.map((g) => num(g.reviews)));
   const rows: FiveWRow[] = WS.map((w) => {
-    const counts = new Map<string, number>();
-    const zh = new Map<string, string | null>();
-    for (const l of labels) if (l.kind === w) (counts.set(l.name, counts.get(l.name) ?? 0), zh.set(l.name, l.name_zh ?? zh.get(l.name) ?? null));
-    for (const m of mapped) if (m.w === w) counts.set(m.name, num(m.n));
+    const counts = new Map<string, { reviews: number; nameZh: string | null }>();
+    for (const l of labels) if (l.kind === w && !counts.has(l.name)) counts.set(l.name, { reviews: 0, nameZh: l.name_zh });
+    let unmappedTags = 0;
+    for (const g of groups) {
+      if (g.w !== w) continue;
+      const label = g.label === null ? undefined : byId.get(num(g.label));
+      if (!label) {
+        unmappedTags += num(g.tags);
+        continue;
+      }
+      // a relearned label may exist twice under one name: its counts add up
+      const c = counts.get(label.name) ?? { reviews: 0, nameZh: label.name_zh };
+      c.reviews += num(g.reviews);
+      counts.set(label.name, c);
+    }
     const list = [...counts.entries()]
-      .map(([name, reviews]) => ({ name, nameZh: zh.get(name) ?? null, reviews, share: share(reviews, base) }))
+      .map(([name, c]) => ({ name, nameZh: c.nameZh, reviews: c.reviews, share: share(c.reviews, base) }))
       .sort((a, b) => b.reviews - a.reviews || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { w, labels: list, base, unmappedTags: num(unmapped.find((u) => u.w === w)?.n) };
+    return { w, labels: list, base, unmappedTags };
   });
   return { base, rows };
 }

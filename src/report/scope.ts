@@ -6,11 +6,33 @@ export interface Scope {
   productId: string | null;
   from: string | null;
   to: string | null;
+  /**
+   * Read the tables in storage order instead of through the product index. On SQLite, when one product owns most
+   * rows, a sequential scan beats one index seek per row by about 2x (decided by chooseScan).
+   */
+  scan?: boolean;
+}
+
+/** Filter on a product column; SQLite's `+col` keeps its planner off the index (SQLite only: chooseScan never scans on PostgreSQL). */
+export function whereProduct(q: Knex.QueryBuilder, col: string, s: Scope): Knex.QueryBuilder {
+  if (s.productId === null) return q;
+  return s.scan ? q.whereRaw(`+${col} = ?`, [s.productId]) : q.where(col, s.productId);
+}
+
+/**
+ * SQLite only: scan when the product holds more than a third of the reviews. Both counts are cheap (a covering
+ * index range and the rowid maximum).
+ */
+export async function chooseScan(knex: Knex, dialect: string, productId: string): Promise<boolean> {
+  if (dialect !== 'sqlite') return false;
+  const mine = (await knex('reviews').where('product_id', productId).count({ n: '*' }).first()) as { n: unknown } | undefined;
+  const all = (await knex('reviews').max({ m: 'id' }).first()) as { m: unknown } | undefined;
+  return num(mine?.n) > 1000 && num(mine?.n) * 3 > num(all?.m);
 }
 
 /** Restrict a query on `reviews` (under `alias`) to the scope; uses the (product_id, review_date) index. */
 export function whereReviews(q: Knex.QueryBuilder, s: Scope, alias = 'reviews'): Knex.QueryBuilder {
-  if (s.productId !== null) q.where(`${alias}.product_id`, s.productId);
+  whereProduct(q, `${alias}.product_id`, s);
   if (s.from !== null) q.where(`${alias}.review_date`, '>=', s.from);
   if (s.to !== null) q.where(`${alias}.review_date`, '<=', s.to);
   return q;
@@ -22,7 +44,7 @@ export function whereReviews(q: Knex.QueryBuilder, s: Scope, alias = 'reviews'):
  */
 export function analysisQuery(knex: Knex, table: 'insights' | 'themes', alias: string, s: Scope): Knex.QueryBuilder {
   const q = knex(`${table} as ${alias}`);
-  if (s.productId !== null) q.where(`${alias}.product_id`, s.productId);
+  whereProduct(q, `${alias}.product_id`, s);
   if (s.from !== null || s.to !== null) {
     q.join('reviews as r', 'r.id', `${alias}.review_id`);
     if (s.from !== null) q.where('r.review_date', '>=', s.from);

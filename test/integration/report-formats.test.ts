@@ -14,6 +14,9 @@ import type { LaneJob } from '../../src/lanes/types.js';
 import type { ReportData } from '../../src/report/types.js';
 import { VocError } from '../../src/errors.js';
 import { loadReportFixture } from './report-fixture.js';
+import { overview } from '../../src/report/overview.js';
+import { dimensions, ranking, type LabelRow } from '../../src/report/insights.js';
+import { fiveW } from '../../src/report/profile.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -50,6 +53,16 @@ describe('report formats', () => {
       expect(mdText, s).toContain(s);
       expect(html, s).toContain(s);
     }
+  });
+
+  it('on SQLite, reading a product by table scan gives the same figures as reading it through the index', async () => {
+    const k = db.store.knex;
+    const labels = (await k('product_labels').where('product_id', 'P1').orderBy('id').select('id', 'kind', 'name', 'name_zh')) as LabelRow[];
+    const both = async (scan: boolean) => {
+      const s = { productId: 'P1', from: null, to: null, scan };
+      return [await overview(k, s), await dimensions(k, s, labels), await ranking(k, s, 'pain_point', 10), await fiveW(k, s, labels, 3)];
+    };
+    expect(await both(true)).toEqual(await both(false));
   });
 
   it('review text never reaches Markdown or HTML as markup', async () => {
