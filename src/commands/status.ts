@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import type { DaemonClient, Stats } from '../daemon/api.js';
 import { DaemonUnavailableError, VocError } from '../errors.js';
 import { configFor, globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
+import { connectDaemon } from '../daemon/client.js';
 
 export interface StatusOptions {
   once?: boolean;
@@ -18,20 +17,16 @@ export interface StatusDeps {
   /** reach the running daemon; throws DaemonUnavailableError when none runs (status never starts one) */
   connect: () => Promise<Pick<DaemonClient, 'stats' | 'streamStats' | 'pause' | 'resume'>>;
   out?: NodeJS.WriteStream;
-  /** live screen instead of one frame; defaults to "stdout is an interactive terminal" */
-  interactive?: boolean;
+  /** live screen instead of one frame; defaults to "stdout is a terminal" */
+  live?: boolean;
+  /** colours; defaults to isInteractive (a terminal, no NO_COLOR, not CI) */
+  color?: boolean;
 }
 
 const NO_DAEMON = 'no daemon is running (status never starts one); start it with `voc daemon start`';
 
-/** The daemon's client, without autostart. The socket check answers "no daemon" before any connect attempt. */
+/** The daemon's client, without autostart: status shows a daemon, it never starts one. */
 export async function connectExisting(config: Config): Promise<DaemonClient> {
-  if (!existsSync(path.join(config.home, 'voc.sock'))) throw new VocError('DAEMON_UNAVAILABLE', NO_DAEMON, { exitCode: 2 });
-  // resolved at run time: the client lives in the daemon's folder and is only needed once a socket exists
-  const clientModule = '../daemon/client.js';
-  const { connectDaemon } = (await import(clientModule)) as {
-    connectDaemon: (cfg: Config, opts: { autostart: boolean }) => Promise<DaemonClient>;
-  };
   return connectDaemon(config, { autostart: false });
 }
 
@@ -49,23 +44,25 @@ export async function runStatus(opts: StatusOptions, deps: StatusDeps): Promise<
     if (err instanceof DaemonUnavailableError) throw new VocError('DAEMON_UNAVAILABLE', NO_DAEMON, { exitCode: 2, cause: err });
     throw err;
   }
-  const interactive = deps.interactive ?? isInteractive(out);
+  // NO_COLOR takes the colours away, not the live screen
+  const live = deps.live ?? (!!out.isTTY && process.env.TERM !== 'dumb');
+  const color = deps.color ?? isInteractive(out);
   const stats = await client.stats();
   if (opts.json) {
     out.write(JSON.stringify(stats, null, 2) + '\n');
     return stats;
   }
-  if (opts.once || !interactive) {
+  if (opts.once || !live) {
     const width = opts.width ?? (out.isTTY ? out.columns : undefined) ?? 80;
     const height = opts.height ?? (out.isTTY ? out.rows : undefined) ?? 24;
     // Ink and React load only when a frame is drawn, not on every `voc` start
     const { renderFrame } = await import('../tui/render.js');
-    out.write(renderFrame(stats, { width, height, color: interactive }) + '\n');
+    out.write(renderFrame(stats, { width, height, color }) + '\n');
     return stats;
   }
   // the screen pulls in React and Ink's renderer: load it only for the interactive case
   const { runLiveScreen } = await import('../tui/live.js');
-  await runLiveScreen(client, { initial: stats, color: true });
+  await runLiveScreen(client, { initial: stats, color });
   return stats;
 }
 

@@ -103,4 +103,28 @@ describe.skipIf(!haveDaemon)('voc status with a running daemon', () => {
     expect(r.stdout).toMatch(/window 0\/25/);
     for (const l of r.stdout.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
   });
+
+  it('during and after a translation run, --json and --once show its rate and classifier counts', async () => {
+    const ing = await voc(h.home, ['ingest', path.join(repoRoot, 'samples', 'demo-reviews.csv')]);
+    expect(ing.code, ing.stderr).toBe(0);
+    const tr = await voc(h.home, ['translate-pending']);
+    expect(tr.code, tr.stderr).toBe(0);
+    const json = async () => JSON.parse((await voc(h.home, ['status', '--json'])).stdout);
+    // poll with a deadline until the run has drained (the rate stays non-zero for a minute after)
+    let s = await json();
+    const deadline = Date.now() + 45_000;
+    while (s.backlog.pendingTranslations > 0 || s.lanes.translation.active > 0 || s.lanes.translation.queued > 0) {
+      if (Date.now() > deadline) throw new Error(`the translation run did not finish: ${JSON.stringify(s.backlog)}`);
+      s = await json();
+    }
+    const run = s.classifier.run;
+    expect(s.lanes.translation.done).toBeGreaterThan(0);
+    expect(s.lanes.translation.ratePerMin).toBeGreaterThan(0);
+    expect(run.vip + run.standard + run.short).toBeGreaterThan(0);
+    expect(s.classifier.calls).toBeGreaterThan(0);
+    const once = (await voc(h.home, ['status', '--once'])).stdout;
+    expect(once).toContain(`run vip ${run.vip} std ${run.standard} short ${run.short}`);
+    expect(once).toMatch(new RegExp(`^4 translation running\\s+0\\s+0/100\\s+${s.lanes.translation.done.toLocaleString('en-US')}\\b`, 'm'));
+    expect(once).toContain(`${s.classifier.calls} calls`);
+  });
 });

@@ -10,14 +10,14 @@ function sink(isTTY = false) {
   return { out, text: () => chunks.join('') };
 }
 
-function deps(out: NodeJS.WriteStream, interactive = false): StatusDeps & { streamed: () => number } {
+function deps(out: NodeJS.WriteStream, live = false): StatusDeps & { streamed: () => number } {
   const stats = idleStats();
   stats.lanes.translation.queued = 321;
   stats.gateway.window = 17;
   let streamed = 0;
   return {
     out,
-    interactive,
+    live,
     connect: async () => ({
       stats: async () => stats,
       streamStats: async () => {
