@@ -1,0 +1,166 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/home.js';
+import { waitForDaemon } from '../../src/daemon/client.js';
+import { simTranslation } from '../../src/llm/tasks.js';
+import { normaliseForPrompt } from '../../src/text.js';
+import { seedExample, textOf } from '../integration/translate-fixtures.js';
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(repoRoot, 'bin', 'voc');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The CLI runs from dist/: build it when the sources are newer (type errors elsewhere do not stop the emit). */
+async function ensureBuilt(): Promise<void> {
+  const built = path.join(repoRoot, 'dist', 'commands', 'translate-pending.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
+  await run(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot }).catch(() => undefined);
+}
+
+function env(home: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k) && k !== 'FORCE_COLOR') e[k] = v;
+  return { ...e, VOC_HOME: home, NO_COLOR: '1' };
+}
+
+async function voc(home: string, args: string[], timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args], { env: env(home), cwd: repoRoot, timeout, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** A home whose daemon answers through the built-in simulator, fast, with short leases. */
+function makeHome(tag: string, sim: { latencyMs: number; limit: number }) {
+  const h = tempHome(tag);
+  const config = {
+    simulator: { latencyMs: sim.latencyMs, limit: sim.limit },
+    llm: { qps: sim.limit },
+    beat: { checkPendingTranslations: false },
+    analysis: { autoLearn: false },
+    daemon: { heartbeatMs: 200, leaseMs: 2000, shutdownTimeoutMs: 2000 },
+  };
+  writeFileSync(path.join(h.home, 'config.json'), JSON.stringify(config));
+  return h;
+}
+
+function writeCsv(file: string, rows: Array<{ body: string; rating: number }>, start = 0): void {
+  const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  writeFileSync(file, ['review_id,product_id,rating,body', ...rows.map((r, i) => `${start + i},P1,${r.rating},${q(r.body)}`)].join('\n'));
+}
+
+async function exported(home: string): Promise<Array<Record<string, string | null>>> {
+  const r = await voc(home, ['export', '--all', '--format', 'ndjson']);
+  expect(r.code).toBe(0);
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+beforeAll(ensureBuilt, 180_000);
+
+describe('voc translate-pending (CLI, background daemon, built-in simulator)', () => {
+  const h = makeHome('tc', { latencyMs: 5, limit: 500 });
+  afterAll(async () => {
+    await voc(h.home, ['daemon', 'stop']);
+    h.cleanup();
+  });
+
+  it('starts the daemon, translates everything, prints the summary with --json and exits 0; export shows it', async () => {
+    const file = path.join(h.home, 'seed.csv');
+    writeCsv(file, seedExample());
+    expect((await voc(h.home, ['ingest', file, '--json'])).code).toBe(0);
+    const r = await voc(h.home, ['translate-pending', '--wait', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ translated: 100, failed: 0, calls: 19, classes: { vip: 10, standard: 30, short: 60 } });
+    const rows = await exported(h.home);
+    expect(rows).toHaveLength(100);
+    for (const row of rows) expect(row).toMatchObject({ translation_status: 'done', body_zh: simTranslation(normaliseForPrompt(row.body!)) });
+    // cron again: nothing left, nothing paid
+    const again = await voc(h.home, ['translate-pending', '--wait', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ translated: 0, calls: 0 });
+  });
+
+  it('plain output without --json is one summary line (no progress bar off a terminal)', async () => {
+    const file = path.join(h.home, 'more.csv');
+    writeCsv(file, [{ body: 'Brand new text to translate', rating: 4 }], 5000);
+    expect((await voc(h.home, ['ingest', file])).code).toBe(0);
+    const r = await voc(h.home, ['translate-pending', '--wait']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^translated 1 \(vip 0, standard 0, short 1\), skipped 0, from cache 0, failed 0; 1 calls/m);
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('rejects a bad --limit before talking to the daemon', async () => {
+    const r = await voc(h.home, ['translate-pending', '--limit', 'lots']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--limit must be a whole number');
+  });
+});
+
+describe('kill -9 of the daemon mid-run', () => {
+  const h = makeHome('tk', { latencyMs: 150, limit: 40 });
+  afterAll(async () => {
+    await voc(h.home, ['daemon', 'stop']);
+    h.cleanup();
+  });
+
+  it('after a restart every review ends translated, none lost, each with its own text', async () => {
+    const rows = Array.from({ length: 1500 }, (_, i) => ({ body: textOf(i % 4 === 0 ? 120 : 45, i + 20000), rating: 3 }));
+    const file = path.join(h.home, 'big.csv');
+    writeCsv(file, rows);
+    expect((await voc(h.home, ['ingest', file, '--json'])).code).toBe(0);
+    // the daemon runs in the foreground as this test's child, so its corpse is reaped and a restart can take the lock
+    const startDaemonChild = async () => {
+      const child = spawn(process.execPath, [bin, 'daemon', 'run'], { env: env(h.home), cwd: repoRoot, stdio: 'ignore' });
+      const exited = new Promise<void>((r) => child.on('exit', () => r()));
+      expect(await waitForDaemon(path.join(h.home, 'voc.sock'), 20_000)).not.toBeNull();
+      return { child, exited };
+    };
+    const daemon = await startDaemonChild();
+    const first = spawn(process.execPath, [bin, 'translate-pending', '--wait', '--json'], { env: env(h.home), cwd: repoRoot, stdio: 'ignore' });
+    const firstExit = new Promise<number | null>((r) => first.on('exit', (code) => r(code)));
+    // wait until some reviews are done, then kill the daemon hard
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const done = (await exported(h.home)).filter((r) => r.translation_status === 'done').length;
+      if (done > 100) break;
+      if (Date.now() > deadline) throw new Error('no progress before the kill');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    expect(await firstExit).toBe(2);
+    const partial = (await exported(h.home)).filter((r) => r.translation_status === 'done').length;
+    expect(partial).toBeLessThan(1500);
+    await startDaemonChild();
+    // restart (cron runs again) until nothing is left; expired leases are taken over
+    const end = Date.now() + 60_000;
+    let all: Array<Record<string, string | null>> = [];
+    for (;;) {
+      const r = await voc(h.home, ['translate-pending', '--wait', '--json']);
+      expect([0, 1], r.stderr).toContain(r.code);
+      all = await exported(h.home);
+      if (all.every((x) => x.translation_status === 'done')) break;
+      if (Date.now() > end) throw new Error(`still not done: ${all.filter((x) => x.translation_status !== 'done').length}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(all).toHaveLength(1500);
+    for (const row of all) expect(row.body_zh).toBe(simTranslation(normaliseForPrompt(row.body!)));
+  });
+});
