@@ -19,6 +19,10 @@ export const delta = (now: number, before: number): string => {
   return `${d > 0 ? '+' : ''}${Number.isInteger(d) ? int(d) : d.toFixed(2)}`;
 };
 
+/** Change of an average rating: always two decimals, so 4.50 -> 1.50 reads -3.00 and never -3. */
+export const ratingDelta = (now: number | null, before: number | null): string =>
+  now === null || before === null ? 'n/a' : signed(Math.round((now - before) * 100) / 100);
+
 export const ratingsText = (r: Ratings): string => (['5', '4', '3', '2', '1'] as const).map((k) => `${k}★ ${int(r[k])}`).join(' · ');
 
 export const SENTIMENT_LABEL: Record<string, string> = { positive: 'positive', neutral: 'neutral', negative: 'negative' };

@@ -1,5 +1,5 @@
 import type { Ranking, ReportData } from './types.js';
-import { delta, int, money, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
+import { delta, ratingDelta, int, money, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
 import { esc, fiveWShares, ratingHistogram, sentimentBars, trendLine } from './svg.js';
 
 /** Nothing may run or load even if escaping were ever wrong: no script source at all, styles inline, images data: only. */
@@ -110,7 +110,7 @@ export function renderHtml(d: ReportData): string {
   );
   const c = d.comparison;
   if (c) {
-    const avgDelta = c.current.averageRating !== null && c.previous.averageRating !== null ? delta(c.current.averageRating, c.previous.averageRating) : 'n/a';
+    const avgDelta = ratingDelta(c.current.averageRating, c.previous.averageRating);
     parts.push(
       `<section id="comparison"><h2>Compared with the period before</h2>` +
         table(

@@ -1,5 +1,5 @@
 import type { Ranking, ReportData } from './types.js';
-import { clean, delta, int, money, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
+import { clean, delta, ratingDelta, int, money, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
 
 /**
  * Review text inside Markdown: one line, no raw HTML (many viewers render it), no table breaks, no emphasis or
@@ -111,7 +111,7 @@ export function renderMarkdown(d: ReportData): string {
         ['Figure', `${c.previous.from} to ${c.previous.to}`, `${c.current.from} to ${c.current.to}`, 'Change'],
         [
           ['Reviews', int(c.previous.reviews), int(c.current.reviews), delta(c.current.reviews, c.previous.reviews)],
-          ['Average rating', stars(c.previous.averageRating), stars(c.current.averageRating), c.current.averageRating !== null && c.previous.averageRating !== null ? delta(c.current.averageRating, c.previous.averageRating) : 'n/a'],
+          ['Average rating', stars(c.previous.averageRating), stars(c.current.averageRating), ratingDelta(c.current.averageRating, c.previous.averageRating)],
           ['Pain points', int(c.previous.painPoints), int(c.current.painPoints), delta(c.current.painPoints, c.previous.painPoints)],
         ],
       ),

@@ -65,6 +65,16 @@ describe('report formats', () => {
     expect(await both(true)).toEqual(await both(false));
   });
 
+  it('the --since comparison reads the same in Markdown and HTML', async () => {
+    const d = await buildReport(db.store, { productId: 'P1', since: '2024-02-01', until: '2024-02-29' });
+    const mdText = renderMarkdown(d);
+    const html = renderHtml(d);
+    expect(mdText).toContain('| Average rating | 4.50 | 1.50 | -3.00 |');
+    expect(mdText).toContain('| Pain points | 1 | 4 | +3 |');
+    expect(mdText).toContain('2024-01-03 to 2024-01-31');
+    for (const s of ['2024-01-03 to 2024-01-31', '2024-02-01 to 2024-02-29', '-3.00', '+3']) expect(html).toContain(s);
+  });
+
   it('review text never reaches Markdown or HTML as markup', async () => {
     const d = await buildReport(db.store, { productId: 'P1' });
     const mdText = renderMarkdown(d);
