@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { tempHome, testConfig } from '../helpers/home.js';
@@ -108,5 +108,28 @@ describe('daemon spine', () => {
     const h = tempHome('na');
     cleanups.push(() => h.cleanup());
     await expect(connectDaemon(testConfig(h.home), { autostart: false })).rejects.toMatchObject({ exitCode: 2, code: 'DAEMON_UNAVAILABLE' });
+  });
+
+  it('refuses to serve once the socket file is no longer private to its owner', async () => {
+    const { d } = await boot();
+    chmodSync(d.socketPath, 0o666);
+    expect(await rawRequest(d.socketPath, 'GET', '/health', '')).toBe(403);
+    chmodSync(d.socketPath, 0o600);
+    expect(await rawRequest(d.socketPath, 'GET', '/health', '')).toBe(200);
+  });
+
+  it('logs to $VOC_HOME/daemon.log (0600) and never writes the API key', async () => {
+    const h = tempHome('lg');
+    cleanups.push(() => h.cleanup());
+    const config = testConfig(h.home, { overrides: { 'llm.apiKey': 'sk-test-secret-123456' } });
+    const d = await startDaemon(config, { gatewayFactory: () => unavailableGateway(config, 'key sk-test-secret-123456 rejected') });
+    cleanups.push(() => d.close());
+    d.ctx.log.warn('provider_said', { error: 'invalid key sk-test-secret-123456' });
+    await d.close();
+    const file = homePaths(h.home).log;
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('daemon_started');
+    expect(text).not.toContain('sk-test-secret-123456');
   });
 });
