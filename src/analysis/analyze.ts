@@ -107,6 +107,8 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
       }
       // nothing claimable: done unless another daemon still holds some (its lease may expire and come back)
       if ((await pendingCount(ctx, kind, productId, ['in_progress', 'pending'], owner)) === 0) return;
+      // while waiting, commit what we hold: another daemon may be waiting for our buffered reviews in turn
+      await writer.flush();
       await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
     }
   };

@@ -12,6 +12,8 @@ import { errorMessage } from '../errors.js';
 export interface AutoTriggers {
   /** the start-up check for products never learned */
   ready: Promise<void>;
+  /** resolves when every check queued so far has run */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export function startAutoTriggers(ctx: DaemonContext): AutoTriggers {
   const ready = a.autoLearn ? learnCheck() : Promise.resolve();
   return {
     ready,
+    idle: () => chain,
     async stop() {
       for (const off of offs) off();
       stopped = true;

@@ -16,6 +16,8 @@ export interface AnalysisService extends Service {
   labelCache: LabelCache;
   /** resolves when the start-up check for never-learned products has queued its jobs */
   ready: Promise<void>;
+  /** resolves when the automatic checks queued so far (new products, settled translations) have run */
+  autoIdle(): Promise<void>;
 }
 
 /** products analysed at once under `--all`; the lanes bound the real concurrency */
@@ -104,6 +106,7 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
     kinds: { learn: 'exclusive', analyze: 'shared' },
     labelCache,
     ready: auto.ready,
+    autoIdle: () => auto.idle(),
     runJob(job, progress) {
       if (job.kind === 'learn') return runLearn(job);
       if (job.kind === 'analyze') return runAnalyze(job, progress);

@@ -35,13 +35,28 @@ export interface WriteResult {
 
 const ROWS_PER_INSERT = 100; // SQLite allows ~999 bound variables per statement
 
+/** Deadlocks between concurrent write transactions are resolved by PostgreSQL aborting one: that one runs again. */
+const isDeadlock = (err: unknown) => ['40P01', '40001'].includes(String((err as { code?: unknown })?.code ?? ''));
+
 export async function writeOutcomes(store: Store, kind: AnalysisKind, owner: string, outcomes: ReviewOutcome[]): Promise<WriteResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeOnce(store, kind, owner, outcomes);
+    } catch (err) {
+      if (!isDeadlock(err) || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function writeOnce(store: Store, kind: AnalysisKind, owner: string, outcomes: ReviewOutcome[]): Promise<WriteResult> {
   const res: WriteResult = { reviews: 0, done: 0, failed: 0, retried: 0, insights: 0, themes: 0, unmapped: 0, lost: [] };
   if (!outcomes.length) return res;
   const ts = now();
+  // rows are locked in id order, so the insight and theme writers (same reviews, other columns) never deadlock
+  const ordered = [...outcomes].sort((a, b) => a.reviewId - b.reviewId);
   await store.knex.transaction(async (trx) => {
     const rows: Record<string, unknown>[] = [];
-    for (const o of outcomes) {
+    for (const o of ordered) {
       const patch: Record<string, unknown> = o.ok
         ? { [`${kind}_status`]: 'done', [`${kind}_error`]: null, [`${kind}_attempts`]: o.attempts }
         : { [`${kind}_status`]: o.final ? 'failed' : 'pending', [`${kind}_error`]: o.error.slice(0, 1000), [`${kind}_attempts`]: o.attempts };
