@@ -17,7 +17,7 @@ import { markDaemonStopped } from '../store/daemons.js';
 import { errorMessage } from '../errors.js';
 import type { Health } from './api.js';
 import type { Stats } from './stats-types.js';
-import { acquirePidLock, daemonId, homePaths, prepareHome, removeStaleSocket } from './lifecycle.js';
+import { acquirePidLock, checkSocketPath, daemonId, homePaths, prepareHome, removeStaleSocket } from './lifecycle.js';
 import { listenSocket } from './server.js';
 import { daemonRoutes } from './routes.js';
 import { createJobManager, type JobManager } from './jobs.js';
@@ -82,6 +82,7 @@ async function runSteps(log: Logger, steps: Array<[string, () => unknown]>): Pro
 export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<Daemon> {
   const home = config.home;
   const paths = homePaths(home);
+  checkSocketPath(paths.socket);
   prepareHome(home);
   const lock = acquirePidLock(home);
   const startedAt = Date.now();
@@ -133,10 +134,13 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     const ctx: DaemonContext = { config, log, store, redis, daemonId: id, events, gateway: gw.gateway, lanes, counters: newCounters(), signal: ac.signal };
     const services = (opts.services ?? defaultServices)(ctx);
     const jobs = createJobManager(ctx, services, { pollMs: Math.min(1000, config.daemon.heartbeatMs) });
+    cleanup.unshift(['jobs', () => jobs.stop(0)]);
     const stats = createStatsBuilder(ctx, lanes, { startedAt, version: VERSION });
     const hb = startHeartbeat(ctx, lanes, { startedAt, version: VERSION, home, snapshot: () => stats.snapshot() });
+    cleanup.unshift(['heartbeat', () => hb.stop()]);
     await hb.beat();
     const beat = startBeat(ctx, beatTasks(ctx, jobs), opts.onBeat);
+    cleanup.unshift(['beat', () => beat.stop()]);
     const health = (): Health => ({ id, pid: process.pid, version: VERSION, startedAt, home, simulated: ctx.gateway.stats().simulated });
 
     let closing: Promise<void> | null = null;

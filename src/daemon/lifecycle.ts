@@ -72,7 +72,7 @@ export function acquirePidLock(home: string, pid = process.pid): { release: () =
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const other = readPid(p.pid);
-    if (other !== null && processAlive(other)) {
+    if (other !== null && processAlive(other) && mayBeDaemon(other)) {
       throw new VocError('DAEMON_RUNNING', `a daemon already runs for ${home} (pid ${other}, socket ${p.socket})`, {
         hint: 'stop it with `voc daemon stop`, or use another VOC_HOME',
       });
@@ -88,6 +88,23 @@ export function acquirePidLock(home: string, pid = process.pid): { release: () =
     staleCleaned = true;
   }
   throw new VocError('DAEMON_LOCK', `cannot take the daemon lock ${p.pid}`);
+}
+
+/** A live pid that is not a node process at all is a reused pid after a reboot or crash, not a daemon (Linux). */
+function mayBeDaemon(pid: number): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /node|voc/.test(cmd);
+  } catch {
+    return true; // no /proc (macOS) or not readable: assume it is one
+  }
+}
+
+/** Unix socket paths are limited to 107 bytes on Linux (103 on macOS). */
+export function checkSocketPath(socket: string): void {
+  if (Buffer.byteLength(socket) > 103) {
+    throw new VocError('SOCKET_PATH', `the socket path ${socket} is too long for a unix socket`, { hint: 'use a shorter VOC_HOME' });
+  }
 }
 
 /** Under the pid lock no other daemon owns the socket path: a leftover file is from a crash. */
