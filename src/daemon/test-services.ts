@@ -17,6 +17,8 @@ export function testServices(ctx: DaemonContext, spec: string | undefined): Serv
       async runJob(job, progress) {
         const steps = Math.max(1, Math.min(1000, Number(job.params.steps ?? 1)));
         const ms = Math.max(0, Math.min(60_000, Number(job.params.ms ?? 10)));
+        // uninterruptible: the step ignores the drain signal, like I/O that must finish (the SIGTERM test)
+        const hard = job.params.uninterruptible === true;
         const lane: LaneName = typeof job.params.lane === 'string' && isLane(job.params.lane) ? job.params.lane : 'translation';
         if (job.params.fail) throw new Error(String(job.params.fail));
         for (let i = 0; i < steps; i++) {
@@ -28,7 +30,7 @@ export function testServices(ctx: DaemonContext, spec: string | undefined): Serv
               new Promise<void>((resolve, reject) => {
                 const onAbort = () => (clearTimeout(t), reject(new Error('aborted')));
                 const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
-                signal.addEventListener('abort', onAbort, { once: true });
+                if (!hard) signal.addEventListener('abort', onAbort, { once: true });
               }),
           });
           progress({ done: i + 1, steps });

@@ -133,3 +133,58 @@ describe.skipIf(!built).each(DATABASES)('kill -9 of a daemon child process on %s
     expect(code).toBe(0);
   });
 });
+
+describe.skipIf(!built)('signals', () => {
+  it('SIGTERM drains in-flight jobs and gives the rest back; a second signal forces the exit', async () => {
+    const h = tempHome('sg');
+    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false }, daemon: { shutdownTimeoutMs: 60000 } }));
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home, VOC_TEST_SERVICES: 'sleep' };
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'voc'), 'daemon', 'run'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      h.cleanup();
+    });
+    const client = clientFor(homePaths(h.home).socket);
+    expect(await waitForDaemon(homePaths(h.home).socket, 20000)).not.toBeNull();
+    const job = await client.submitJob({ kind: 'sleep' as never, params: { steps: 1, ms: 30000, lane: 'reports', uninterruptible: true } });
+    await until(async () => (await client.jobs()).active.length === 1);
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    child.kill('SIGTERM');
+    await until(async () => out.includes('"daemon_stopping"'));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(out).toContain('"daemon_forced"');
+    expect(out).not.toContain('"daemon_stopped"');
+    expect(job.status).toBe('queued');
+  });
+});
+
+describe.skipIf(!built)('graceful stop', () => {
+  it('SIGTERM waits for the in-flight job to finish, records it, and exits 0', async () => {
+    const h = tempHome('gs');
+    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } }));
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home, VOC_TEST_SERVICES: 'sleep' };
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'voc'), 'daemon', 'run'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      h.cleanup();
+    });
+    const client = clientFor(homePaths(h.home).socket);
+    expect(await waitForDaemon(homePaths(h.home).socket, 20000)).not.toBeNull();
+    const job = await client.submitJob({ kind: 'sleep' as never, params: { steps: 1, ms: 800, lane: 'reports', uninterruptible: true } });
+    await until(async () => (await client.jobs()).active.length === 1);
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const store = await openStore(testConfig(h.home));
+    try {
+      const row = await store.knex('jobs').where({ id: job.id }).first();
+      expect(row.status).toBe('done');
+    } finally {
+      await store.close();
+    }
+    expect(existsSync(homePaths(h.home).pid)).toBe(false);
+  });
+});
