@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Report benchmark: 100,000 reviews of one product with insights and themes, on SQLite and PostgreSQL.
 // Each format is built in a child process so its peak RSS is the report's own. Target: < 2 s and < 200 MB.
-// Usage: npm run build && node bench/report.mjs [--reviews N] [--skip-pg]
+// Usage: npm run build && node bench/report.mjs [--reviews N] [--skip-sqlite] [--skip-pg] [--keep DIR]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,7 +139,7 @@ async function runOn(name, env) {
 const keep = process.argv.includes('--keep') ? path.resolve(process.argv[process.argv.indexOf('--keep') + 1]) : null;
 const home = keep ?? mkdtempSync(path.join(tmpdir(), 'voc-bench-report-'));
 try {
-  await runOn('SQLite', { VOC_HOME: home });
+  if (!process.argv.includes('--skip-sqlite')) await runOn('SQLite', { VOC_HOME: home });
   const pgBase = process.env.VOC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   if (!process.argv.includes('--skip-pg')) {
     const pg = (await import('pg')).default;
@@ -156,7 +156,8 @@ try {
       try {
         await runOn('PostgreSQL', { VOC_HOME: home, VOC_DATABASE_URL: u.toString() });
       } finally {
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        if (keep) console.log(`kept PostgreSQL schema: ${u.toString()}`);
+        else await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await c.end();
       }
     }

@@ -4,7 +4,7 @@ import { REPORT_SCHEMA_VERSION, type ReportData, type ReportQuery } from './type
 import { chooseScan, daysBetween, isIsoDate, type Scope } from './scope.js';
 import { overview, productRows } from './overview.js';
 import { dimensions, ranking, type LabelRow } from './insights.js';
-import { compare, cost, fiveW } from './profile.js';
+import { compare, cost, fiveW, themeGroups } from './profile.js';
 
 const emptyRanking = () => ({ groups: 0, items: [] });
 
@@ -62,11 +62,18 @@ export async function buildReport(store: Store, q: ReportQuery, opts: { currency
   const s: Scope = { productId: id, from: p.from, to: p.to, scan: !p.from && (await chooseScan(knex, store.dialect, id)) };
   // (a --since period is a range of the (product, date) index: reading only that range beats any scan)
   const labels = (await knex('product_labels').where('product_id', id).orderBy('id').select('id', 'kind', 'name', 'name_zh')) as LabelRow[];
-  const ov = await overview(knex, s);
-  const dims = await dimensions(knex, s, labels);
-  const painPoints = await ranking(knex, s, 'pain_point', top);
-  const featureRequests = await ranking(knex, s, 'feature_request', top);
-  const profile = await fiveW(knex, s, labels, ov.themed.reviews);
+  // independent sections: on PostgreSQL they run on separate pooled connections at once; SQLite's single
+  // connection takes them in turn
+  const [ov, dims, painPoints, featureRequests, themes, usage, comparison] = await Promise.all([
+    overview(knex, s),
+    dimensions(knex, s, labels),
+    ranking(knex, s, 'pain_point', top),
+    ranking(knex, s, 'feature_request', top),
+    themeGroups(knex, s),
+    cost(knex, id, currency),
+    p.from && p.to ? compare(knex, id, p.from, p.to, p.days) : Promise.resolve(null),
+  ]);
+  const profile = fiveW(themes, labels, ov.themed.reviews);
   const insightCount = dims.reduce((a, d) => a + d.insights, 0);
   const hasAnalysis = labels.length > 0 || insightCount > 0 || profile.base > 0;
   if (!hasAnalysis) notices.push(`No analysis yet for ${id}: no learned dimensions, insights or themes. Run \`voc analyze ${id}\` to create them.`);
@@ -88,8 +95,8 @@ export async function buildReport(store: Store, q: ReportQuery, opts: { currency
     painPoints,
     featureRequests,
     fiveW: profile.rows,
-    cost: await cost(knex, id, currency),
-    comparison: p.from && p.to ? await compare(knex, id, p.from, p.to, p.days) : null,
+    cost: usage,
+    comparison,
     products: null,
   };
 }

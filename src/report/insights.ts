@@ -74,13 +74,17 @@ export async function dimensions(knex: Knex, s: Scope, labels: LabelRow[]): Prom
     else d.neutral += n;
   }
   const list = [...byName.values()].sort((a, b) => b.insights - a.insights || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const d of list) {
-    if (d.insights === 0) continue;
-    d.netSentiment = round((d.positive - d.negative) / d.insights, 4);
-    const counts: Record<string, number> = { negative: d.negative, positive: d.positive, neutral: d.neutral };
-    const top = [...SENTIMENT_ORDER].sort((a, b) => counts[b] - counts[a] || SENTIMENT_ORDER.indexOf(a) - SENTIMENT_ORDER.indexOf(b))[0];
-    d.quotes = await quotesFor(knex, s, d.name, top);
-  }
+  // one small indexed query per dimension; PostgreSQL runs them side by side
+  await Promise.all(
+    list
+      .filter((d) => d.insights > 0)
+      .map(async (d) => {
+        d.netSentiment = round((d.positive - d.negative) / d.insights, 4);
+        const counts: Record<string, number> = { negative: d.negative, positive: d.positive, neutral: d.neutral };
+        const top = [...SENTIMENT_ORDER].sort((a, b) => counts[b] - counts[a] || SENTIMENT_ORDER.indexOf(a) - SENTIMENT_ORDER.indexOf(b))[0];
+        d.quotes = await quotesFor(knex, s, d.name, top);
+      }),
+  );
   return list;
 }
 
@@ -98,14 +102,19 @@ export async function ranking(knex: Knex, s: Scope, type: 'pain_point' | 'featur
     if (s.to !== null) q.where('r.review_date', '<=', s.to);
     return q;
   };
-  const stars = Object.fromEntries(
-    [1, 2, 3, 4, 5].map((n) => [`r${n}`, knex.raw(`count(distinct case when r.rating = ${n} then r.id end)`)]),
-  );
-  const rows = (await base()
+  // first one row per (group, review), then plain sums: one distinct step instead of six count(distinct)s,
+  // which PostgreSQL would each answer with a sort
+  const perReview = base()
+    .select({ dimension: 'i.dimension', k: key, review: 'i.review_id', rating: 'r.rating', first: knex.raw('min(i.id)') })
+    .groupByRaw('1, 2, 3, 4')
+    .as('g');
+  const stars = Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`r${n}`, knex.raw(`sum(case when g.rating = ${n} then 1 else 0 end)`)]));
+  const rows = (await knex
+    .from(perReview)
     // count(*) over () is the number of groups, computed in the same pass before the limit applies
-    .select({ dimension: 'i.dimension', k: key, reviews: knex.raw('count(distinct i.review_id)'), first: knex.raw('min(i.id)'), groups: knex.raw('count(*) over ()'), ...stars })
-    .groupBy('i.dimension', key)
-    .orderByRaw('count(distinct i.review_id) desc, min(i.id) asc')
+    .select({ dimension: 'g.dimension', k: 'g.k', reviews: knex.raw('count(*)'), first: knex.raw('min(g.first)'), groups: knex.raw('count(*) over ()'), ...stars })
+    .groupBy('g.dimension', 'g.k')
+    .orderByRaw('count(*) desc, min(g.first) asc')
     .limit(top)) as Array<Record<string, unknown>>;
   const firstIds = rows.map((r) => num(r.first));
   const firsts = firstIds.length

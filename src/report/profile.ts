@@ -10,10 +10,18 @@ export const WS = ['who', 'what', 'when', 'where', 'why'] as const;
  * on (w, label_id). The base is the number of reviews whose theme status is done (raised to the largest label
  * count if tags exist without that status), so a share never exceeds 100 %.
  */
-export async function fiveW(knex: Knex, s: Scope, labels: LabelRow[], themedDone: number): Promise<{ base: number; rows: FiveWRow[] }> {
-  const groups = (await analysisQuery(knex, 'themes', 't', s)
-    .select({ w: 't.w', label: 't.label_id', reviews: knex.raw('count(distinct t.review_id)'), tags: knex.raw('count(*)') })
-    .groupBy('t.w', 't.label_id')) as Array<{ w: string; label: unknown; reviews: unknown; tags: unknown }>;
+export type ThemeGroup = { w: string; label: unknown; reviews: unknown; tags: unknown };
+
+/** Distinct reviews and tags per (w, label_id); the per-review step first keeps it to hash aggregates on PostgreSQL. */
+export async function themeGroups(knex: Knex, s: Scope): Promise<ThemeGroup[]> {
+  const perReview = analysisQuery(knex, 'themes', 't', s)
+    .select({ w: 't.w', label: 't.label_id', review: 't.review_id', n: knex.raw('count(*)') })
+    .groupByRaw('1, 2, 3')
+    .as('g');
+  return (await knex.from(perReview).select({ w: 'g.w', label: 'g.label', reviews: knex.raw('count(*)'), tags: knex.raw('sum(g.n)') }).groupBy('g.w', 'g.label')) as ThemeGroup[];
+}
+
+export function fiveW(groups: ThemeGroup[], labels: LabelRow[], themedDone: number): { base: number; rows: FiveWRow[] } {
   const byId = new Map(labels.map((l) => [l.id, l]));
   const base = Math.max(themedDone, ...groups.map((g) => num(g.reviews)));
   const rows: FiveWRow[] = WS.map((w) => {

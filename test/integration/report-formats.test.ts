@@ -16,7 +16,7 @@ import { VocError } from '../../src/errors.js';
 import { loadReportFixture } from './report-fixture.js';
 import { overview } from '../../src/report/overview.js';
 import { dimensions, ranking, type LabelRow } from '../../src/report/insights.js';
-import { fiveW } from '../../src/report/profile.js';
+import { fiveW, themeGroups } from '../../src/report/profile.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -60,7 +60,7 @@ describe('report formats', () => {
     const labels = (await k('product_labels').where('product_id', 'P1').orderBy('id').select('id', 'kind', 'name', 'name_zh')) as LabelRow[];
     const both = async (scan: boolean) => {
       const s = { productId: 'P1', from: null, to: null, scan };
-      return [await overview(k, s), await dimensions(k, s, labels), await ranking(k, s, 'pain_point', 10), await fiveW(k, s, labels, 3)];
+      return [await overview(k, s), await dimensions(k, s, labels), await ranking(k, s, 'pain_point', 10), fiveW(await themeGroups(k, s), labels, 3)];
     };
     expect(await both(true)).toEqual(await both(false));
   });
