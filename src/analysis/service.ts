@@ -23,8 +23,8 @@ export interface AnalysisService extends Service {
 /** products analysed at once under `--all`; the lanes bound the real concurrency */
 const PRODUCTS_AT_ONCE = 4;
 
-function learnSummary(r: LearnResult): Record<string, unknown> {
-  return { productId: r.productId, outcome: r.outcome, dimensions: r.dimensions, labels: r.labels, attempts: r.attempts, error: r.error, ...summaryOf(r.tally) };
+function learnSummary(r: LearnResult, simulated: boolean): Record<string, unknown> {
+  return { productId: r.productId, outcome: r.outcome, dimensions: r.dimensions, labels: r.labels, attempts: r.attempts, error: r.error, ...summaryOf(r.tally), simulated };
 }
 
 export function createAnalysisService(ctx: DaemonContext): AnalysisService {
@@ -32,6 +32,8 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
   const labelCache = createLabelCache({ store: ctx.store, redis: ctx.redis, keyPrefix: ctx.config.redis.keyPrefix, ttlSec: a.labelCacheTtlSec, size: a.labelCacheSize, stats: ctx.counters.analysis });
   const auto = startAutoTriggers(ctx);
   let stopping = false;
+  // output from the simulator is labelled as such, also when a run made no call at all
+  const simulated = () => ctx.gateway.stats().simulated;
   const stopCheck = () => {
     if (stopping || ctx.signal.aborted) throw new VocError('STOPPING', 'the daemon is stopping; the job resumes after a restart');
   };
@@ -41,7 +43,7 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
     const r = await learnProduct(ctx, labelCache, job.productId, { force: job.params.force === true, jobId: job.id });
     stopCheck();
     if (r.outcome === 'failed') throw new VocError('LEARN_FAILED', `learning ${job.productId} failed: ${r.error ?? 'unknown reason'}`);
-    return learnSummary(r);
+    return learnSummary(r, simulated());
   }
 
   async function runAnalyze(job: ServiceJob, progress: (s: Record<string, unknown>) => void): Promise<Record<string, unknown>> {
@@ -49,6 +51,7 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
     if (!all && !job.productId) throw new VocError('BAD_JOB', 'an analyze job needs a product or params.all');
     const products = all ? await productIds(ctx.store) : [job.productId!];
     const tally = newTally();
+    tally.simulated = simulated();
     const learned: Array<Record<string, unknown>> = [];
     const skipped: Array<{ productId: string; reason: string }> = [];
     const env: AnalyseEnv = {
@@ -77,7 +80,7 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
       if (state.status !== 'done') {
         const r = await learnProduct(ctx, labelCache, productId, { jobId: job.id });
         addTally(tally, r.tally);
-        learned.push(learnSummary(r));
+        learned.push(learnSummary(r, simulated()));
         if (r.outcome === 'failed') {
           // without a model there are no dimensions or labels to map to: the product waits for a relearn
           if (!all) throw new VocError('LEARN_FAILED', `learning ${productId} failed: ${r.error ?? 'unknown reason'}`, { hint: `try again with \`voc learn ${productId} --force\`` });

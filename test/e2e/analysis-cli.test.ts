@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/home.js';
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(repoRoot, 'bin', 'voc');
+const sample = path.join(repoRoot, 'samples', 'demo-reviews.csv');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** The CLI runs from dist/: build it when the sources are newer (type errors elsewhere do not stop the emit). */
+async function ensureBuilt(): Promise<void> {
+  const built = path.join(repoRoot, 'dist', 'commands', 'analyze.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
+  await run(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot }).catch(() => undefined);
+}
+
+function env(home: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k) && k !== 'FORCE_COLOR') e[k] = v;
+  return { ...e, VOC_HOME: home, NO_COLOR: '1' };
+}
+
+async function voc(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args], { env: env(home), cwd: repoRoot, timeout: 45_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('voc learn and voc analyze from the command line', () => {
+  const h = tempHome('ac');
+  beforeAll(async () => {
+    await ensureBuilt();
+    // the built-in simulator, fast, and no automatic learning so `voc learn` does the work
+    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ simulator: { latencyMs: 5, limit: 200 }, analysis: { autoLearn: false } }));
+  }, 120_000);
+  afterAll(async () => {
+    await voc(h.home, ['daemon', 'stop']);
+    h.cleanup();
+  });
+
+  it.skipIf(!existsSync(sample))('ingest, learn --wait --json, analyze --wait --json, without a terminal', async () => {
+    const ing = await voc(h.home, ['ingest', sample, '--json']);
+    expect(ing.code, ing.stderr).toBe(0);
+    const learn = await voc(h.home, ['learn', 'VOC-KETTLE-01', '--wait', '--json']);
+    expect(learn.code, learn.stderr).toBe(0);
+    const l = JSON.parse(learn.stdout);
+    expect(l).toMatchObject({ productId: 'VOC-KETTLE-01', outcome: 'learned', simulated: true });
+    expect(l.dimensions).toBeGreaterThan(0);
+    const again = await voc(h.home, ['learn', 'VOC-KETTLE-01', '--wait']);
+    expect(again.stdout).toMatch(/already learned; --force relearns it/);
+    const an = await voc(h.home, ['analyze', 'VOC-KETTLE-01', '--wait', '--json']);
+    expect(an.code, an.stderr).toBe(0);
+    const s = JSON.parse(an.stdout);
+    expect(Object.keys(s)).toEqual(['job', 'reviews', 'insights', 'themes', 'unmapped', 'droppedQuotes', 'failed', 'calls', 'promptTokens', 'completionTokens', 'cost', 'simulated', 'skipped']);
+    expect(s.reviews).toBeGreaterThan(0);
+    expect(s.failed).toBe(0);
+    const human = await voc(h.home, ['analyze', 'VOC-KETTLE-01', '--wait']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^analysed 0 reviews of VOC-KETTLE-01 \(simulated\)/);
+    expect(human.stdout).not.toMatch(/\u001b\[/); // no bar, no colours off a terminal
+  });
+
+  it('an unknown product fails with a one-line reason', async () => {
+    const r = await voc(h.home, ['learn', 'NO-SUCH-PRODUCT', '--wait']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^voc: learn job \d+ failed: no product NO-SUCH-PRODUCT in the store/);
+    const u = await voc(h.home, ['analyze']);
+    expect(u.code).not.toBe(0);
+    expect(u.stderr).toMatch(/name a product, or pass --all/);
+  });
+});
