@@ -117,7 +117,9 @@ export async function insertReviews(store: Store, rows: NewReview[], opts: { ing
       if (Object.keys(patch).length) await trx('products').where({ id: meta.id }).update(patch);
     }
     const cols = 17;
-    for (const part of chunks(toInsert, Math.floor(SQLITE_MAX_VARS / cols))) {
+    // fewer, larger statements: PostgreSQL takes 65,535 parameters, SQLite 32,766 in at most 500 compound terms
+    const perInsert = store.dialect === 'pg' ? Math.floor(60000 / cols) : SQLITE_MAX_COMPOUND;
+    for (const part of chunks(toInsert, perInsert)) {
       const records = part.map((r) => ({
         source_key: r.sourceKey,
         review_id: r.reviewId,
