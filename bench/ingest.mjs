@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// Ingest throughput and memory: `voc ingest` of a 200,000-row CSV built from the Fine Foods dev set (fresh ids),
+// on SQLite and on PostgreSQL, against the bulk loader of each (sqlite3 .import, psql \copy) into a plain table.
+// Prints figures and ratios; asserts nothing. BENCH_ROWS changes the row count.
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { loadavg, tmpdir, cpus } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const source = path.resolve(root, '..', 'shared', 'data', 'finefoods-dev.csv');
+const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
+const PG_BASE = process.env.VOC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const COLUMNS = 'review_id text, product_id text, rating text, title text, body text, review_date text, author text';
+
+if (!existsSync(source)) {
+  console.log(`skipped: ${source} is absent`);
+  process.exit(0);
+}
+if (!existsSync(path.join(root, 'dist', 'cli.js'))) {
+  console.log('skipped: not built; run `npm run build` first');
+  process.exit(0);
+}
+
+const work = mkdtempSync(path.join(tmpdir(), 'voc-bench-ingest-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+/** Repeat the dev rows with a round prefix on the id until ROWS rows (one record per line in this file). */
+async function buildCsv(file) {
+  const lines = [];
+  const rl = readline.createInterface({ input: createReadStream(source), crlfDelay: Infinity });
+  for await (const line of rl) lines.push(line);
+  const [header, ...rows] = lines;
+  const out = createWriteStream(file);
+  const write = (s) => (out.write(s) ? null : new Promise((r) => out.once('drain', r)));
+  await write(header + '\n');
+  for (let i = 0; i < ROWS; i++) {
+    const round = Math.floor(i / rows.length);
+    const row = rows[i % rows.length];
+    const p = write(`${round}-${row}\n`); // review_id is the first, unquoted column
+    if (p) await p;
+  }
+  await new Promise((r) => out.end(r));
+}
+
+/** Wall time and peak RSS of a child process, from GNU time when present, else from process.resourceUsage. */
+function measure(cmd, args, opts = {}) {
+  const gnuTime = existsSync('/usr/bin/time');
+  const t0 = process.hrtime.bigint();
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', '__RSS_KB=%M __CPU=%U+%S', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, ...opts })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr || '').slice(-500)}`);
+  const m = /__RSS_KB=(\d+) __CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr ?? '');
+  // CPU seconds of the client process: steadier than wall time on a busy machine (server time is not in it)
+  return { secs, rssMb: m ? Number(m[1]) / 1024 : null, cpu: m ? Number(m[2]) + Number(m[3]) : null, stdout: r.stdout, stderr: r.stderr };
+}
+
+function vocIngest(env, file) {
+  const r = measure(process.execPath, [path.join(root, 'bin', 'voc'), 'ingest', '--json', file], { env: { ...process.env, ...env } });
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop());
+  return { ...r, summary };
+}
+
+const fmt = (n, d = 0) => (n == null ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const results = [];
+
+const csv = path.join(work, 'reviews-200k.csv');
+let t = Date.now();
+await buildCsv(csv);
+console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall times stretch under load)`);
+console.log(`built ${fmt(ROWS)} rows (${fmt(statSync(csv).size / 1048576, 1)} MB) in ${fmt((Date.now() - t) / 1000, 1)} s`);
+
+// --- SQLite ---
+{
+  const home = path.join(work, 'home-sqlite');
+  const run = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: '' }, csv);
+  const again = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: '' }, csv);
+  const db = path.join(work, 'plain.db');
+  const base = measure('sqlite3', [db, `CREATE TABLE plain (${COLUMNS});`, '.mode csv', `.import --skip 1 ${csv} plain`]);
+  results.push({ store: 'SQLite', run, again, base, baseName: 'sqlite3 .import' });
+}
+
+// --- PostgreSQL ---
+const pgUp = spawnSync('psql', [PG_BASE, '-tAc', 'select 1'], { encoding: 'utf8' }).status === 0;
+if (!pgUp) console.log(`PostgreSQL not reachable at ${PG_BASE}: skipped`);
+else {
+  const schema = `voc_bench_${randomBytes(4).toString('hex')}`;
+  const url = new URL(PG_BASE);
+  url.searchParams.set('schema', schema);
+  try {
+    const home = path.join(work, 'home-pg');
+    const run = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: url.toString() }, csv);
+    const again = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: url.toString() }, csv);
+    spawnSync('psql', [PG_BASE, '-qc', `CREATE TABLE ${schema}.plain (${COLUMNS})`]);
+    const base = measure('psql', [PG_BASE, '-qc', `\\copy ${schema}.plain FROM '${csv}' WITH (FORMAT csv, HEADER true)`]);
+    results.push({ store: 'PostgreSQL', run, again, base, baseName: 'psql \\copy' });
+  } finally {
+    spawnSync('psql', [PG_BASE, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`]);
+  }
+}
+
+console.log('');
+console.log('store       voc ingest rows/s  voc CPU s  peak RSS MB  inserted  re-ingest s  baseline             baseline s  voc/baseline time');
+for (const r of results) {
+  console.log(
+    [
+      r.store.padEnd(10),
+      fmt(ROWS / r.run.secs).padStart(18),
+      fmt(r.run.cpu, 1).padStart(10),
+      fmt(r.run.rssMb, 0).padStart(12),
+      fmt(r.run.summary.inserted).padStart(9),
+      fmt(r.again.secs, 1).padStart(12),
+      ' ' + r.baseName.padEnd(18),
+      fmt(r.base.secs, 2).padStart(11),
+      `${fmt(r.run.secs / r.base.secs, 1)}x`.padStart(18),
+    ].join(' '),
+  );
+}
+console.log('\ntargets (issue): within 3x of \\copy on PostgreSQL; peak RSS under 200 MB for any file size');
