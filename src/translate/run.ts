@@ -153,6 +153,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     claimed += rows.length;
     const { reviews, items, cacheHits } = await book.prepare(rows);
     stats.chunk(reviews, items, cacheHits);
+    o.progress?.(stats.snapshot(tally));
     for (const r of reviews) follow(r);
     for (const b of packer.add(items)) submit(b);
   }

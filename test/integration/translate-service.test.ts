@@ -144,4 +144,34 @@ describe.each(DATABASES)('translation service on %s', (kind) => {
     expect(sentTexts).toHaveLength(300);
     for (const r of await rows()) expect(r.body_zh).toBe(simTranslation(normaliseForPrompt(r.body)));
   });
+
+  it('bullet points of a product are translated in order into bullet_points_zh (bullets job)', async () => {
+    const { gateway } = await setup();
+    await insertReviews(db.store, [review('ok', { product: 'B1' })], { products: [{ id: 'B1', bulletPoints: ['Waterproof to 50 m', '<b>Two-year</b> warranty', '防水设计', '✓✓'] }] });
+    const summary = await createTranslationService(testContext(db.config, db.store, gateway)).runJob({ id: 9, kind: 'bullets', productId: 'B1', params: {} }, () => {});
+    expect(summary).toMatchObject({ products: 1, translated: 1, calls: 1 });
+    const p = await db.store.knex('products').where({ id: 'B1' }).first();
+    expect(p.bp_status).toBe('done');
+    expect(JSON.parse(p.bullet_points_zh)).toEqual([simTranslation('Waterproof to 50 m'), simTranslation('Two-year warranty'), '防水设计', '✓✓']);
+  });
+
+  it('a stopped run sends nothing more and hands its unsent claims back as pending', async () => {
+    const { gateway } = await setup({}, { 'translate.chunkSize': 20 });
+    await insertReviews(db.store, Array.from({ length: 200 }, (_, i) => review(textOf(40, i + 500))));
+    const ctx = testContext(db.config, db.store, gateway);
+    const svc = createTranslationService(ctx);
+    let seen = 0;
+    const slow = { ...gateway, complete: async (req: Parameters<typeof gateway.complete>[0]) => {
+      if (++seen === 1) void svc.stop!();
+      return gateway.complete(req);
+    } };
+    ctx.gateway = slow;
+    const summary = await svc.runJob(job(1), () => {});
+    expect(summary.translated).toBeLessThan(200);
+    const states = await db.store.knex('reviews').select('tr_status').count({ n: '*' }).groupBy('tr_status');
+    const by = Object.fromEntries(states.map((s: { tr_status: string; n: number | string }) => [s.tr_status, Number(s.n)]));
+    expect(by.in_progress ?? 0).toBe(0);
+    expect((by.done ?? 0) + (by.pending ?? 0)).toBe(200);
+    expect(by.pending).toBeGreaterThan(0);
+  });
 });
