@@ -88,6 +88,12 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
             return { reviewId: r.id, productId: r.product_id, attempts, ok: false, error, final: attempts >= ctx.config.analysis.maxAttempts };
           });
         }
+        if (ctx.signal.aborted || env.stopping()) {
+          // calls cut short by shutdown are not attempts: those reviews go back untried, the rest are written
+          const cut = outs.filter((o) => !o.ok).map((o) => o.reviewId);
+          if (cut.length) await releaseClaims(ctx.store, kind, owner, cut).catch(() => {});
+          outs = outs.filter((o) => o.ok);
+        }
         await writer.add(outs);
       }),
     );

@@ -3,7 +3,7 @@ import { VocError, errorMessage } from '../errors.js';
 import { InvalidAnswerError, parseJsonObject } from '../llm/keyed.js';
 import { learnAnswer, type LearnAnswer } from '../llm/tasks.js';
 import { learnRequest } from '../llm/prompts/analysis.js';
-import { claimLearn, failLearn, learnState, renewLearn, replaceLabels, sampleForLearning } from '../store/labels.js';
+import { claimLearn, failLearn, learnState, releaseLearn, renewLearn, replaceLabels, sampleForLearning } from '../store/labels.js';
 import type { LabelCache } from './label-cache.js';
 import { addCall, newTally, type Tally } from './tally.js';
 
@@ -119,6 +119,11 @@ export async function learnProduct(
     return result('learned', { dimensions: answer.dimensions.length, labels, attempts });
   } catch (err) {
     const message = errorMessage(err);
+    if (ctx.signal.aborted) {
+      // cut short by shutdown: not a failure of the product, whoever runs the job next learns it
+      await releaseLearn(ctx.store, productId, held).catch(() => {});
+      throw err;
+    }
     await failLearn(ctx.store, productId, held, message).catch(() => {});
     ctx.log.warn('learn_failed', { productId, error: message });
     ctx.events.emit('log:line', { text: `learning ${productId} failed: ${message}` });

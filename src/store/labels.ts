@@ -96,6 +96,16 @@ export async function failLearn(store: Store, productId: string, token: number, 
     .update({ learn_status: 'failed', learn_error: error.slice(0, 1000), learned_at: last?.m == null ? null : Number(last.m) });
 }
 
+/** Give the claim back untried (shutdown): the product returns to its last model, or to never learned. */
+export async function releaseLearn(store: Store, productId: string, token: number): Promise<void> {
+  const last = await store.knex('product_labels').where({ product_id: productId }).max<{ m: number | null }[]>({ m: 'learned_at' }).first();
+  const learned = last?.m != null;
+  await store
+    .knex('products')
+    .where({ id: productId, learn_status: 'in_progress', learned_at: token })
+    .update({ learn_status: learned ? 'done' : 'none', learned_at: learned ? Number(last!.m) : null });
+}
+
 /** A sample spread over ratings (round-robin 5,1,4,2,3, longest first), translated text where there is one. */
 export async function sampleForLearning(store: Store, productId: string, size: number, maxChars = 1200): Promise<Array<{ rating: number; text: string; translated: boolean }>> {
   const byRating: Array<Array<{ rating: number; body: string; body_zh: string | null }>> = [];

@@ -48,7 +48,7 @@ export function fakeGateway(config: Config, answer?: (req: LlmRequest, n: number
   };
 }
 
-export function makeCtx(config: Config, store: Store, gateway: Gateway, o: { redis?: Redis | null; lanes?: LaneRunner } = {}): DaemonContext {
+export function makeCtx(config: Config, store: Store, gateway: Gateway, o: { redis?: Redis | null; lanes?: LaneRunner; signal?: AbortSignal } = {}): DaemonContext {
   return {
     config,
     log: silentLogger,
@@ -59,7 +59,7 @@ export function makeCtx(config: Config, store: Store, gateway: Gateway, o: { red
     gateway,
     lanes: o.lanes ?? directLanes(),
     counters: newCounters(),
-    signal: new AbortController().signal,
+    signal: o.signal ?? new AbortController().signal,
   };
 }
 
