@@ -68,7 +68,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   const note = (file: string, line: number, field: string, reason: string, kind: 'reject' | 'conflict') => {
     rejectsOut?.write(JSON.stringify({ kind, file, line, field, reason }) + '\n');
     const shown = kind === 'reject' ? shownRejects++ : shownConflicts++;
-    if (shown < SHOWN) stderr.write(`${file}:${line}: ${field}: ${reason}\n`);
+    if (shown < SHOWN) progress.note(`${file}:${line}: ${field}: ${reason}`);
   };
 
   try {

@@ -10,6 +10,8 @@ export interface IngestProgress {
   /** rows acknowledged in this file so far, and the bytes read when the last acknowledged chunk was cut */
   update(rows: number, bytes: number): void;
   endFile(line: string): void;
+  /** a message line (a reject) that must not tear the bar */
+  note(line: string): void;
   stop(): void;
 }
 
@@ -48,6 +50,10 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Ingest
       stop();
       stream.write(line + '\n');
     },
+    note(line) {
+      // wipe the bar's line, print the message; the bar redraws itself below it on its next frame
+      stream.write(bar ? `\r\x1b[K${line}\n` : `${line}\n`);
+    },
     stop,
   };
 }
@@ -70,6 +76,9 @@ export function lineProgress(out: Writer, every = 100_000): IngestProgress {
       out.write(`${file}: ${rows} rows${pct}\n`);
     },
     endFile(line) {
+      out.write(line + '\n');
+    },
+    note(line) {
       out.write(line + '\n');
     },
     stop() {},
