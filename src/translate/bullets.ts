@@ -74,6 +74,7 @@ export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; 
   }
   summary.calls = tally.calls;
   summary.cost = Math.round(tally.cost * 1e6) / 1e6;
+  if (summary.products === 0) return summary;
   const text = `bullet points done: ${summary.translated}/${summary.products} products, ${summary.calls} calls`;
   ctx.log.info('translate_bullets', { jobId: o.jobId, text });
   ctx.events.emit('log:line', { text });

@@ -155,6 +155,16 @@ describe.each(DATABASES)('translation service on %s', (kind) => {
     expect(JSON.parse(p.bullet_points_zh)).toEqual([simTranslation('Waterproof to 50 m'), simTranslation('Two-year warranty'), '防水设计', '✓✓']);
   });
 
+  it('a translate job also translates the pending bullet points of the products in scope', async () => {
+    const { gateway } = await setup();
+    await insertReviews(db.store, [review('Solid build', { product: 'B2' })], { products: [{ id: 'B2', bulletPoints: ['Fits all phones'] }, { id: 'B3', bulletPoints: ['Not in scope'] }] });
+    const summary = await createTranslationService(testContext(db.config, db.store, gateway)).runJob(job(1, {}, 'B2'), () => {});
+    expect(summary).toMatchObject({ translated: 1, bullets: { products: 1, translated: 1 } });
+    const [b2, b3] = await db.store.knex('products').whereIn('id', ['B2', 'B3']).orderBy('id');
+    expect(JSON.parse(b2.bullet_points_zh)).toEqual([simTranslation('Fits all phones')]);
+    expect(b3.bp_status).toBe('pending');
+  });
+
   it('a stopped run sends nothing more and hands its unsent claims back as pending', async () => {
     const { gateway } = await setup({}, { 'translate.chunkSize': 20 });
     await insertReviews(db.store, Array.from({ length: 200 }, (_, i) => review(textOf(40, i + 500))));
