@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/db.js';
 import type { ReviewRow } from '../store/reviews.js';
@@ -35,8 +36,11 @@ export function isInTargetLanguage(norm: string, target: string): boolean {
 }
 
 export class TextBook {
-  /** normalised text -> its result, for the whole run: identical texts are paid once */
-  private known = new Map<string, Promise<TextResult>>();
+  /**
+   * hash of the normalised text -> its result, for the whole run: identical texts are paid once. Bounded so a
+   * backlog of millions stays in memory limits; a text that falls out is found in the cache table instead.
+   */
+  private known = new LRUCache<string, Promise<TextResult>>({ max: 100_000 });
 
   constructor(
     private store: Store,
@@ -45,13 +49,13 @@ export class TextBook {
 
   async prepare(rows: ReviewRow[]): Promise<{ reviews: PreparedReview[]; items: PendingText[]; cacheHits: number }> {
     const target = this.cfg.translate.targetLanguage;
-    type Need = { norm: string; cls: ReviewClass; original: string };
+    type Need = { norm: string; hash: string; cls: ReviewClass; original: string };
     const needs: Need[] = [];
     const slots: Array<{ row: ReviewRow; cls: ReviewClass; body: Need | TextResult; title: Need | TextResult | null }> = [];
     const look = (original: string, cls: ReviewClass): Need | TextResult => {
       const norm = normaliseForPrompt(original);
       if (!hasLetters(norm) || isInTargetLanguage(norm, target)) return { ok: true, value: original, source: 'skip' };
-      const need = { norm, cls, original };
+      const need = { norm, hash: sha256(norm), cls, original };
       needs.push(need);
       return need;
     };
@@ -62,25 +66,32 @@ export class TextBook {
       slots.push({ row, cls, body, title });
     }
     // one cache read for the chunk's unseen texts
-    const unseen = [...new Set(needs.filter((n) => !this.known.has(n.norm)).map((n) => n.norm))];
-    const hashes = new Map(unseen.map((n) => [n, sha256(n)]));
-    const cached = unseen.length ? await readCache(this.store, [...hashes.values()], this.cacheKey()) : new Map<string, string>();
+    const unseen = [...new Set(needs.filter((n) => !this.known.has(n.hash)).map((n) => n.hash))];
+    const cached = unseen.length ? await readCache(this.store, unseen, this.cacheKey()) : new Map<string, string>();
     const items: PendingText[] = [];
+    const mine = new Map<string, Promise<TextResult>>();
     let cacheHits = 0;
     for (const n of needs) {
-      if (this.known.has(n.norm)) continue;
-      const hash = hashes.get(n.norm)!;
-      const hit = cached.get(hash);
-      if (hit !== undefined) {
-        cacheHits++;
-        this.known.set(n.norm, Promise.resolve({ ok: true, value: hit, source: 'cache' }));
+      const known = this.known.get(n.hash);
+      if (known) {
+        mine.set(n.hash, known);
         continue;
       }
-      let resolve!: (r: TextResult) => void;
-      this.known.set(n.norm, new Promise<TextResult>((r) => (resolve = r)));
-      items.push({ norm: n.norm, hash, cls: n.cls, tokens: estimateTokens(n.norm), resolve });
+      const hit = cached.get(n.hash);
+      let p: Promise<TextResult>;
+      if (hit !== undefined) {
+        cacheHits++;
+        p = Promise.resolve({ ok: true, value: hit, source: 'cache' });
+      } else {
+        let resolve!: (r: TextResult) => void;
+        p = new Promise<TextResult>((r) => (resolve = r));
+        items.push({ norm: n.norm, hash: n.hash, cls: n.cls, tokens: estimateTokens(n.norm), resolve });
+      }
+      this.known.set(n.hash, p);
+      mine.set(n.hash, p);
     }
-    const toPromise = (x: Need | TextResult): Promise<TextResult> => ('norm' in x ? this.known.get(x.norm)! : Promise.resolve(x));
+    // this chunk's own map: an entry the LRU drops meanwhile still reaches the reviews that wait on it
+    const toPromise = (x: Need | TextResult): Promise<TextResult> => ('norm' in x ? mine.get(x.hash)! : Promise.resolve(x));
     const reviews = slots.map((s) => ({ row: s.row, cls: s.cls, body: toPromise(s.body), title: s.title ? toPromise(s.title) : null }));
     return { reviews, items, cacheHits };
   }

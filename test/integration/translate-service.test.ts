@@ -46,6 +46,16 @@ describe.each(DATABASES)('translation service on %s', (kind) => {
     expect(ctx.counters.classifier).toMatchObject({ vip: 10, standard: 30, short: 60, calls: 19, translated: 100, batches: { vip: 10, standard: 6, short: 3 } });
   });
 
+  it('the tokens profile packs vip reviews several per call and still gives each its own text', async () => {
+    const { gateway } = await setup({}, { 'translate.packing': 'tokens', 'translate.tokenBudget': 2000 });
+    await insertReviews(db.store, seedExample());
+    const summary = await createTranslationService(testContext(db.config, db.store, gateway)).runJob(job(1), () => {});
+    expect(summary).toMatchObject({ translated: 100, failed: 0 });
+    expect(summary.calls).toBeLessThan(19);
+    expect(sim!.stats().byTask.translate_single ?? 0).toBe(0);
+    for (const r of await rows()) expect(r.body_zh).toBe(simTranslation(normaliseForPrompt(r.body)));
+  });
+
   it('with 10% malformed answers and 10% missing keys every review still ends with its own translation', async () => {
     const { gateway } = await setup({ malformedRate: 0.1, dropKeyRate: 0.1, seed: 11 });
     // batch answers can be checked (keys, JSON); a vip's plain-text answer cannot, so this run has no vip
