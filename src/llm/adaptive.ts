@@ -2,9 +2,9 @@ import type { Config } from '../config/schema.js';
 
 /**
  * The adaptive rate: a 429 multiplies the rate by decreaseFactor (floor minQps); it climbs back by recoverStep
- * every recoverEveryMs without a 429, up to qps. Just below the rate that drew the 429 there is a ceiling, kept
- * for PROBE_STEPS recovery periods, so the rate settles under a provider's lower limit instead of hitting it
- * again every few seconds. The state is a few numbers and the rate is computed lazily from the clock, so the
+ * every recoverEveryMs without a 429, up to qps. When a 429 comes again while the rate is still recovering from
+ * the last one, a ceiling just below the rate that drew it is kept for PROBE_STEPS recovery periods, so the rate
+ * settles under a provider's lower limit instead of hitting it again every few seconds. The state is a few numbers and the rate is computed lazily from the clock, so the
  * Redis throttle keeps the same state in a hash and computes the same formula inside its Lua script.
  */
 export const PROBE_STEPS = 30;
@@ -59,7 +59,8 @@ export function after429(p: AdaptiveParams, s: AdaptiveState | null, now: number
     base: Math.max(p.minQps, rate * p.decreaseFactor),
     changedAt: now,
     decreasedAt: now,
-    ceiling: Math.max(p.minQps, rate - p.recoverStep),
+    // a lone 429 (network jitter) only dips the rate; a second one while recovering marks a lower provider limit
+    ceiling: s && now - s.decreasedAt < PROBE_STEPS * p.recoverEveryMs ? Math.max(p.minQps, rate - p.recoverStep) : p.qps,
   };
 }
 

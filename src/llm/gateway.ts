@@ -11,10 +11,10 @@ import type { Store } from '../store/db.js';
 import { adaptiveParams } from './adaptive.js';
 import { backoffMs, classify } from './retry.js';
 import { RequestLog } from './request-log.js';
-import { attemptContext, NO_SDK_TIMEOUT, permitFetch, type AttemptContext } from './permit-fetch.js';
+import { attemptContext, NO_SDK_TIMEOUT, permitFetch, warmUpFetch, type AttemptContext } from './permit-fetch.js';
 import { PriorityDispatcher } from './throttle/dispatcher.js';
 import { LocalPermits } from './throttle/local.js';
-import { RedisPermits } from './throttle/redis.js';
+import { RedisPermits, throttleKeys } from './throttle/redis.js';
 import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
 import { costOf, estimateTokens, UsageLedger } from './usage.js';
@@ -50,7 +50,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   const params = adaptiveParams(cfg);
   const source: PermitSource = opts.redis
-    ? new RedisPermits(opts.redis, { window: `${cfg.redis.keyPrefix}${llm.rateKey}`, rate: `${cfg.redis.keyPrefix}${llm.rateKey}:rate` }, params, llm.pollBackoffMs, log)
+    ? new RedisPermits(opts.redis, throttleKeys(cfg), params, llm.pollBackoffMs, log)
     : new LocalPermits(params);
   const ledger = new UsageLedger(opts.store, log);
   const closing = new AbortController();
@@ -61,6 +61,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   // the per-attempt timeout is applied in permitFetch, after the permit: queueing never counts against it
   const client = new OpenAI({ apiKey, baseURL: endpoint, maxRetries: 0, timeout: NO_SDK_TIMEOUT, fetch: permitFetch(dispatcher, llm.timeoutMs) });
+  warmUpFetch();
   const requests = new RequestLog();
   const counters = { inFlight: 0, retries: 0, failures: 0 };
   let closed: Promise<void> | null = null;
@@ -80,12 +81,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     );
   }
 
+  /** Every 429 is an event; the rate (and the human line) changes once per burst, see adaptive.ts. */
   async function on429(lane: string): Promise<void> {
     const lowered = await source.on429();
-    if (lowered === null) return;
-    const rate = Math.round(lowered * 10) / 10;
-    log.warn('llm_rate_lowered', { lane, rate });
+    const rate = Math.round((lowered ?? source.rate()) * 10) / 10;
     events?.emit('llm:429', { lane, rate });
+    if (lowered === null) return;
+    log.warn('llm_rate_lowered', { lane, rate });
     events?.emit('log:line', { text: `429 from provider, rate lowered to ${rate}/s` });
   }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Config, LlmLane } from '../config/schema.js';
 import { createLogger, silentLogger, type Logger } from '../log.js';
@@ -27,6 +28,8 @@ export interface LoadOptions {
 export interface LoadResult {
   ok: number;
   failed: number;
+  /** calls still waiting for a permit when the run's time was up */
+  cut: number;
   errors: string[];
   elapsedMs: number;
   /** successful calls per second over the run */
@@ -45,7 +48,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let issued = 0;
   let ok = 0;
   let failed = 0;
+  let cut = 0;
   const errors: string[] = [];
+  // at the deadline, calls still waiting for a permit are cut, so the run ends on time instead of draining
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one signal shared by every caller
+  const timer = Number.isFinite(deadline) ? setTimeout(() => stop.abort(new Error('load run over')), deadline - Date.now()) : null;
   const loop = async (c: number) => {
     while (issued < total && Date.now() < deadline) {
       const n = ++issued;
@@ -55,6 +63,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           task: o.task ?? 'translate_batch',
           json: true,
           items: 2,
+          signal: stop.signal,
           messages: [
             { role: 'system', content: 'Translate each value into Simplified Chinese. Answer with a JSON object with the same keys.' },
             { role: 'user', content: JSON.stringify({ r1: `review ${n} from caller ${c}`, r2: 'works well' }) },
@@ -62,17 +71,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         });
         ok++;
       } catch (err) {
+        if (stop.signal.aborted) {
+          cut++;
+          continue;
+        }
         failed++;
         if (errors.length < 5) errors.push((err as Error).message);
       }
     }
   };
   await Promise.all(Array.from({ length: o.callers }, (_, c) => loop(c)));
+  if (timer) clearTimeout(timer);
   const elapsedMs = Date.now() - t0;
   const stats = gateway.stats();
   await gateway.close();
   redis?.disconnect();
-  return { ok, failed, errors, elapsedMs, rate: ok / (elapsedMs / 1000), stats };
+  return { ok, failed, cut, errors, elapsedMs, rate: ok / (elapsedMs / 1000), stats };
 }
 
 /** `node dist/llm/loadgen.js '<LoadOptions as JSON>'`: run the load and print the result as one JSON line. */

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/llm/gateway.js';
 import type { LoadResult } from '../../src/llm/loadgen.js';
 import { spawnSimulator, type RemoteSimulator } from '../../src/llm/simulator/process.js';
-import { createLogger } from '../../src/log.js';
+import { adaptiveParams } from '../../src/llm/adaptive.js';
+import { RedisPermits, throttleKeys } from '../../src/llm/throttle/redis.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { hasRedis, REDIS_URL, redisTestPrefix } from '../helpers/services.js';
 import { tempHome, testConfig } from '../helpers/home.js';
 
@@ -88,6 +90,29 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
       await cleanup();
     }
   }, 60_000);
+
+  it('a 429 seen by one process lowers the rate for every process on the same Redis', async () => {
+    const { prefix, cleanup } = redisTestPrefix('gw429');
+    const cfg = testConfig(home.home, { redisUrl: REDIS_URL, overrides: { 'redis.keyPrefix': prefix } });
+    const [r1, r2] = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
+    const a = new RedisPermits(r1, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
+    const b = new RedisPermits(r2, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
+    try {
+      await b.take();
+      expect(b.rate()).toBe(25);
+      expect(await a.on429()).toBe(20);
+      expect(await b.on429()).toBeNull(); // the same burst seen by another process does not lower it twice
+      await b.take();
+      expect(b.rate()).toBe(20);
+      expect(await r1.zcard(throttleKeys(cfg).window)).toBe(2);
+    } finally {
+      a.close();
+      b.close();
+      r1.disconnect();
+      r2.disconnect();
+      await cleanup();
+    }
+  });
 
   it('when Redis goes away calls pause (never unthrottled), then resume when it is back', async () => {
     await sim.reset();

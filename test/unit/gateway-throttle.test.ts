@@ -69,11 +69,19 @@ describe('adaptive rate', () => {
     expect(rateAt(P, after429(P, s, 1500)!, 1500)).toBeCloseTo(16, 9);
   });
 
-  it('climbs back by recoverStep per period, stays under the rate that drew the 429 for a while, then reaches qps', () => {
+  it('climbs back by recoverStep per period to qps after a lone 429', () => {
     const s = after429(P, null, 0)!;
     expect(rateAt(P, s, 3999)).toBe(20.5);
-    expect(rateAt(P, s, 20_000)).toBe(24.5); // ceiling just under 25
-    expect(rateAt(P, s, PROBE_STEPS * 2000)).toBe(25);
+    expect(rateAt(P, s, 20_000)).toBe(25);
+  });
+
+  it('a second 429 while recovering keeps the rate under the one that drew it for a while, then probes qps again', () => {
+    const first = after429(P, null, 0)!;
+    expect(rateAt(P, first, 4000)).toBe(21);
+    const second = after429(P, first, 4000)!;
+    expect(rateAt(P, second, 4000)).toBeCloseTo(16.8, 9);
+    expect(rateAt(P, second, 4000 + 20_000)).toBe(20.5);
+    expect(rateAt(P, second, 4000 + PROBE_STEPS * 2000)).toBe(25);
   });
 
   it('never goes below minQps and is off when disabled', () => {

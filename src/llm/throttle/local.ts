@@ -2,6 +2,8 @@ import pThrottle from 'p-throttle';
 import { LocalAdaptiveRate, type AdaptiveParams } from '../adaptive.js';
 import { ClosedError, sleep, type PermitSource } from './types.js';
 
+const COLD_EXTRA_MS = 100;
+
 /**
  * The in-process window. Three guards, each for its own reason:
  * - even pacing at window/rate on an ideal timeline (late timers do not accumulate), so requests reach the
@@ -19,6 +21,7 @@ export class LocalPermits implements PermitSource {
   private readonly stop = new AbortController();
   private starts: number[] = [];
   private nextSlot = 0;
+  private coldUntil = 0;
 
   constructor(private p: AdaptiveParams) {
     this.win = p.windowMs;
@@ -46,6 +49,9 @@ export class LocalPermits implements PermitSource {
       const rate = this.adaptive.current(now);
       const allowed = Math.min(this.hardCap, Math.max(1, Math.floor(rate)));
       while (this.starts.length && this.starts[0] <= now - this.win) this.starts.shift();
+      // after an idle window the first requests pay Node's cold paths (new sockets, lazy code) after their permit:
+      // space the first window a little wider so those late starts do not bunch up with the next ones
+      if (this.starts.length === 0) this.coldUntil = now + this.win;
       let wait = this.nextSlot - now;
       if (this.starts.length >= allowed) wait = Math.max(wait, this.starts[this.starts.length - allowed] + this.win - now);
       if (wait > 0) {
@@ -55,7 +61,7 @@ export class LocalPermits implements PermitSource {
       await this.throttled();
       const t = Date.now();
       this.starts.push(t);
-      const spacing = this.win / rate;
+      const spacing = (this.win + (t < this.coldUntil ? COLD_EXTRA_MS : 0)) / rate;
       // stay on the ideal timeline while less than one spacing late; after an idle gap start afresh
       this.nextSlot = (t - this.nextSlot < spacing ? this.nextSlot : t) + spacing;
       return;

@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Config } from '../../config/schema.js';
 import { PROBE_STEPS, type AdaptiveParams } from '../adaptive.js';
 import type { Logger } from '../../log.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
 import { ClosedError, sleep, type PermitSource } from './types.js';
 
-type ScriptReply = [number, string, string, number];
-type WithScript = Redis & { vocSlidingWindow(windowKey: string, rateKey: string, ...args: string[]): Promise<ScriptReply> };
+type ScriptReply = [number, string, string, number, string];
+type WithScript = Redis & { vocSlidingWindow(windowKey: string, rateKey: string, slotKey: string, ...args: string[]): Promise<ScriptReply> };
+
+/** The Redis keys of the shared window: `${keyPrefix}${rateKey}` is the sorted set (ZCARD = requests in the window). */
+export function throttleKeys(cfg: Config): { window: string; rate: string; slot: string } {
+  const base = `${cfg.redis.keyPrefix}${cfg.llm.rateKey}`;
+  return { window: base, rate: `${base}:rate`, slot: `${base}:slot` };
+}
 
 /** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
 const CALL_TIMEOUT_MS = 2000;
@@ -15,7 +22,7 @@ const READY_WAIT_MS = 1000;
 
 /**
  * The shared window in Redis. One pump per process polls it; a full window answers with the exact wait to the next
- * free slot. When a poll after that exact wait still finds no slot, another process took it: back off randomly
+ * free slot. When a poll after that exact wait finds the slot taken by another process, back off randomly
  * (pollBackoffMs) before the next poll, so competing processes do not poll in lockstep. Never spins; when Redis
  * cannot be reached no permit is given at all (fail safe) until it answers again.
  */
@@ -30,12 +37,12 @@ export class RedisPermits implements PermitSource {
 
   constructor(
     redis: Redis,
-    private keys: { window: string; rate: string },
+    private keys: { window: string; rate: string; slot: string },
     private p: AdaptiveParams,
     private backoffMs: [number, number],
     private log: Logger,
   ) {
-    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 2, lua: SLIDING_WINDOW_LUA });
+    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 3, lua: SLIDING_WINDOW_LUA });
     this.redis = redis as WithScript;
     this.lastRate = p.qps;
   }
@@ -60,7 +67,7 @@ export class RedisPermits implements PermitSource {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.redis.vocSlidingWindow(this.keys.window, this.keys.rate, ...this.args(mode)),
+        this.redis.vocSlidingWindow(this.keys.window, this.keys.rate, this.keys.slot, ...this.args(mode)),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
         }),
@@ -111,11 +118,12 @@ export class RedisPermits implements PermitSource {
         continue;
       }
       this.setHealth(true);
-      const [granted, wait, rate] = reply;
+      const [granted, wait, rate, , latest] = reply;
       this.lastRate = Number(rate);
       if (Number(granted) === 1) return;
-      let ms = Math.ceil(Number(wait)) + 1;
-      if (waitedExact) {
+      let ms = Math.ceil(Number(wait));
+      // we waited the exact time and another process took the slot: back off so pollers fall out of step
+      if (waitedExact && !String(latest).startsWith(`${this.id}:`)) {
         const [lo, hi] = this.backoffMs;
         ms += lo + Math.random() * (hi - lo);
       }

@@ -5,6 +5,7 @@
  *
  * KEYS[1]  window: sorted set, one member per request started, score = Redis time in ms (ZCARD = current count)
  * KEYS[2]  adaptive state: hash {base, changedAt, decreasedAt, ceiling}
+ * KEYS[3]  pacing: the ideal start time (Redis ms) of the next slot, so late polls do not slow the timeline
  * ARGV[1]  mode: "take" (take a slot if one is free) or "429" (a provider 429 was seen: lower the rate)
  * ARGV[2]  window length in ms, safety margin included
  * ARGV[3]  qps: configured cap of requests per window
@@ -16,9 +17,10 @@
  * ARGV[9]  recoverEveryMs: length of a recovery period
  * ARGV[10] probeSteps: recovery periods the ceiling below the last 429's rate is kept
  *
- * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count }.
- * A slot is free when fewer than floor(rate) requests started in the window AND the last one started at least
- * window/rate ago: permits are paced evenly so the cap also holds where the requests arrive.
+ * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count,
+ * member of the latest request (tells a poller whether another process took the slot it waited for) }.
+ * A slot is free when fewer than floor(rate) requests started in the window AND the paced slot time has come:
+ * permits are spaced evenly at window/rate so the cap also holds where the requests arrive.
  */
 export const SLIDING_WINDOW_LUA = `
 local t = redis.call('TIME')
@@ -49,12 +51,15 @@ local ttl = math.ceil(math.max(win * 2, probe * every * 2))
 if mode == '429' then
   if enabled and (not h[3] or now - tonumber(h[3]) >= win) then
     local lowered = math.max(minQps, rate * factor)
+    -- a lone 429 only dips the rate; a second one while recovering marks a lower provider limit
+    local ceiling = qps
+    if h[3] and now - tonumber(h[3]) < probe * every then ceiling = math.max(minQps, rate - step) end
     redis.call('HSET', KEYS[2], 'base', tostring(lowered), 'changedAt', tostring(now), 'decreasedAt', tostring(now),
-      'ceiling', tostring(math.max(minQps, rate - step)))
+      'ceiling', tostring(ceiling))
     redis.call('PEXPIRE', KEYS[2], ttl)
-    return {1, '0', tostring(lowered), 0}
+    return {1, '0', tostring(lowered), 0, ''}
   end
-  return {0, '0', tostring(rate), 0}
+  return {0, '0', tostring(rate), 0, ''}
 end
 
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
@@ -65,14 +70,17 @@ if count >= allowed then
   local e = redis.call('ZRANGE', KEYS[1], count - allowed, count - allowed, 'WITHSCORES')
   wait = tonumber(e[2]) + win - now
 end
-if count > 0 then
-  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-  wait = math.max(wait, tonumber(last[2]) + win / rate - now)
-end
+local slot = tonumber(redis.call('GET', KEYS[3]) or '0')
+wait = math.max(wait, slot - now)
 if wait > 0 then
-  return {0, tostring(wait), tostring(rate), count}
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1)
+  return {0, tostring(wait), tostring(rate), count, last[1] or ''}
 end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.ceil(win * 2))
-return {1, '0', tostring(rate), count + 1}
+-- stay on the ideal timeline while less than one spacing late; after an idle gap start afresh
+local spacing = win / rate
+if now - slot < spacing then slot = slot + spacing else slot = now + spacing end
+redis.call('SET', KEYS[3], tostring(slot), 'PX', math.ceil(win * 2))
+return {1, '0', tostring(rate), count + 1, ARGV[4]}
 `;
