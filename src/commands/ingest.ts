@@ -7,6 +7,7 @@ import { VocError } from '../errors.js';
 import { parseMapping, readReviews, type Format } from '../ingest/index.js';
 import { barProgress, lineProgress, type IngestProgress, type Writer } from '../ingest/progress.js';
 import { storeSink, type IngestSink } from '../ingest/sink.js';
+import { connectDaemon, daemonSink } from '../daemon/client.js';
 import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
 
 export interface IngestOptions {
@@ -161,9 +162,13 @@ export function registerIngest(program: Command): void {
     .option('--rejects <file>', 'write every rejected row to FILE, one JSON line each')
     .option('--strict', 'exit 1 when any row is rejected or conflicts')
     .option('--json', 'print the summary as JSON')
-    .action(async (files: string[], opts: Omit<IngestOptions, 'files'>, cmd: Command) => {
+    .option('--direct', 'write straight to the store instead of through the daemon\'s ingestion lane')
+    .action(async (files: string[], opts: Omit<IngestOptions, 'files'> & { direct?: boolean }, cmd: Command) => {
       const config = configFor(cmd);
-      const sink = storeSink(config);
+      // the daemon's ingestion lane acknowledges each chunk after its transaction commits
+      const sink = opts.direct
+        ? storeSink(config)
+        : daemonSink(await connectDaemon(config, { autostart: true, configFile: globals(cmd).config }));
       try {
         const summary = await runIngest(
           { ...opts, files, json: opts.json || globals(cmd).json },

@@ -1,33 +1,25 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
+import { vocSync } from '../helpers/cli.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test', 'fixtures', 'ingest');
 const fx = (name: string) => path.join(FIX, name);
 const home = tempHome('ing');
 
-/** `voc ingest` as a user runs it: the built CLI in a child process, stdout a pipe, a throw-away VOC_HOME. */
+/** `voc ingest` as a user runs it: the built CLI in a child process, stdout a pipe, a throw-away VOC_HOME (SQLite). */
 function voc(args: string[], input?: string | Buffer) {
-  const env = { ...process.env, VOC_HOME: home.home };
-  delete env.VOC_DATABASE_URL; // this suite runs on SQLite; the store suite covers PostgreSQL
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'voc'), 'ingest', ...args], { env, input, encoding: 'utf8', timeout: 60000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return vocSync(home.home, ['ingest', ...args], { input });
 }
 
-beforeAll(() => {
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
-  } catch {
-    // a type error elsewhere in the tree still emits JavaScript; only a missing CLI stops this suite
-  }
-  if (!existsSync(path.join(ROOT, 'dist', 'commands', 'ingest.js'))) throw new Error('the build did not produce dist/commands/ingest.js');
-}, 120000);
-afterAll(() => home.cleanup());
+afterAll(() => {
+  vocSync(home.home, ['daemon', 'stop']); // the first ingest started it
+  home.cleanup();
+});
 
 describe('voc ingest (subprocess)', () => {
   it('prints exactly the --json summary, exits 0 with rejects, and a re-ingest inserts 0', async () => {

@@ -1,52 +1,12 @@
-import { execFile } from 'node:child_process';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
+import { cleanEnv as env, repoRoot, voc as vocCli, vocBin } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(repoRoot, 'bin', 'voc');
+const bin = vocBin;
+const voc = (home: string, args: string[], timeout?: number) => vocCli(home, args, { timeout });
 
-/** Newest modification time under a source folder, to decide whether dist/ is stale. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** The CLI runs from dist/: build it when the sources are newer (type errors elsewhere do not stop the emit). */
-async function ensureBuilt(): Promise<void> {
-  const built = path.join(repoRoot, 'dist', 'commands', 'status.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
-  await run(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot }).catch(() => undefined);
-}
-
-/** A clean environment: only this test's home, no ambient database, Redis or API key. */
-function env(home: string): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k) && k !== 'FORCE_COLOR') e[k] = v;
-  }
-  return { ...e, VOC_HOME: home, NO_COLOR: '1' };
-}
-
-async function voc(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { env: env(home), cwd: repoRoot, timeout: 30_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-beforeAll(ensureBuilt, 120_000);
 
 describe('voc status without a daemon', () => {
   const h = tempHome('st');

@@ -1,50 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
+import { cleanEnv as env, repoRoot, voc as vocCli, vocBin } from '../helpers/cli.js';
 import { waitForDaemon } from '../../src/daemon/client.js';
 import { simTranslation } from '../../src/llm/tasks.js';
 import { normaliseForPrompt } from '../../src/text.js';
 import { seedExample, textOf } from '../integration/translate-fixtures.js';
 
-const run = promisify(execFile);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(repoRoot, 'bin', 'voc');
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** The CLI runs from dist/: build it when the sources are newer (type errors elsewhere do not stop the emit). */
-async function ensureBuilt(): Promise<void> {
-  const built = path.join(repoRoot, 'dist', 'commands', 'translate-pending.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
-  await run(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot }).catch(() => undefined);
-}
-
-function env(home: string): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k) && k !== 'FORCE_COLOR') e[k] = v;
-  return { ...e, VOC_HOME: home, NO_COLOR: '1' };
-}
-
-async function voc(home: string, args: string[], timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { env: env(home), cwd: repoRoot, timeout, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const bin = vocBin;
+const voc = (home: string, args: string[], timeout?: number) => vocCli(home, args, { timeout });
 
 /** A home whose daemon answers through the built-in simulator, fast, with short leases. */
 function makeHome(tag: string, sim: { latencyMs: number; limit: number }) {
@@ -71,7 +37,6 @@ async function exported(home: string): Promise<Array<Record<string, string | nul
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-beforeAll(ensureBuilt, 180_000);
 
 describe('voc translate-pending (CLI, background daemon, built-in simulator)', () => {
   const h = makeHome('tc', { latencyMs: 5, limit: 500 });
