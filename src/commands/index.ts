@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
-import { registerResume } from './resume.js';
-import { registerPause } from './pause.js';
-import { registerJobs } from './jobs.js';
-import { registerIngest } from './ingest.js';
 import { registerDaemon } from './daemon.js';
+import { registerJobs } from './jobs.js';
+import { registerPause } from './pause.js';
+import { registerResume } from './resume.js';
+import { registerIngest } from './ingest.js';
+import { registerStatus } from './status.js';
 import { registerReport } from './report.js';
 import { registerSim } from './sim.js';
 import { registerLearn } from './learn.js';
@@ -16,16 +17,17 @@ import { registerExport } from './export.js';
 /** Every command registers itself here; one file per command. */
 export function registerCommands(program: Command): void {
   registerConfig(program);
+  registerDaemon(program);
+  registerJobs(program);
+  registerPause(program);
+  registerResume(program);
   registerIngest(program);
+  registerStatus(program);
   registerReport(program);
   registerSim(program);
-  registerDaemon(program);
   registerLearn(program);
   registerAnalyze(program);
   registerTranslatePending(program);
   registerEstimate(program);
   registerExport(program);
-  registerJobs(program);
-  registerPause(program);
-  registerResume(program);
 }
