@@ -2,7 +2,8 @@ import pThrottle from 'p-throttle';
 import { LocalAdaptiveRate, type AdaptiveParams } from '../adaptive.js';
 import { ClosedError, sleep, type PermitSource } from './types.js';
 
-const COLD_EXTRA_MS = 100;
+/** extra window length for spacing the first window after an idle one (also used by the Redis script) */
+export const COLD_EXTRA_MS = 100;
 
 /**
  * The in-process window. Three guards, each for its own reason:

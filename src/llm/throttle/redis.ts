@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../config/schema.js';
 import { PROBE_STEPS, type AdaptiveParams } from '../adaptive.js';
 import type { Logger } from '../../log.js';
+import { COLD_EXTRA_MS } from './local.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
 import { ClosedError, sleep, type PermitSource } from './types.js';
 
@@ -58,7 +59,7 @@ export class RedisPermits implements PermitSource {
   private args(mode: 'take' | '429'): string[] {
     const p = this.p;
     return [mode, String(p.windowMs), String(p.qps), `${this.id}:${++this.seq}`, p.enabled ? '1' : '0', String(p.minQps),
-      String(p.decreaseFactor), String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS)];
+      String(p.decreaseFactor), String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS)];
   }
 
   private async call(mode: 'take' | '429'): Promise<ScriptReply> {

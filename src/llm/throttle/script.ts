@@ -5,7 +5,8 @@
  *
  * KEYS[1]  window: sorted set, one member per request started, score = Redis time in ms (ZCARD = current count)
  * KEYS[2]  adaptive state: hash {base, changedAt, decreasedAt, ceiling}
- * KEYS[3]  pacing: the ideal start time (Redis ms) of the next slot, so late polls do not slow the timeline
+ * KEYS[3]  pacing: hash {next: ideal start (Redis ms) of the next slot, so late polls do not slow the timeline;
+ *          coldUntil: end of the first window after an idle one, paced wider}
  * ARGV[1]  mode: "take" (take a slot if one is free) or "429" (a provider 429 was seen: lower the rate)
  * ARGV[2]  window length in ms, safety margin included
  * ARGV[3]  qps: configured cap of requests per window
@@ -16,6 +17,7 @@
  * ARGV[8]  recoverStep: requests/s added back per recovery period
  * ARGV[9]  recoverEveryMs: length of a recovery period
  * ARGV[10] probeSteps: recovery periods the ceiling below the last 429's rate is kept
+ * ARGV[11] coldExtraMs: added to the window when spacing the first window after an idle one
  *
  * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count,
  * member of the latest request (tells a poller whether another process took the slot it waited for) }.
@@ -34,6 +36,7 @@ local factor = tonumber(ARGV[7])
 local step = tonumber(ARGV[8])
 local every = tonumber(ARGV[9])
 local probe = tonumber(ARGV[10])
+local cold = tonumber(ARGV[11])
 
 local function rateAt(h)
   if not enabled or not h[1] then return qps end
@@ -70,7 +73,9 @@ if count >= allowed then
   local e = redis.call('ZRANGE', KEYS[1], count - allowed, count - allowed, 'WITHSCORES')
   wait = tonumber(e[2]) + win - now
 end
-local slot = tonumber(redis.call('GET', KEYS[3]) or '0')
+local pacing = redis.call('HMGET', KEYS[3], 'next', 'coldUntil')
+local slot = tonumber(pacing[1] or '0')
+local coldUntil = tonumber(pacing[2] or '0')
 wait = math.max(wait, slot - now)
 if wait > 0 then
   local last = redis.call('ZRANGE', KEYS[1], -1, -1)
@@ -78,9 +83,13 @@ if wait > 0 then
 end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.ceil(win * 2))
--- stay on the ideal timeline while less than one spacing late; after an idle gap start afresh
+-- the first requests after an idle window pay cold paths (new sockets) after their permit: space them wider
+if count == 0 then coldUntil = now + win end
 local spacing = win / rate
+if now < coldUntil then spacing = (win + cold) / rate end
+-- stay on the ideal timeline while less than one spacing late; after an idle gap start afresh
 if now - slot < spacing then slot = slot + spacing else slot = now + spacing end
-redis.call('SET', KEYS[3], tostring(slot), 'PX', math.ceil(win * 2))
+redis.call('HSET', KEYS[3], 'next', tostring(slot), 'coldUntil', tostring(coldUntil))
+redis.call('PEXPIRE', KEYS[3], math.ceil(win * 2))
 return {1, '0', tostring(rate), count + 1, ARGV[4]}
 `;
