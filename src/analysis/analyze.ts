@@ -27,9 +27,11 @@ export interface AnalyseEnv extends BatchEnv {
   stopping: () => boolean;
   progress: Record<AnalysisKind, KindProgress>;
   onProgress: () => void;
+  /** the job counted every product's work up front, so the progress total does not grow as products start */
+  precounted?: boolean;
 }
 
-async function pendingCount(ctx: DaemonContext, kind: AnalysisKind, productId: string, statuses: string[], notOwner?: string): Promise<number> {
+export async function pendingCount(ctx: DaemonContext, kind: AnalysisKind, productId: string, statuses: string[], notOwner?: string): Promise<number> {
   const q = ctx.store.knex('reviews').where({ product_id: productId }).whereIn(`${kind}_status`, statuses);
   // our own claims are in flight in the other loop or waiting in the write buffer: not something to wait for
   if (notOwner) q.andWhere((w) => w.whereNull(`${kind}_owner`).orWhereNot(`${kind}_owner`, notOwner));
@@ -131,7 +133,7 @@ export async function analyseProduct(env: AnalyseEnv, productId: string, o: { fo
   const { ctx } = env;
   for (const kind of ['ins', 'thm'] as const) {
     if (o.force && env.jobId != null) await resetForRedo(ctx.store, kind, productId, env.jobId);
-    env.progress[kind].todo += await pendingCount(ctx, kind, productId, ['pending', 'in_progress']);
+    if (!env.precounted) env.progress[kind].todo += await pendingCount(ctx, kind, productId, ['pending', 'in_progress']);
   }
   env.onProgress();
   await Promise.all([runKind(env, 'ins', productId), runKind(env, 'thm', productId)]);

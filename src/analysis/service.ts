@@ -4,7 +4,7 @@ import { VocError } from '../errors.js';
 import { learnState, productIds } from '../store/labels.js';
 import { createLabelCache, type LabelCache } from './label-cache.js';
 import { learnProduct, type LearnResult } from './learn.js';
-import { analyseProduct, type AnalyseEnv } from './analyze.js';
+import { analyseProduct, pendingCount, type AnalyseEnv } from './analyze.js';
 import { startAutoTriggers } from './auto.js';
 import { addTally, newTally, summaryOf } from './tally.js';
 
@@ -92,6 +92,13 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
       current = current.filter((p) => p !== productId);
     };
 
+    // count the whole job's work first: a progress bar whose total grows as products start is no progress bar
+    const statuses = job.params.force === true ? ['pending', 'in_progress', 'done', 'failed'] : ['pending', 'in_progress'];
+    for (const productId of products) {
+      for (const kind of ['ins', 'thm'] as const) env.progress[kind].todo += await pendingCount(ctx, kind, productId, statuses);
+    }
+    env.precounted = true;
+    progress(snapshot('analysing'));
     const queue = [...products];
     await Promise.all(
       Array.from({ length: Math.min(PRODUCTS_AT_ONCE, queue.length) }, async () => {

@@ -13,6 +13,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerTranslatePending } from './translate-pending.js';
 import { registerEstimate } from './estimate.js';
 import { registerExport } from './export.js';
+import { registerDemo } from './demo.js';
 
 /** Every command registers itself here; one file per command. */
 export function registerCommands(program: Command): void {
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerTranslatePending(program);
   registerEstimate(program);
   registerExport(program);
+  registerDemo(program);
 }
