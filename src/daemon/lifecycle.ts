@@ -25,10 +25,20 @@ export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
+    // a killed daemon whose parent has not reaped it yet is a zombie: it holds no lock and serves nothing
+    return !isZombie(pid);
   } catch (err) {
     // EPERM: it exists but belongs to someone else
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (macOS): fall back to kill(0)
   }
 }
 
