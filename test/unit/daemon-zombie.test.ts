@@ -4,8 +4,9 @@ import { processAlive } from '../../src/daemon/lifecycle.js';
 
 describe('stale daemon detection', () => {
   it('a killed process that nobody has reaped yet (a zombie) does not count as a running daemon', async () => {
-    // the inner sleep's parent becomes `sleep 60`, which never waits for it: once killed it stays a zombie
-    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // a parent whose event loop is blocked never reaps its child: once killed, the child stays a zombie
+    const script = "const c = require('child_process').spawn('sleep', ['30']); console.log(c.pid); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);";
+    const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
       expect(processAlive(pid)).toBe(true);
