@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { runSim } from '../../src/commands/sim.js';
 import { UnrecoverableError } from '../../src/errors.js';
 import { createGateway } from '../../src/llm/gateway.js';
 import { parseJsonObject, parseKeyedAnswer } from '../../src/llm/keyed.js';
@@ -151,5 +152,20 @@ describe('simulator limits and faults', () => {
     expect(s.stats().hangs).toBe(1);
     await s.close();
     expect(await pending).toBeInstanceOf(Error);
+  });
+});
+
+describe('voc sim', () => {
+  it('starts the simulator with the config section and flags on top', async () => {
+    const home = tempHome('gwc');
+    try {
+      const s = await runSim({ port: 0, limit: 7 }, { config: testConfig(home.home) });
+      sims.push(s);
+      expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+      expect(s.stats().limit).toBe(7);
+      expect((await ask(s, 'translate_single', 'hi')).content).toBe(simTranslation('hi'));
+    } finally {
+      home.cleanup();
+    }
   });
 });
