@@ -94,6 +94,13 @@ describe('gateway retries', () => {
     expect(provider.arrivals[1].at - provider.arrivals[0].at).toBeGreaterThanOrEqual(300);
   });
 
+  it('does not count time spent waiting for a permit against the request timeout', async () => {
+    const { provider, gw } = await setup([ok], { 'llm.qps': 2, 'llm.windowMs': 1000, 'llm.marginMs': 0, 'llm.timeoutMs': 300 });
+    const rs = await Promise.all(Array.from({ length: 4 }, () => gw.complete(call)));
+    expect(rs.map((r) => r.attempts)).toEqual([1, 1, 1, 1]);
+    expect(provider.arrivals[3].at - provider.arrivals[0].at).toBeGreaterThanOrEqual(1000);
+  });
+
   it('fails at once with UnrecoverableError on a 400', async () => {
     const { provider, gw } = await setup([status(400, {}, 'bad request')]);
     await expect(gw.complete(call)).rejects.toBeInstanceOf(UnrecoverableError);
