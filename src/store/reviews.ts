@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Store } from './db.js';
 import { now } from './db.js';
 
@@ -62,104 +61,193 @@ export interface InsertResult {
   newProducts: string[];
 }
 
-const SQLITE_MAX_VARS = 900;
-const SQLITE_MAX_COMPOUND = 400;
+/** The columns a chunk carries, in the order both dialects bind them. */
+const COLUMNS = ['source_key', 'review_id', 'product_id', 'marketplace', 'rating', 'title', 'body', 'body_hash', 'review_date', 'author', 'language', 'class', 'body_len'] as const;
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** Within-chunk duplicates first: the first row of a source key is the one tried, a repeat is counted here. */
+function dedupeChunk(rows: NewReview[], result: InsertResult): NewReview[] {
+  const seen = new Map<string, NewReview>();
+  const fresh: NewReview[] = [];
+  for (const r of rows) {
+    const prev = seen.get(r.sourceKey);
+    if (prev) {
+      if (prev.bodyHash === r.bodyHash) result.duplicates++;
+      else result.conflicts.push({ line: r.line, reviewId: r.reviewId, sourceKey: r.sourceKey });
+      continue;
+    }
+    seen.set(r.sourceKey, r);
+    fresh.push(r);
+  }
+  return fresh;
+}
+
+/** A stored row with the same source key: the same body is a duplicate, another body a conflict. */
+function judgeExisting(r: NewReview, storedHash: string, result: InsertResult): void {
+  if (storedHash === r.bodyHash) result.duplicates++;
+  else result.conflicts.push({ line: r.line, reviewId: r.reviewId, sourceKey: r.sourceKey });
+}
+
+/** Title and bullet points from a JSON file's product metadata. */
+function metaPatch(meta: ProductMeta): Record<string, unknown> | null {
+  const patch: Record<string, unknown> = {};
+  if (meta.title) patch.title = meta.title;
+  if (meta.bulletPoints?.length) {
+    patch.bullet_points = JSON.stringify(meta.bulletPoints);
+    patch.bp_status = 'pending';
+  }
+  return Object.keys(patch).length ? patch : null;
 }
 
 /**
  * Insert one chunk in one transaction. Existing source keys are duplicates (same body) or conflicts (other body);
- * ON CONFLICT DO NOTHING keeps two daemons ingesting the same file from failing each other.
+ * ON CONFLICT DO NOTHING keeps two daemons ingesting the same file from failing each other. The statements go to
+ * the driver's own connection: building a 17,000-parameter INSERT through the query builder cost more than the
+ * database spent on it.
  */
 export async function insertReviews(store: Store, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] } = {}): Promise<InsertResult> {
   const result: InsertResult = { inserted: 0, duplicates: 0, conflicts: [], newProducts: [] };
   if (rows.length === 0 && !opts.products?.length) return result;
-  await store.knex.transaction(async (trx) => {
-    // within-chunk duplicates first
-    const seen = new Map<string, NewReview>();
-    const fresh: NewReview[] = [];
-    for (const r of rows) {
-      const prev = seen.get(r.sourceKey);
-      if (prev) {
-        if (prev.bodyHash === r.bodyHash) result.duplicates++;
-        else result.conflicts.push({ line: r.line, reviewId: r.reviewId, sourceKey: r.sourceKey });
-        continue;
-      }
-      seen.set(r.sourceKey, r);
-      fresh.push(r);
-    }
-    const existing = new Map<string, string>();
-    for (const part of chunks([...seen.keys()], SQLITE_MAX_VARS)) {
-      const found: Array<{ source_key: string; body_hash: string }> = await trx('reviews').select('source_key', 'body_hash').whereIn('source_key', part);
-      for (const f of found) existing.set(f.source_key, f.body_hash);
-    }
-    const toInsert: NewReview[] = [];
-    for (const r of fresh) {
-      const h = existing.get(r.sourceKey);
-      if (h === undefined) toInsert.push(r);
-      else if (h === r.bodyHash) result.duplicates++;
-      else result.conflicts.push({ line: r.line, reviewId: r.reviewId, sourceKey: r.sourceKey });
-    }
-    const ts = now();
-    const productIds = [...new Set([...toInsert.map((r) => r.productId), ...(opts.products ?? []).map((p) => p.id)])];
-    result.newProducts = await upsertProducts(trx, productIds, ts);
-    for (const meta of opts.products ?? []) {
-      const patch: Record<string, unknown> = {};
-      if (meta.title) patch.title = meta.title;
-      if (meta.bulletPoints?.length) {
-        patch.bullet_points = JSON.stringify(meta.bulletPoints);
-        patch.bp_status = 'pending';
-      }
-      if (Object.keys(patch).length) await trx('products').where({ id: meta.id }).update(patch);
-    }
-    const cols = 17;
-    // fewer, larger statements: PostgreSQL takes 65,535 parameters, SQLite 32,766 in at most 500 compound terms
-    const perInsert = store.dialect === 'pg' ? Math.floor(60000 / cols) : SQLITE_MAX_COMPOUND;
-    for (const part of chunks(toInsert, perInsert)) {
-      const records = part.map((r) => ({
-        source_key: r.sourceKey,
-        review_id: r.reviewId,
-        product_id: r.productId,
-        marketplace: r.marketplace,
-        rating: r.rating,
-        title: r.title,
-        body: r.body,
-        body_hash: r.bodyHash,
-        review_date: r.reviewDate,
-        author: r.author,
-        language: r.language,
-        class: r.class,
-        body_len: r.bodyLen,
-        ingest_file: opts.ingestFile ?? null,
-        created_at: ts,
-        tr_status: 'pending',
-        ins_status: 'pending',
-      }));
-      const inserted = await trx('reviews').insert(records).onConflict('source_key').ignore().returning('id');
-      const n = Array.isArray(inserted) ? inserted.length : 0;
-      result.inserted += n;
-      result.duplicates += part.length - n; // lost a race with another writer: the row is there
-    }
-  });
+  const fresh = dedupeChunk(rows, result);
+  const client = store.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
+  const conn = await client.acquireConnection();
+  try {
+    if (store.dialect === 'pg') await insertPg(conn as PgConn, fresh, opts, result);
+    else insertSqlite(conn as SqliteDb, fresh, opts, result);
+  } finally {
+    await client.releaseConnection(conn);
+  }
   return result;
 }
 
-async function upsertProducts(trx: Knex.Transaction, ids: string[], ts: number): Promise<string[]> {
-  const created: string[] = [];
-  // knex writes a multi-row SQLite insert as one compound SELECT, and SQLite allows at most 500 terms in one
-  for (const part of chunks(ids, SQLITE_MAX_COMPOUND)) {
-    const rows: Array<{ id: string }> = await trx('products')
-      .insert(part.map((id) => ({ id, first_seen_at: ts })))
-      .onConflict('id')
-      .ignore()
-      .returning('id');
-    for (const r of rows) created.push(typeof r === 'object' ? r.id : (r as string));
+interface PgConn {
+  query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+}
+
+/*
+ * One statement for the whole chunk on PostgreSQL: the rows travel as one array per column (13 parameters instead
+ * of 17 per row), the stored hashes of keys already present come back from the same snapshot the INSERT ran in,
+ * and products are created for the rows that are new. ORDER BY ord keeps ids in file order.
+ */
+const PG_INSERT = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+                       $9::text[], $10::text[], $11::text[], $12::text[], $13::int[]) WITH ORDINALITY
+    AS t(${COLUMNS.join(', ')}, ord)
+),
+existing AS (
+  SELECT r.source_key, r.body_hash FROM reviews r WHERE r.source_key = ANY($1::text[])
+),
+fresh AS (
+  SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.source_key = i.source_key)
+),
+new_products AS (
+  INSERT INTO products (id, first_seen_at)
+  SELECT product_id, $14::bigint FROM fresh UNION SELECT unnest($16::text[]), $14::bigint
+  ON CONFLICT (id) DO NOTHING RETURNING id
+),
+inserted AS (
+  INSERT INTO reviews (${COLUMNS.join(', ')}, ingest_file, created_at, tr_status, ins_status)
+  SELECT ${COLUMNS.join(', ')}, $15::text, $14::bigint, 'pending', 'pending' FROM fresh ORDER BY ord
+  ON CONFLICT (source_key) DO NOTHING RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+       (SELECT count(*) FROM fresh)::int AS tried,
+       (SELECT coalesce(json_agg(id), '[]'::json) FROM new_products) AS new_products,
+       (SELECT coalesce(json_agg(json_build_array(source_key, body_hash)), '[]'::json) FROM existing) AS existing`;
+
+async function insertPg(conn: PgConn, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] }, result: InsertResult): Promise<void> {
+  const cols: unknown[][] = COLUMNS.map(() => new Array(rows.length));
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const values = [r.sourceKey, r.reviewId, r.productId, r.marketplace, r.rating, r.title, r.body, r.bodyHash, r.reviewDate, r.author, r.language, r.class, r.bodyLen];
+    for (let c = 0; c < values.length; c++) cols[c][i] = values[c] ?? null;
   }
-  return created;
+  const metas = (opts.products ?? []).map((p) => [p, metaPatch(p)] as const).filter(([, patch]) => patch !== null);
+  // metadata updates join the insert in one transaction; a plain chunk is one statement, atomic on its own
+  if (metas.length) await conn.query('BEGIN');
+  try {
+    const out = (await conn.query(PG_INSERT, [...cols, now(), opts.ingestFile ?? null, (opts.products ?? []).map((p) => p.id)])).rows[0];
+    const stored = new Map((out.existing as Array<[string, string]>).map(([k, h]) => [k, h]));
+    for (const r of rows) {
+      const h = stored.get(r.sourceKey);
+      if (h !== undefined) judgeExisting(r, h, result);
+    }
+    result.inserted = out.inserted as number;
+    result.duplicates += (out.tried as number) - result.inserted; // lost a race with another writer: the row is there
+    result.newProducts = out.new_products as string[];
+    for (const [meta, patch] of metas) {
+      const keys = Object.keys(patch!);
+      await conn.query(`UPDATE products SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE id = $1`, [meta.id, ...keys.map((k) => patch![k])]);
+    }
+    if (metas.length) await conn.query('COMMIT');
+  } catch (err) {
+    if (metas.length) await conn.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+interface SqliteStatement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+}
+interface SqliteDb {
+  prepare(sql: string): SqliteStatement;
+  transaction<T>(fn: () => T): () => T;
+}
+
+/** Prepared once per connection: a chunk is then a loop of bound runs inside one transaction. */
+const sqliteStatements = new WeakMap<SqliteDb, { existing: SqliteStatement; product: SqliteStatement; review: SqliteStatement }>();
+
+function statementsFor(db: SqliteDb) {
+  let s = sqliteStatements.get(db);
+  if (!s) {
+    s = {
+      existing: db.prepare('SELECT body_hash FROM reviews WHERE source_key = ?'),
+      product: db.prepare('INSERT INTO products (id, first_seen_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
+      review: db.prepare(
+        `INSERT INTO reviews (${COLUMNS.join(', ')}, ingest_file, created_at, tr_status, ins_status)
+         VALUES (${COLUMNS.map(() => '?').join(', ')}, ?, ?, 'pending', 'pending') ON CONFLICT (source_key) DO NOTHING`,
+      ),
+    };
+    sqliteStatements.set(db, s);
+  }
+  return s;
+}
+
+function insertSqlite(db: SqliteDb, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] }, result: InsertResult): void {
+  const st = statementsFor(db);
+  const ts = now();
+  const file = opts.ingestFile ?? null;
+  const productsDone = new Set<string>();
+  const ensureProduct = (id: string) => {
+    if (productsDone.has(id)) return;
+    productsDone.add(id);
+    if (st.product.run(id, ts).changes > 0) result.newProducts.push(id);
+  };
+  // one synchronous transaction: nothing else can write between the existence check and the insert
+  db.transaction(() => {
+    for (const r of rows) {
+      const stored = st.existing.get(r.sourceKey) as { body_hash: string } | undefined;
+      if (stored) {
+        judgeExisting(r, stored.body_hash, result);
+        continue;
+      }
+      ensureProduct(r.productId);
+      const n = st.review.run(
+        r.sourceKey, r.reviewId ?? null, r.productId, r.marketplace ?? null, r.rating, r.title ?? null, r.body, r.bodyHash,
+        r.reviewDate ?? null, r.author ?? null, r.language ?? null, r.class, r.bodyLen, file, ts,
+      ).changes;
+      if (n > 0) result.inserted++;
+      else result.duplicates++;
+    }
+    for (const meta of opts.products ?? []) {
+      ensureProduct(meta.id);
+      const patch = metaPatch(meta);
+      if (!patch) continue;
+      const keys = Object.keys(patch);
+      db.prepare(`UPDATE products SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...keys.map((k) => patch[k]), meta.id);
+    }
+  })();
 }
 
 export async function countReviews(store: Store, where: Record<string, unknown> = {}): Promise<number> {
