@@ -7,7 +7,8 @@ import { registerCommands } from './commands/index.js';
 
 const version = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version as string;
 
-export function buildProgram(): Command {
+/** The program with the commands argv needs registered (all of them when argv names none; see commands/index.ts). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('voc')
@@ -17,12 +18,12 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run `voc --help` for the list of commands)')
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   // `voc | head` closes the pipe early: that is the reader's choice, not an error
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
