@@ -43,6 +43,7 @@ type Out = { write(s: string): unknown };
 /** A throw-away home with the demo's settings: embedded defaults, nothing shared with the user's own home. */
 function demoHome(dir: string | undefined): string {
   const home = dir ? path.resolve(dir) : mkdtempSync(path.join(tmpdir(), 'voc-demo-'));
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   const cfgFile = path.join(home, 'config.json');
   if (!existsSync(cfgFile)) {
     // the beat would start the same translation run; the demo starts it itself, visibly
@@ -123,6 +124,8 @@ async function follow(client: DaemonClient, req: SubmitJobRequest, label: string
 export async function runDemo(o: DemoOptions, deps: { configFile?: string; stdout?: Out; stderr?: Out; interactive?: boolean } = {}): Promise<DemoResult> {
   const out = deps.stdout ?? process.stdout;
   const interactive = !o.json && (deps.interactive ?? isInteractive());
+  const quiet: Out = { write: () => true };
+  const progressOut = o.json ? quiet : out;
   const say = (s: string) => {
     if (!o.json) out.write(s + '\n');
   };
@@ -140,15 +143,15 @@ export async function runDemo(o: DemoOptions, deps: { configFile?: string; stdou
   say(`daemon ${health.id} (pid ${health.pid}) serving six lanes on five pools, ${config.llm.qps} requests/s through one gateway`);
   try {
     say(`\n[1/5] ingest ${path.relative(process.cwd(), file) || file}`);
-    const ing = await runIngest({ files: [file], json: false }, { config, sink: daemonSink(client), stdout: o.json ? { write: () => true } : out, stderr: deps.stderr ?? process.stderr, interactive });
+    const ing = await runIngest({ files: [file], json: false }, { config, sink: daemonSink(client), stdout: progressOut, stderr: deps.stderr ?? process.stderr, interactive });
 
     say('\n[2/5] translate (smart batches: short x20, standard x5, vip x1; new products are learned on the fast lane meanwhile)');
-    const tr = await follow(client, { kind: 'translate' }, 'translate', out, interactive);
+    const tr = await follow(client, { kind: 'translate' }, 'translate', progressOut, interactive);
     const t = (tr.result ?? {}) as Record<string, number>;
     say(`  translated ${t.translated ?? 0}, skipped ${t.skipped ?? 0} (already Chinese or no letters), from cache/duplicates ${t.cached ?? 0}, failed ${t.failed ?? 0}; ${t.calls ?? 0} calls, ${t.fallbacks ?? 0} fallbacks`);
 
     say('\n[3/5] learn and analyse every product (insights and 5W themes on two lanes at once)');
-    const an = await follow(client, { kind: 'analyze', params: { all: true } }, 'analyse', out, interactive);
+    const an = await follow(client, { kind: 'analyze', params: { all: true } }, 'analyse', progressOut, interactive);
     const a = (an.result ?? {}) as Record<string, number>;
     say(`  ${a.reviews ?? 0} reviews: ${a.insights ?? 0} insights, ${a.themes ?? 0} themes (${a.unmapped ?? 0} unmapped), ${a.droppedQuotes ?? 0} made-up quotes dropped, ${a.failed ?? 0} failed; ${a.calls ?? 0} calls`);
 
