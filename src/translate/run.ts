@@ -149,7 +149,15 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     if (stopped()) break;
     const want = o.limit ? Math.min(tcfg.chunkSize, o.limit - claimed) : tcfg.chunkSize;
     const rows = await claimReviews(ctx.store, 'tr', { owner, leaseMs: cfg.daemon.leaseMs, limit: want, productId: o.productId, jobId: o.jobId });
-    if (rows.length === 0) break;
+    if (rows.length === 0) {
+      // another daemon still holds reviews in scope: stay until they settle or its lease expires (a crash), so
+      // the run, and the shared job, never ends with a dead daemon's claims left behind
+      if (!(await othersHold(ctx, o.productId))) break;
+      // send our partial batches now: the others may be waiting for our claims just as we wait for theirs
+      for (const b of packer.flush()) submit(b);
+      await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
+      continue;
+    }
     claimed += rows.length;
     const { reviews, items, cacheHits } = await book.prepare(rows);
     stats.chunk(reviews, items, cacheHits);
@@ -166,4 +174,24 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   await writing;
   if (held.size) await releaseClaims(ctx.store, 'tr', owner, [...held]).catch(() => {});
   return stats.finish(tally);
+}
+
+/** Whether reviews in scope are claimed by another owner right now (its batches are in flight, or it died). */
+async function othersHold(ctx: DaemonContext, productId?: string | null): Promise<boolean> {
+  const q = ctx.store.knex('reviews').select('id').where('tr_status', 'in_progress').whereNot('tr_owner', ctx.daemonId);
+  if (productId) q.andWhere('product_id', productId);
+  return !!(await q.first());
+}
+
+function pause(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
+  return new Promise((resolve) => {
+    const live = signals.filter((s): s is AbortSignal => !!s);
+    const done = () => {
+      clearTimeout(t);
+      for (const s of live) s.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    for (const s of live) s.addEventListener('abort', done, { once: true });
+  });
 }
