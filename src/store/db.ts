@@ -104,6 +104,8 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
 
 /** Idempotent; several daemons starting at once wait on knex's migration lock instead of failing. */
 async function migrate(store: Store, schema: string | null): Promise<void> {
+  // the lock is held for as long as the first daemon's migrations take: wait by the clock, not by a few tries
+  const deadline = Date.now() + 60_000;
   for (let attempt = 0; ; attempt++) {
     try {
       if (schema) await store.knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
@@ -112,7 +114,7 @@ async function migrate(store: Store, schema: string | null): Promise<void> {
     } catch (err) {
       const msg = String((err as Error).message);
       const contended = /already locked|duplicate key|already exists|unique constraint/i.test(msg);
-      if (!contended || attempt >= 20) throw err;
+      if (!contended || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
     }
   }
