@@ -148,32 +148,63 @@ new_products AS (
 inserted AS (
   INSERT INTO reviews (${COLUMNS.join(', ')}, ingest_file, created_at, tr_status, ins_status)
   SELECT ${COLUMNS.join(', ')}, $15::text, $14::bigint, 'pending', 'pending' FROM fresh ORDER BY ord
-  ON CONFLICT (source_key) DO NOTHING RETURNING 1
+  ON CONFLICT (source_key) DO NOTHING RETURNING source_key
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted,
-       (SELECT count(*) FROM fresh)::int AS tried,
+       (SELECT coalesce(json_agg(source_key), '[]'::json) FROM fresh WHERE source_key NOT IN (SELECT source_key FROM inserted)) AS raced,
        (SELECT coalesce(json_agg(id), '[]'::json) FROM new_products) AS new_products,
        (SELECT coalesce(json_agg(json_build_array(source_key, body_hash)), '[]'::json) FROM existing) AS existing`;
+
+/**
+ * A PostgreSQL array literal built here rather than by the driver: most review texts hold no quote or backslash,
+ * and testing for one is cheaper than the driver's two replaces on every element.
+ */
+function pgArray(values: unknown[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) parts[i] = 'NULL';
+    else if (typeof v === 'number') parts[i] = String(v);
+    else {
+      const t = String(v);
+      parts[i] = /["\\]/.test(t) ? `"${t.replace(/[\\"]/g, '\\$&')}"` : `"${t}"`;
+    }
+  }
+  return `{${parts.join(',')}}`;
+}
 
 async function insertPg(conn: PgConn, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] }, result: InsertResult): Promise<void> {
   const cols: unknown[][] = COLUMNS.map(() => new Array(rows.length));
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     const values = [r.sourceKey, r.reviewId, r.productId, r.marketplace, r.rating, r.title, r.body, r.bodyHash, r.reviewDate, r.author, r.language, r.class, r.bodyLen];
-    for (let c = 0; c < values.length; c++) cols[c][i] = values[c] ?? null;
+    for (let c = 0; c < values.length; c++) cols[c][i] = values[c];
   }
   const metas = (opts.products ?? []).map((p) => [p, metaPatch(p)] as const).filter(([, patch]) => patch !== null);
   // metadata updates join the insert in one transaction; a plain chunk is one statement, atomic on its own
   if (metas.length) await conn.query('BEGIN');
   try {
-    const out = (await conn.query(PG_INSERT, [...cols, now(), opts.ingestFile ?? null, (opts.products ?? []).map((p) => p.id)])).rows[0];
+    const params = [...cols.map(pgArray), now(), opts.ingestFile ?? null, pgArray((opts.products ?? []).map((p) => p.id))];
+    const out = (await conn.query(PG_INSERT, params)).rows[0];
     const stored = new Map((out.existing as Array<[string, string]>).map(([k, h]) => [k, h]));
     for (const r of rows) {
       const h = stored.get(r.sourceKey);
       if (h !== undefined) judgeExisting(r, h, result);
     }
     result.inserted = out.inserted as number;
-    result.duplicates += (out.tried as number) - result.inserted; // lost a race with another writer: the row is there
+    // keys another writer committed after this statement's snapshot (two chunks of one file in flight, two daemons):
+    // read what won, so a different body is still a conflict and not a silent duplicate
+    const raced = new Set(out.raced as string[]);
+    if (raced.size) {
+      const won = await conn.query('SELECT source_key, body_hash FROM reviews WHERE source_key = ANY($1::text[])', [pgArray([...raced])]);
+      const hashes = new Map(won.rows.map((w) => [w.source_key as string, w.body_hash as string]));
+      for (const r of rows) {
+        if (!raced.has(r.sourceKey)) continue;
+        const h = hashes.get(r.sourceKey);
+        if (h === undefined) result.duplicates++;
+        else judgeExisting(r, h, result);
+      }
+    }
     result.newProducts = out.new_products as string[];
     for (const [meta, patch] of metas) {
       const keys = Object.keys(patch!);

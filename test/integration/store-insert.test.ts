@@ -100,4 +100,17 @@ describe.each(DATABASES)('insertReviews on %s', (kind) => {
     expect(ra.conflicts.concat(rb.conflicts)).toEqual([]);
     expect(await rowsOf(db)).toHaveLength(600);
   });
+
+  it('a key two concurrent chunks both carry with different bodies is a conflict, whichever commits first', async () => {
+    db = await openTestDb(kind);
+    for (let round = 0; round < 3; round++) {
+      const base = round * 1000;
+      const a = Array.from({ length: 300 }, (_, i) => review(base + i));
+      const b = Array.from({ length: 300 }, (_, i) => review(base + i + 100, { body: `other body ${base + i + 100}` }));
+      const [ra, rb] = await Promise.all([insertReviews(db.store, a), insertReviews(db.store, b)]);
+      expect(ra.inserted + rb.inserted).toBe(400);
+      expect(ra.conflicts.length + rb.conflicts.length).toBe(200);
+      expect(ra.duplicates + rb.duplicates).toBe(0);
+    }
+  });
 });
