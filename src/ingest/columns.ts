@@ -79,15 +79,26 @@ export function resolveColumns(keys: string[], mapping: Record<string, string> =
 }
 
 const cache = new Map<string, Resolution>();
+let last: { keys: string[]; mapping: Record<string, string> | undefined; res: Resolution } | null = null;
+
+/** The same keys in the same order (a CSV's rows share the header's strings, so this is a pointer compare). */
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** resolveColumns, memoised by key set: every row of a file has the same keys. */
-export function cachedResolution(keys: string[], mapping: Record<string, string> = {}): Resolution {
-  const sig = keys.join('\u0000') + '\u0001' + JSON.stringify(mapping);
+export function cachedResolution(keys: string[], mapping?: Record<string, string>): Resolution {
+  // the row before had these keys: skip building the signature (it was a string join per row)
+  if (last && last.mapping === mapping && sameKeys(last.keys, keys)) return last.res;
+  const sig = keys.join('\u0000') + '\u0001' + JSON.stringify(mapping ?? {});
   let res = cache.get(sig);
   if (!res) {
     if (cache.size > 200) cache.clear();
     res = resolveColumns(keys, mapping);
     cache.set(sig, res);
   }
+  last = { keys, mapping, res };
   return res;
 }

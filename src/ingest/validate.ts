@@ -69,7 +69,8 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview
   const max = ctx.config.ingest.maxFieldLength;
   const cols = cachedResolution(Object.keys(record), ctx.mapping);
   // every field is checked for length, even the ones no column maps to: a 5 MB cell is a broken row
-  for (const [k, v] of Object.entries(record)) {
+  for (const k in record) {
+    const v = record[k];
     if (typeof v === 'string' && tooLong(v, max)) {
       const f = (Object.entries(cols).find(([, key]) => key === k)?.[0] as Field | undefined);
       throw new Reject(f ? FIELD_LABEL[f] : k, `longer than ${max} characters (${codePoints(v)})`);
