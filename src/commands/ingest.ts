@@ -7,6 +7,7 @@ import { VocError } from '../errors.js';
 import { parseMapping, readReviews, type Format } from '../ingest/index.js';
 import { barProgress, lineProgress, type IngestProgress, type Writer } from '../ingest/progress.js';
 import { storeSink, type IngestSink } from '../ingest/sink.js';
+import { ChunkWindow } from '../ingest/window.js';
 import { connectDaemon, daemonSink } from '../daemon/client.js';
 import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
 
@@ -80,15 +81,14 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       let rows: NewReview[] = [];
       let products: ProductMeta[] = [];
       let bytesAtCut = 0;
-      let inflight: Promise<void> = Promise.resolve();
-      // one chunk in flight while the next one is parsed: reading and inserting overlap
+      // a few chunks in flight while the next one is parsed: reading and inserting overlap
+      const window = new ChunkWindow();
       const flush = async () => {
         const chunk = { file, rows, products: products.length ? products : undefined };
         const cutAt = bytesAtCut;
         rows = [];
         products = [];
-        await inflight;
-        const pending = sink.write(chunk).then((res: InsertResult) => {
+        await window.send(() => sink.write(chunk), (res: InsertResult) => {
           perFile.inserted += res.inserted;
           perFile.duplicates += res.duplicates;
           perFile.conflicts += res.conflicts.length;
@@ -98,8 +98,6 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
           acked += chunk.rows.length;
           progress.update(acked, cutAt);
         });
-        pending.catch(() => {}); // handled by the next await; a failure while parsing must not crash the process
-        inflight = pending;
       };
       let startedFile = false;
       try {
@@ -124,9 +122,9 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
         }
         if (rows.length || products.length) await flush();
       } finally {
-        await inflight.catch(() => {}); // rows already sent are committed or failed; never left half-way
+        await window.settle(); // rows already sent are committed or failed; never left half-way
       }
-      await inflight;
+      await window.drain();
       summary.files++;
       for (const k of Object.keys(perFile) as Array<keyof typeof perFile>) summary[k] += perFile[k];
       progress.endFile(`${file}: ${perFile.rows} rows, ${perFile.inserted} inserted, ${perFile.duplicates} duplicates, ${perFile.rejected} rejected, ${perFile.conflicts} conflicts`);

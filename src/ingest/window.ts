@@ -1,0 +1,37 @@
+/**
+ * Chunks in flight while the next one is parsed. One in flight left the store idle while the CLI parsed and the
+ * CLI idle while the store inserted; a few let the daemon decode one chunk while the database inserts another.
+ */
+export const CHUNKS_IN_FLIGHT = 3;
+
+/**
+ * Up to `depth` chunk writes in flight. Acknowledgements are handled in send order, so progress and conflict
+ * reports read as the file does; a failure surfaces at the next send or at drain, never as an unhandled rejection.
+ */
+export class ChunkWindow {
+  private readonly pending: Array<Promise<void>> = [];
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(private readonly depth: number = CHUNKS_IN_FLIGHT) {}
+
+  /** Wait for room (rethrowing the oldest chunk's failure), then send; onAck runs after the commit, in send order. */
+  async send<T>(write: () => Promise<T>, onAck: (result: T) => void): Promise<void> {
+    while (this.pending.length >= this.depth) await this.pending.shift();
+    const written = write();
+    written.catch(() => {}); // it may fail before the chunks ahead of it are acknowledged; acked carries the failure
+    const acked = this.last.then(() => written).then(onAck);
+    acked.catch(() => {}); // rethrown by the await that takes it out of the window
+    this.last = acked.catch(() => {});
+    this.pending.push(acked);
+  }
+
+  /** Wait for every chunk sent; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.pending.length) await this.pending.shift();
+  }
+
+  /** Wait until every chunk sent is committed or failed, without throwing: nothing is left half-way. */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.pending);
+  }
+}
