@@ -79,7 +79,8 @@ describe('voc translate-pending (CLI, background daemon, built-in simulator)', (
 });
 
 describe('kill -9 of the daemon mid-run', () => {
-  const h = makeHome('tk', { latencyMs: 150, limit: 40 });
+  // slow enough (about 130 calls at 10/s) that the kill lands mid-run
+  const h = makeHome('tk', { latencyMs: 150, limit: 10 });
   afterAll(async () => {
     await voc(h.home, ['daemon', 'stop']);
     h.cleanup();
@@ -89,7 +90,8 @@ describe('kill -9 of the daemon mid-run', () => {
     const rows = Array.from({ length: 1500 }, (_, i) => ({ body: textOf(i % 4 === 0 ? 120 : 45, i + 20000), rating: 3 }));
     const file = path.join(h.home, 'big.csv');
     writeCsv(file, rows);
-    expect((await voc(h.home, ['ingest', file, '--json'])).code).toBe(0);
+    // --direct: no background daemon may start here, the test's own foreground daemon is the one it kills
+    expect((await voc(h.home, ['ingest', file, '--json', '--direct'])).code).toBe(0);
     // the daemon runs in the foreground as this test's child, so its corpse is reaped and a restart can take the lock
     const startDaemonChild = async () => {
       const child = spawn(process.execPath, [bin, 'daemon', 'run'], { env: env(h.home), cwd: repoRoot, stdio: 'ignore' });
@@ -98,19 +100,24 @@ describe('kill -9 of the daemon mid-run', () => {
       return { child, exited };
     };
     const daemon = await startDaemonChild();
-    const first = spawn(process.execPath, [bin, 'translate-pending', '--wait', '--json'], { env: env(h.home), cwd: repoRoot, stdio: 'ignore' });
-    const firstExit = new Promise<number | null>((r) => first.on('exit', (code) => r(code)));
+    const first = spawn(process.execPath, [bin, 'translate-pending', '--wait', '--json'], { env: env(h.home), cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let firstOut = '';
+    first.stdout!.on('data', (d) => (firstOut += d));
+    first.stderr!.on('data', (d) => (firstOut += d));
+    const firstExit = new Promise<number | null>((r) => first.on('close', (code) => r(code)));
     // wait until some reviews are done, then kill the daemon hard
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const done = (await exported(h.home)).filter((r) => r.translation_status === 'done').length;
+      // the daemon's own counters: cheap, no store read competing with its writes
+      const st = await voc(h.home, ['status', '--json']);
+      const done = st.code === 0 ? Number(JSON.parse(st.stdout).classifier.translated) : 0;
       if (done > 100) break;
       if (Date.now() > deadline) throw new Error('no progress before the kill');
       await new Promise((r) => setTimeout(r, 200));
     }
     daemon.child.kill('SIGKILL');
     await daemon.exited;
-    expect(await firstExit).toBe(2);
+    expect(await firstExit, firstOut).toBe(2);
     const partial = (await exported(h.home)).filter((r) => r.translation_status === 'done').length;
     expect(partial).toBeLessThan(1500);
     await startDaemonChild();
