@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Ingest throughput and memory: `voc ingest` of a 200,000-row CSV built from the Fine Foods dev set (fresh ids),
-// on SQLite and on PostgreSQL, against the bulk loader of each (sqlite3 .import, psql \copy) into a plain table.
+// on SQLite and on PostgreSQL, through the daemon (the default) and with --direct, against the bulk loader of each
+// (sqlite3 .import, psql \copy) into a plain table.
 // Prints figures and ratios; asserts nothing. BENCH_ROWS changes the row count.
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir, cpus } from 'node:os';
@@ -60,10 +61,61 @@ function measure(cmd, args, opts = {}) {
   return { secs, rssMb: m ? Number(m[1]) / 1024 : null, cpu: m ? Number(m[2]) + Number(m[3]) : null, stdout: r.stdout, stderr: r.stderr };
 }
 
-function vocIngest(env, file) {
-  const r = measure(process.execPath, [path.join(root, 'bin', 'voc'), 'ingest', '--json', file], { env: { ...process.env, ...env } });
+function voc(env, args) {
+  return measure(process.execPath, [path.join(root, 'bin', 'voc'), ...args], { env: { ...process.env, ...env } });
+}
+
+function vocIngest(env, file, extra = []) {
+  const r = voc(env, ['ingest', '--json', ...extra, file]);
   const summary = JSON.parse(r.stdout.trim().split('\n').pop());
   return { ...r, summary };
+}
+
+/** Peak RSS of a running process (the daemon), from /proc; null where /proc is absent. */
+function peakRssMb(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The default path: a daemon started beforehand (its start-up is not ingest time), `voc ingest` posting chunks to
+ * its ingestion lane, then a re-ingest of the same file. Reports the client's figures and the daemon's peak RSS.
+ */
+function throughDaemon(env, file) {
+  voc(env, ['daemon', 'start', '--json']);
+  try {
+    const run = vocIngest(env, file);
+    const again = vocIngest(env, file);
+    const pid = Number(readFileSync(path.join(env.VOC_HOME, 'daemon.pid'), 'utf8').trim());
+    return { run, again, daemonRssMb: peakRssMb(pid) };
+  } catch (err) {
+    const log = path.join(env.VOC_HOME, 'daemon.log');
+    if (existsSync(log)) console.log(`daemon log (tail):\n${readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}`);
+    throw err;
+  } finally {
+    voc(env, ['daemon', 'stop', '--json']);
+  }
+}
+
+/**
+ * The same with the daemon's automatic follow-up work off (learning new products, the beat's translation check),
+ * so the ingestion lane's own cost shows apart from the work an ingest triggers.
+ */
+function throughQuietDaemon(env, file) {
+  mkdirSync(env.VOC_HOME, { recursive: true });
+  writeFileSync(path.join(env.VOC_HOME, 'config.json'), JSON.stringify({ analysis: { autoLearn: false }, beat: { checkPendingTranslations: false } }));
+  return throughDaemon(env, file);
+}
+
+/** --direct: the CLI writes to the store itself, no daemon. */
+function direct(env, file) {
+  const run = vocIngest(env, file, ['--direct']);
+  const again = vocIngest(env, file, ['--direct']);
+  return { run, again, daemonRssMb: null };
 }
 
 const fmt = (n, d = 0) => (n == null ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
@@ -77,48 +129,60 @@ console.log(`built ${fmt(ROWS)} rows (${fmt(statSync(csv).size / 1048576, 1)} MB
 
 // --- SQLite ---
 {
-  const home = path.join(work, 'home-sqlite');
-  const run = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: '' }, csv);
-  const again = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: '' }, csv);
   const db = path.join(work, 'plain.db');
   const base = measure('sqlite3', [db, `CREATE TABLE plain (${COLUMNS});`, '.mode csv', `.import --skip 1 ${csv} plain`]);
-  results.push({ store: 'SQLite', run, again, base, baseName: 'sqlite3 .import' });
+  const viaDaemon = throughDaemon({ VOC_HOME: path.join(work, 'home-sqlite-daemon'), VOC_DATABASE_URL: '' }, csv);
+  const viaQuiet = throughQuietDaemon({ VOC_HOME: path.join(work, 'home-sqlite-quiet'), VOC_DATABASE_URL: '' }, csv);
+  const viaDirect = direct({ VOC_HOME: path.join(work, 'home-sqlite-direct'), VOC_DATABASE_URL: '' }, csv);
+  results.push({ store: 'SQLite', path: 'daemon', ...viaDaemon, base, baseName: 'sqlite3 .import' });
+  results.push({ store: 'SQLite', path: 'quiet', ...viaQuiet, base, baseName: 'sqlite3 .import' });
+  results.push({ store: 'SQLite', path: '--direct', ...viaDirect, base, baseName: 'sqlite3 .import' });
 }
 
 // --- PostgreSQL ---
 const pgUp = spawnSync('psql', [PG_BASE, '-tAc', 'select 1'], { encoding: 'utf8' }).status === 0;
 if (!pgUp) console.log(`PostgreSQL not reachable at ${PG_BASE}: skipped`);
 else {
-  const schema = `voc_bench_${randomBytes(4).toString('hex')}`;
-  const url = new URL(PG_BASE);
-  url.searchParams.set('schema', schema);
+  const schemas = ['plain', 'daemon', 'quiet', 'direct'].map((k) => `voc_bench_${k}_${randomBytes(4).toString('hex')}`);
+  const pgUrl = (schema) => {
+    const url = new URL(PG_BASE);
+    url.searchParams.set('schema', schema);
+    return url.toString();
+  };
   try {
-    const home = path.join(work, 'home-pg');
-    const run = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: url.toString() }, csv);
-    const again = vocIngest({ VOC_HOME: home, VOC_DATABASE_URL: url.toString() }, csv);
-    spawnSync('psql', [PG_BASE, '-qc', `CREATE TABLE ${schema}.plain (${COLUMNS})`]);
-    const base = measure('psql', [PG_BASE, '-qc', `\\copy ${schema}.plain FROM '${csv}' WITH (FORMAT csv, HEADER true)`]);
-    results.push({ store: 'PostgreSQL', run, again, base, baseName: 'psql \\copy' });
+    spawnSync('psql', [PG_BASE, '-qc', `CREATE SCHEMA ${schemas[0]}; CREATE TABLE ${schemas[0]}.plain (${COLUMNS})`]);
+    const base = measure('psql', [PG_BASE, '-qc', `\\copy ${schemas[0]}.plain FROM '${csv}' WITH (FORMAT csv, HEADER true)`]);
+    const viaDaemon = throughDaemon({ VOC_HOME: path.join(work, 'home-pg-daemon'), VOC_DATABASE_URL: pgUrl(schemas[1]) }, csv);
+    const viaQuiet = throughQuietDaemon({ VOC_HOME: path.join(work, 'home-pg-quiet'), VOC_DATABASE_URL: pgUrl(schemas[2]) }, csv);
+    const viaDirect = direct({ VOC_HOME: path.join(work, 'home-pg-direct'), VOC_DATABASE_URL: pgUrl(schemas[3]) }, csv);
+    results.push({ store: 'PostgreSQL', path: 'daemon', ...viaDaemon, base, baseName: 'psql \\copy' });
+    results.push({ store: 'PostgreSQL', path: 'quiet', ...viaQuiet, base, baseName: 'psql \\copy' });
+    results.push({ store: 'PostgreSQL', path: '--direct', ...viaDirect, base, baseName: 'psql \\copy' });
   } finally {
-    spawnSync('psql', [PG_BASE, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`]);
+    for (const s of schemas) spawnSync('psql', [PG_BASE, '-qc', `DROP SCHEMA IF EXISTS ${s} CASCADE`]);
   }
 }
 
 console.log('');
-console.log('store       voc ingest rows/s  voc CPU s  peak RSS MB  inserted  re-ingest s  baseline             baseline s  voc/baseline time');
+console.log('store       path      voc ingest rows/s  voc s  client CPU s  client RSS MB  daemon RSS MB  inserted  re-ingest s  baseline           baseline s  voc/baseline');
 for (const r of results) {
   console.log(
     [
       r.store.padEnd(10),
+      r.path.padEnd(9),
       fmt(ROWS / r.run.secs).padStart(18),
-      fmt(r.run.cpu, 1).padStart(10),
-      fmt(r.run.rssMb, 0).padStart(12),
+      fmt(r.run.secs, 2).padStart(6),
+      fmt(r.run.cpu, 1).padStart(13),
+      fmt(r.run.rssMb, 0).padStart(14),
+      fmt(r.daemonRssMb, 0).padStart(14),
       fmt(r.run.summary.inserted).padStart(9),
       fmt(r.again.secs, 1).padStart(12),
-      ' ' + r.baseName.padEnd(18),
+      ' ' + r.baseName.padEnd(16),
       fmt(r.base.secs, 2).padStart(11),
-      `${fmt(r.run.secs / r.base.secs, 1)}x`.padStart(18),
+      `${fmt(r.run.secs / r.base.secs, 1)}x`.padStart(13),
     ].join(' '),
   );
 }
+console.log('\npaths: daemon = `voc ingest` through the daemon (the default); quiet = the same with auto-learn and the');
+console.log('beat\'s translation check off (the ingestion lane alone); --direct = the CLI writes to the store itself');
 console.log('\ntargets (issue): within 3x of \\copy on PostgreSQL; peak RSS under 200 MB for any file size');

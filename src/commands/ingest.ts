@@ -82,7 +82,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       let products: ProductMeta[] = [];
       let bytesAtCut = 0;
       // a few chunks in flight while the next one is parsed: reading and inserting overlap
-      const window = new ChunkWindow();
+      const window = new ChunkWindow(sink.inFlight ?? 1);
       const flush = async () => {
         const chunk = { file, rows, products: products.length ? products : undefined };
         const cutAt = bytesAtCut;

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/db.js';
 import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
+import { CHUNKS_IN_FLIGHT } from './window.js';
 
 /**
  * Where parsed chunks go. `voc ingest` writes through the store directly with --direct; the daemon-backed sink
@@ -9,6 +10,8 @@ import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
 export interface IngestSink {
   write(chunk: { file: string | null; rows: NewReview[]; products?: ProductMeta[] }): Promise<InsertResult>;
   close(): Promise<void>;
+  /** chunks it takes at once (default 1: the next chunk is sent when the previous one is acknowledged) */
+  inFlight?: number;
 }
 
 /**
@@ -20,6 +23,8 @@ export function storeSink(config: Config): IngestSink {
   let insert: Promise<typeof import('../store/reviews.js').insertReviews> | null = null;
   let closed = false;
   return {
+    // PostgreSQL inserts chunks side by side on pooled connections; SQLite takes them one after another anyway
+    inFlight: CHUNKS_IN_FLIGHT,
     async write(chunk) {
       if (closed) throw new Error('ingest sink is closed');
       store ??= import('../store/db.js').then((m) => m.openStore(config));

@@ -1,6 +1,6 @@
 /**
- * Chunks in flight while the next one is parsed. One in flight left the store idle while the CLI parsed and the
- * CLI idle while the store inserted; a few let the daemon decode one chunk while the database inserts another.
+ * Chunks in flight while the next one is parsed, for sinks that take several at once (the store sink): one left
+ * the database idle while the CLI parsed; a few keep a PostgreSQL connection busy per chunk.
  */
 export const CHUNKS_IN_FLIGHT = 3;
 
@@ -12,7 +12,7 @@ export class ChunkWindow {
   private readonly pending: Array<Promise<void>> = [];
   private last: Promise<void> = Promise.resolve();
 
-  constructor(private readonly depth: number = CHUNKS_IN_FLIGHT) {}
+  constructor(private readonly depth: number = 1) {}
 
   /** Wait for room (rethrowing the oldest chunk's failure), then send; onAck runs after the commit, in send order. */
   async send<T>(write: () => Promise<T>, onAck: (result: T) => void): Promise<void> {
