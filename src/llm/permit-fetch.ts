@@ -26,8 +26,12 @@ export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, b
     const ctx = attemptContext.getStore();
     await dispatcher.acquire(ctx?.priority ?? 9, ctx?.lane ?? 'translation', init?.signal);
     ctx?.onStart();
-    const timer = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timer]) : timer;
+    // not AbortSignal.timeout(): AbortSignal.any() holds its sources weakly, so a timeout signal nothing else
+    // references can be garbage-collected before it fires, and a request the server never answers hangs forever.
+    // The timer's closure keeps this controller alive until it fires (unref'd: it never holds a process open).
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs).unref();
+    const signal = init?.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
     return base(input, { ...init, signal });
   };
 }
