@@ -157,7 +157,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const model = String(body.model ?? 'qwen-flash');
       let { content, keyed } = answerFor(task, messages);
       const fault = rand();
-      if (fault < rates.malformed) {
+      // "not JSON" is a fault of the JSON answers only: the plain-text answer (translate_single) has no form to
+      // break, and a chatty half of it could not be told from a translation by any client
+      if (fault < rates.malformed && task !== 'translate_single') {
         stats.malformed++;
         content = `Sure! Here is the answer: ${content.slice(0, Math.max(1, Math.floor(content.length / 2)))}`;
       } else if (keyed && fault < rates.malformed + rates.dropKey) {
