@@ -7,13 +7,13 @@ import { COLD_EXTRA_MS } from './local.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
 import { ClosedError, sleep, type PermitSource } from './types.js';
 
-type ScriptReply = [number, string, string, number, string];
-type WithScript = Redis & { vocSlidingWindow(windowKey: string, rateKey: string, slotKey: string, ...args: string[]): Promise<ScriptReply> };
+type ScriptReply = [number, string, string, number, string, string?];
+type WithScript = Redis & { vocSlidingWindow(windowKey: string, rateKey: string, slotKey: string, epochKey: string, ...args: string[]): Promise<ScriptReply> };
 
 /** The Redis keys of the shared window: `${keyPrefix}${rateKey}` is the sorted set (ZCARD = requests in the window). */
-export function throttleKeys(cfg: Config): { window: string; rate: string; slot: string } {
+export function throttleKeys(cfg: Config): { window: string; rate: string; slot: string; epoch: string } {
   const base = `${cfg.redis.keyPrefix}${cfg.llm.rateKey}`;
-  return { window: base, rate: `${base}:rate`, slot: `${base}:slot` };
+  return { window: base, rate: `${base}:rate`, slot: `${base}:slot`, epoch: `${base}:epoch` };
 }
 
 /** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
@@ -33,17 +33,19 @@ export class RedisPermits implements PermitSource {
   private readonly id = randomBytes(6).toString('hex');
   private seq = 0;
   private lastRate: number;
+  /** the Redis data epoch seen last ('' before the first call): a change means the window was lost */
+  private epoch = '';
   private up = true;
   private readonly redis: WithScript;
 
   constructor(
     redis: Redis,
-    private keys: { window: string; rate: string; slot: string },
+    private keys: { window: string; rate: string; slot: string; epoch: string },
     private p: AdaptiveParams,
     private backoffMs: [number, number],
     private log: Logger,
   ) {
-    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 3, lua: SLIDING_WINDOW_LUA });
+    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 4, lua: SLIDING_WINDOW_LUA });
     this.redis = redis as WithScript;
     this.lastRate = p.qps;
   }
@@ -59,7 +61,7 @@ export class RedisPermits implements PermitSource {
   private args(mode: 'take' | '429'): string[] {
     const p = this.p;
     return [mode, String(p.windowMs), String(p.qps), `${this.id}:${++this.seq}`, p.enabled ? '1' : '0', String(p.minQps),
-      String(p.decreaseFactor), String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS)];
+      String(p.decreaseFactor), String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS), this.epoch];
   }
 
   private async call(mode: 'take' | '429'): Promise<ScriptReply> {
@@ -68,7 +70,7 @@ export class RedisPermits implements PermitSource {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.redis.vocSlidingWindow(this.keys.window, this.keys.rate, this.keys.slot, ...this.args(mode)),
+        this.redis.vocSlidingWindow(this.keys.window, this.keys.rate, this.keys.slot, this.keys.epoch, ...this.args(mode)),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
         }),
@@ -119,7 +121,8 @@ export class RedisPermits implements PermitSource {
         continue;
       }
       this.setHealth(true);
-      const [granted, wait, rate, , latest] = reply;
+      const [granted, wait, rate, , latest, epoch] = reply;
+      if (epoch) this.epoch = String(epoch);
       this.lastRate = Number(rate);
       if (Number(granted) === 1) return;
       let ms = Math.ceil(Number(wait));

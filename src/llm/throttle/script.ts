@@ -18,6 +18,10 @@
  * ARGV[9]  recoverEveryMs: length of a recovery period
  * ARGV[10] probeSteps: recovery periods the ceiling below the last 429's rate is kept
  * ARGV[11] coldExtraMs: added to the window when spacing the first window after an idle one
+ * ARGV[12] the epoch this process saw on its last call ('' before its first): KEYS[4] holds the current one
+ * KEYS[4]  epoch: a marker that exists as long as Redis keeps its data. Missing for a process that saw one means
+ *          Redis lost the window (restarted or flushed) while requests of the last window may still be on their
+ *          way: no slot is given for one full window.
  *
  * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count,
  * member of the latest request (tells a poller whether another process took the slot it waited for) }.
@@ -65,6 +69,16 @@ if mode == '429' then
   return {0, '0', tostring(rate), 0, ''}
 end
 
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[4], epoch, 'PX', 86400000)
+  if ARGV[12] ~= '' then
+    redis.call('HSET', KEYS[3], 'next', tostring(now + win))
+    redis.call('PEXPIRE', KEYS[3], math.ceil(win * 2))
+  end
+end
+
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
 local allowed = math.max(1, math.floor(rate))
 local count = redis.call('ZCARD', KEYS[1])
@@ -79,7 +93,7 @@ local coldUntil = tonumber(pacing[2] or '0')
 wait = math.max(wait, slot - now)
 if wait > 0 then
   local last = redis.call('ZRANGE', KEYS[1], -1, -1)
-  return {0, tostring(wait), tostring(rate), count, last[1] or ''}
+  return {0, tostring(wait), tostring(rate), count, last[1] or '', epoch}
 end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.ceil(win * 2))
@@ -91,5 +105,5 @@ if now < coldUntil then spacing = (win + cold) / rate end
 if now - slot < spacing then slot = slot + spacing else slot = now + spacing end
 redis.call('HSET', KEYS[3], 'next', tostring(slot), 'coldUntil', tostring(coldUntil))
 redis.call('PEXPIRE', KEYS[3], math.ceil(win * 2))
-return {1, '0', tostring(rate), count + 1, ARGV[4]}
+return {1, '0', tostring(rate), count + 1, ARGV[4], epoch}
 `;
