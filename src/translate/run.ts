@@ -155,6 +155,13 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       if (!(await othersHold(ctx, o.productId))) break;
       // send our partial batches now: the others may be waiting for our claims just as we wait for theirs
       for (const b of packer.flush()) submit(b);
+      // claims of ours with nothing in flight are ones whose write failed: hand them back to be claimed again
+      if (inFlight === 0 && settling.size === 0 && held.size) {
+        await writing;
+        const stuck = [...held];
+        await releaseClaims(ctx.store, 'tr', owner, stuck).then(() => stuck.forEach((id) => held.delete(id)), () => {});
+        continue;
+      }
       await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
       continue;
     }
