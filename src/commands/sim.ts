@@ -3,18 +3,10 @@ import { configFor, globals } from '../cli/options.js';
 import { printJson } from '../cli/output.js';
 import type { Config } from '../config/schema.js';
 import { VocError } from '../errors.js';
-import { startSimulator, type Simulator } from '../llm/simulator/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../llm/simulator/index.js';
 
-export interface SimOptions {
-  port?: number;
-  limit?: number;
-  latencyMs?: number;
-  malformedRate?: number;
-  dropKeyRate?: number;
-  errorRate?: number;
-  hangRate?: number;
-  seed?: number;
-}
+/** The simulator's own options, as flags (it always listens on loopback). */
+export type SimOptions = Omit<SimulatorOptions, 'host'>;
 
 /** Start the simulated LLM endpoint with the config's simulator section, flags on top. */
 export async function runSim(options: SimOptions, deps: { config: Config }): Promise<Simulator> {
