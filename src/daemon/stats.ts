@@ -85,13 +85,7 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
     return { daemons: daemons.map(({ done: _d, failed: _f, ...rest }: DaemonRow & { done?: number; failed?: number }) => rest), totals };
   }
 
-  function eta(pending: number): number | null {
-    if (pending === 0 || samples.length < 2) return null;
-    const a = samples[0];
-    const b = samples[samples.length - 1];
-    const perSec = (a.pending - b.pending) / Math.max(1, (b.at - a.at) / 1000);
-    return perSec > 0 ? Math.round(pending / perSec) : null;
-  }
+  const eta = (pending: number) => drainEta(samples, pending);
 
   async function build(): Promise<Stats> {
     if (!slow || Date.now() - slow.at > SLOW_CACHE_MS) {
@@ -131,4 +125,19 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
   }
 
   return { build, snapshot, close: () => offs.forEach((off) => off()) };
+}
+
+/**
+ * Seconds to drain `pending` at the rate the backlog fell since it last grew (an ingest adds work; measuring
+ * across it would hide the drain rate). Null while idle or before a second sample of a falling backlog.
+ */
+export function drainEta(samples: Array<{ at: number; pending: number }>, pending: number): number | null {
+  if (pending === 0 || samples.length < 2) return null;
+  let start = 0;
+  for (let i = 1; i < samples.length; i++) if (samples[i].pending > samples[i - 1].pending) start = i;
+  if (start >= samples.length - 1) return null;
+  const a = samples[start];
+  const b = samples[samples.length - 1];
+  const perSec = (a.pending - b.pending) / Math.max(1, (b.at - a.at) / 1000);
+  return perSec > 0 ? Math.round(pending / perSec) : null;
 }
