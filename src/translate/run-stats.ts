@@ -49,9 +49,10 @@ export class RunStats {
     ctx.counters.classifier.run = { ...zero(), jobId };
   }
 
-  private line(text: string, fields: Record<string, unknown> = {}): void {
-    this.ctx.log.info('translate', { jobId: this.jobId, text, ...fields });
-    this.ctx.events.emit('log:line', { text });
+  /** Every line goes to the log; `screen: false` keeps one-review batches from flooding the status events. */
+  private line(text: string, o: { screen?: boolean } = {}): void {
+    this.ctx.log.info('translate', { jobId: this.jobId, text });
+    if (o.screen !== false) this.ctx.events.emit('log:line', { text });
   }
 
   chunk(reviews: PreparedReview[], items: PendingText[], cacheHits: number): void {
@@ -82,7 +83,7 @@ export class RunStats {
 
   batchDone(cls: ReviewClass, ok: number, n: number, tally: CallTally): void {
     this.absorb(tally);
-    this.line(`${cls} batch done: ${ok}/${n}`);
+    this.line(`${cls} batch done: ${ok}/${n}`, { screen: n > 1 });
   }
 
   review(cls: ReviewClass, status: 'done' | 'skipped' | 'failed' | 'released', cached: boolean): void {
