@@ -12,6 +12,7 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Mi
 main{max-width:960px;margin:0 auto;padding:16px}
 h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.2rem;margin-top:1.8em;border-bottom:1px solid var(--line);padding-bottom:.2em}h3{font-size:1rem}
 .meta{color:var(--muted);font-size:.85rem}
+.simulated{background:#fff3cd;border:1px solid #e0b400;padding:.5rem .75rem;border-radius:6px}
 .notice{background:#fff6e0;border-left:4px solid #e3a008;padding:.6em .8em;margin:.8em 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px}.card strong{display:block;font-size:1.3rem}
@@ -51,6 +52,9 @@ export function renderHtml(d: ReportData): string {
   const o = d.overview;
   const title = d.kind === 'all' ? 'VOC report: all products' : `VOC report: ${d.product?.id ?? ''}${d.product?.title ? ` — ${d.product.title}` : ''}`;
   const parts: string[] = [];
+  if (d.cost.simulatedCalls > 0) {
+    parts.push(`<p class="simulated"><strong>SIMULATED</strong>: ${int(d.cost.simulatedCalls)} of the LLM calls behind this report were answered by the built-in simulator; their translations and analyses are not real.</p>`);
+  }
   parts.push(`<h1>${esc(title)}</h1><p class="meta">Generated ${esc(d.generatedAt)}${d.since && d.comparison ? `; reviews dated ${esc(d.comparison.current.from)} to ${esc(d.comparison.current.to)}` : ''}.</p>`);
   for (const n of d.notices) parts.push(`<p class="notice" role="note"><strong>Note:</strong> ${esc(n)}</p>`);
   if (o) {

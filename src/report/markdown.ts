@@ -41,6 +41,7 @@ export function renderMarkdown(d: ReportData): string {
   const o = d.overview;
   if (d.kind === 'all') out.push('# VOC report: all products', '');
   else out.push(`# VOC report: ${md(d.product?.id)}${d.product?.title ? ` — ${md(d.product.title)}` : ''}`, '');
+  if (d.cost.simulatedCalls > 0) out.push(`> **SIMULATED**: ${int(d.cost.simulatedCalls)} of the LLM calls behind this report were answered by the built-in simulator; their translations and analyses are not real.`, '');
   out.push(`Generated ${d.generatedAt}${d.since && d.comparison ? `; reviews dated ${d.comparison.current.from} to ${d.comparison.current.to}` : ''}.`, '');
   for (const n of d.notices) out.push(`> **Note:** ${md(n)}`, '');
 

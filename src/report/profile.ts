@@ -55,12 +55,13 @@ export async function cost(knex: Knex, productId: string | null, currency: strin
     p: knex.raw('sum(prompt_tokens)'),
     c: knex.raw('sum(completion_tokens)'),
     cost: knex.raw('sum(cost)'),
+    sim: knex.raw(`sum(case when model like '%-simulated' then 1 else 0 end)`),
   });
   if (productId !== null) q.where('product_id', productId);
   const r = (await q.first()) as Record<string, unknown> | undefined;
   const promptTokens = num(r?.p);
   const completionTokens = num(r?.c);
-  return { calls: num(r?.calls), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cost: round(num(r?.cost), 6), currency };
+  return { calls: num(r?.calls), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cost: round(num(r?.cost), 6), currency, simulatedCalls: num(r?.sim) };
 }
 
 /**

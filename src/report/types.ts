@@ -97,6 +97,8 @@ export interface Cost {
   totalTokens: number;
   cost: number;
   currency: string;
+  /** calls answered by the built-in simulator: their translations and analyses are not real */
+  simulatedCalls: number;
 }
 
 export interface PeriodFigures {

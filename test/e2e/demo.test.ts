@@ -25,6 +25,7 @@ describe('voc demo', () => {
       expect(r.stdout).toContain(file);
       const text = readFileSync(file, 'utf8');
       for (const p of PRODUCTS) expect(text).toContain(p);
+      expect(text).toContain('SIMULATED'); // reports built on simulated answers say so
     }
     for (const p of PRODUCTS) expect(existsSync(path.join(h.home, 'reports', `${p}.html`))).toBe(true);
     // the hostile sample review is shown as text, never as markup

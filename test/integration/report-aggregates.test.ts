@@ -39,7 +39,7 @@ describe.each(DATABASES)('report aggregates on %s', (kind) => {
         { name: 'unknown', reviews: 1, share: 0.1667 },
       ],
     });
-    expect(d.cost).toEqual({ calls: 2, promptTokens: 300, completionTokens: 150, totalTokens: 450, cost: 0.003, currency: 'CNY' });
+    expect(d.cost).toEqual({ calls: 2, promptTokens: 300, completionTokens: 150, totalTokens: 450, cost: 0.003, currency: 'CNY', simulatedCalls: 0 });
     expect(d.hasAnalysis).toBe(true);
     expect(d.notices.join(' ')).toMatch(/Insights cover 4 of 6 reviews/);
   });

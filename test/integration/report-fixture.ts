@@ -105,16 +105,16 @@ export async function loadReportFixture(store: Store): Promise<{ reviewIds: numb
     thm(r3, 'who', 'runners', runners),
     thm(r3, 'where', 'garden', null),
   ]);
-  const use = (product: string | null, p: number, c: number, cost: number) => ({
+  const use = (product: string | null, p: number, c: number, cost: number, model = 'qwen-flash') => ({
     ts: t,
     lane: 'translation',
     product_id: product,
-    model: 'qwen-flash',
+    model,
     prompt_tokens: p,
     completion_tokens: c,
     cost,
     status: 'ok',
   });
-  await k('llm_usage').insert([use('P1', 100, 50, 0.001), use('P1', 200, 100, 0.002), use('P2', 10, 5, 0.0001), use(null, 1, 1, 0.00001)]);
+  await k('llm_usage').insert([use('P1', 100, 50, 0.001), use('P1', 200, 100, 0.002), use('P2', 10, 5, 0.0001, 'qwen-flash-simulated'), use(null, 1, 1, 0.00001)]);
   return { reviewIds };
 }

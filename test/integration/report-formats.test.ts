@@ -132,3 +132,15 @@ describe('report formats', () => {
     expect(lanes).toEqual(['reports', 'reports']);
   });
 });
+
+describe('simulated answers', () => {
+  it('a report whose LLM calls came from the simulator says so in Markdown and HTML; a real one does not', async () => {
+    const sim = await buildReport(db.store, { productId: 'P2' }, { currency: 'CNY' });
+    expect(sim.cost.simulatedCalls).toBe(1);
+    expect(renderMarkdown(sim)).toContain('**SIMULATED**');
+    expect(renderHtml(sim)).toContain('<strong>SIMULATED</strong>');
+    const real = await buildReport(db.store, { productId: 'P1' }, { currency: 'CNY' });
+    expect(renderMarkdown(real)).not.toContain('SIMULATED');
+    expect(renderHtml(real)).not.toContain('SIMULATED');
+  });
+});
