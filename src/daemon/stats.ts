@@ -92,7 +92,8 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
       slowPending ??= refreshSlow()
         .catch((err) => ctx.log.warn('stats_query_failed', { error: errorMessage(err) }))
         .finally(() => (slowPending = null));
-      if (!slow) await slowPending;
+      // a stream refreshes in the background; a one-off request after a quiet spell waits for fresh figures
+      if (!slow || Date.now() - slow.at > 3 * SLOW_CACHE_MS) await slowPending;
     }
     const g = ctx.gateway.stats();
     const backlog = slow?.backlog ?? { pendingTranslations: 0, pendingAnalyses: 0 };
