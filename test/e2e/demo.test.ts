@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempHome, testConfig } from '../helpers/home.js';
@@ -46,4 +46,21 @@ describe('voc demo', () => {
       await store.close();
     }
   }, 180_000);
+});
+
+describe('voc demo with a real API key', () => {
+  it('projects the spend and, without a terminal to ask, refuses to spend more than demo.maxSpend', async () => {
+    const h = tempHome('demokey');
+    try {
+      writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ demo: { maxSpend: 0 } }));
+      const r = await voc(h.home, ['demo', '--home', h.home], { env: { VOC_LLM_API_KEY: 'sk-demo-test-key-123' } });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/this demo calls https:\/\/dashscope\.aliyuncs\.com\/compatible-mode\/v1 \(model qwen-flash\): about \d+ calls, about [\d.]+ CNY/);
+      expect(r.stderr).toContain('the demo would spend more than demo.maxSpend (0 CNY)');
+      expect(r.stdout + r.stderr).not.toContain('sk-demo-test-key-123');
+      expect(existsSync(path.join(h.home, 'voc.sock'))).toBe(false); // nothing started, nothing spent
+    } finally {
+      h.cleanup();
+    }
+  });
 });
