@@ -3,6 +3,7 @@ import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
 import { insertReviews, type NewReview } from '../../src/store/reviews.js';
 import { claimReviews, completeClaimed, releaseClaims } from '../../src/store/claims.js';
 import { openStore } from '../../src/store/db.js';
+import { migrationSource } from '../../src/store/migrations/index.js';
 import { sha256 } from '../../src/text.js';
 
 function review(i: number, body = `body number ${i}`, product = 'P1'): NewReview {
@@ -34,6 +35,16 @@ describe.each(DATABASES)('store on %s', (kind) => {
     const row = await again.knex('reviews').count<{ n: number }[]>({ n: '*' }).first();
     expect(Number(row!.n)).toBe(0);
     await again.close();
+  });
+
+  it('every migration rolls back and applies again', async () => {
+    db = await openTestDb(kind);
+    const schemaName = db.databaseUrl ? new URL(db.databaseUrl).searchParams.get('schema') ?? undefined : undefined;
+    await db.store.knex.migrate.rollback({ migrationSource, schemaName }, true);
+    expect(await db.store.knex.schema.hasTable('reviews')).toBe(false);
+    await db.store.knex.migrate.latest({ migrationSource, schemaName });
+    expect(await db.store.knex.schema.hasTable('reviews')).toBe(true);
+    expect((await insertReviews(db.store, [review(1)])).inserted).toBe(1);
   });
 
   it('re-inserting a chunk inserts nothing and reports a changed body as a conflict', async () => {
