@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
+import { followWithProgress } from '../cli/follow.js';
 import { VocError } from '../errors.js';
 import { connectDaemon } from '../daemon/client.js';
 import type { DaemonClient, JobView } from '../daemon/api.js';
@@ -73,26 +73,19 @@ export async function runAnalyze(o: AnalyzeOptions, deps: AnalyzeDeps): Promise<
     return { job: submitted, exitCode: 0 };
   }
   const interactive = !o.json && (deps.interactive ?? isInteractive());
-  const bar = interactive
-    ? new cliProgress.SingleBar({ format: 'analysing [{bar}] {value}/{total} | {phase} | {insights} insights, {themes} themes, {failed} failed | {calls} calls', hideCursor: true }, cliProgress.Presets.shades_classic)
-    : null;
-  let started = false;
-  let lastLine = 0;
-  const final = await client.followJob(submitted.id, (job) => {
-    const p = (job.result ?? {}) as Summary;
-    if (job.status !== 'running' || p.total === undefined) return;
-    const payload = { phase: p.phase ?? '', insights: p.insights ?? 0, themes: p.themes ?? 0, failed: p.failed ?? 0, calls: p.calls ?? 0 };
-    if (bar) {
-      if (!started) bar.start(Math.max(1, p.total), p.done ?? 0, payload);
-      started = true;
-      bar.setTotal(Math.max(1, p.total, p.done ?? 0));
-      bar.update(p.done ?? 0, payload);
-    } else if (!o.json && Date.now() - lastLine >= 2000) {
-      lastLine = Date.now();
-      out.write(`analysing (${payload.phase}): ${p.done ?? 0}/${p.total}, ${payload.insights} insights, ${payload.themes} themes, ${payload.failed} failed, ${payload.calls} calls\n`);
-    }
+  const final = await followWithProgress(client, submitted.id, {
+    format: 'analysing [{bar}] {value}/{total} | {phase} | {insights} insights, {themes} themes, {failed} failed | {calls} calls',
+    interactive,
+    quiet: !!o.json,
+    out,
+    view: (job) => {
+      const p = (job.result ?? {}) as Summary;
+      if (p.total === undefined) return null;
+      const payload = { phase: p.phase ?? '', insights: p.insights ?? 0, themes: p.themes ?? 0, failed: p.failed ?? 0, calls: p.calls ?? 0 };
+      const line = `analysing (${payload.phase}): ${p.done ?? 0}/${p.total}, ${payload.insights} insights, ${payload.themes} themes, ${payload.failed} failed, ${payload.calls} calls`;
+      return { done: p.done ?? 0, total: p.total, payload, line };
+    },
   });
-  bar?.stop();
   if (final.status === 'failed') throw new VocError('JOB_FAILED', `analyze job ${final.id} failed: ${final.error ?? 'unknown error'}`);
   const s = (final.result ?? {}) as Summary;
   const failed = Number(s.failed ?? 0);

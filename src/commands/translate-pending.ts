@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
+import { followWithProgress } from '../cli/follow.js';
 import { VocError } from '../errors.js';
 import { connectDaemon } from '../daemon/client.js';
 import type { DaemonClient, JobView } from '../daemon/api.js';
@@ -53,25 +53,19 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
     return { job: submitted, exitCode: 0 };
   }
   const interactive = !o.json && (deps.interactive ?? isInteractive());
-  const bar = interactive ? new cliProgress.SingleBar({ format: 'translating [{bar}] {value}/{total} | {translated} translated, {failed} failed | {calls} calls', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-  let started = false;
-  let lastLine = 0;
-  const final = await client.followJob(submitted.id, (job) => {
-    const p = (job.result ?? {}) as Summary;
-    if (job.status !== 'running' || p.total === undefined) return;
-    const payload = { translated: p.translated ?? 0, failed: p.failed ?? 0, calls: p.calls ?? 0 };
-    if (bar) {
-      if (!started) bar.start(p.total, p.done ?? 0, payload);
-      started = true;
-      bar.setTotal(Math.max(p.total, p.done ?? 0));
-      bar.update(p.done ?? 0, payload);
-    } else if (!o.json && Date.now() - lastLine >= 2000) {
-      // plain lines for cron and pipes, at most one every 2 s
-      lastLine = Date.now();
-      out.write(`translating: ${p.done ?? 0}/${p.total} done, ${payload.translated} translated, ${payload.failed} failed, ${payload.calls} calls\n`);
-    }
+  const final = await followWithProgress(client, submitted.id, {
+    format: 'translating [{bar}] {value}/{total} | {translated} translated, {failed} failed | {calls} calls',
+    interactive,
+    quiet: !!o.json,
+    out,
+    view: (job) => {
+      const p = (job.result ?? {}) as Summary;
+      if (p.total === undefined) return null;
+      const payload = { translated: p.translated ?? 0, failed: p.failed ?? 0, calls: p.calls ?? 0 };
+      const line = `translating: ${p.done ?? 0}/${p.total} done, ${payload.translated} translated, ${payload.failed} failed, ${payload.calls} calls`;
+      return { done: p.done ?? 0, total: p.total, payload, line };
+    },
   });
-  bar?.stop();
   if (final.status === 'failed') throw new VocError('JOB_FAILED', `translate job ${final.id} failed: ${final.error ?? 'unknown error'}`);
   const s = (final.result ?? {}) as Summary;
   const failed = Number(s.failed ?? 0);
