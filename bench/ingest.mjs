@@ -21,7 +21,7 @@ if (!existsSync(source)) {
   console.log(`skipped: ${source} is absent`);
   process.exit(0);
 }
-if (!existsSync(path.join(root, 'dist', 'cli.js'))) {
+if (!existsSync(path.join(root, 'dist', 'main.js'))) {
   console.log('skipped: not built; run `npm run build` first');
   process.exit(0);
 }

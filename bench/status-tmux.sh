@@ -11,7 +11,7 @@ VOC=(node "$ROOT/bin/voc")
 COLS=80 ROWS=24
 SOCK="voc-status-check-$$"
 command -v tmux >/dev/null || { echo "tmux is not installed"; exit 2; }
-[ -f "$ROOT/dist/cli.js" ] || (cd "$ROOT" && npm run build >/dev/null)
+[ -f "$ROOT/dist/main.js" ] || (cd "$ROOT" && npm run build >/dev/null)
 
 OWN_DAEMON=0
 if [ -z "${VOC_HOME:-}" ]; then

@@ -3,19 +3,39 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/db.js';
 import type { Gateway } from './llm/types.js';
-import type { SafeEmitter } from './events.js';
-import type { LaneJob, VocEvents } from './lanes/types.js';
-import type { LaneName } from './config/schema.js';
-import type { AnalysisStats, ClassifierStats } from './daemon/stats-types.js';
+import type { SafeEmitter, VocEvents } from './events.js';
+import type { LaneRunner } from './lanes/types.js';
 
-/** Submits work to the lanes; each pool runs it under its cap. */
-export interface LaneRunner {
-  submit<T>(job: LaneJob<T>): Promise<T>;
-  /** jobs waiting on the lane (not yet started) */
-  queued(lane: LaneName): number;
-  /** jobs running on the lane */
-  active(lane: LaneName): number;
-  isPaused(lane: LaneName): boolean;
+export interface ClassCounts {
+  vip: number;
+  standard: number;
+  short: number;
+}
+
+export interface ClassifierStats extends ClassCounts {
+  /** counts of the current (latest) run */
+  run: ClassCounts & { jobId: number | null };
+  batches: ClassCounts;
+  calls: number;
+  reviewsPerCall: number;
+  fallbacks: number;
+  cacheHits: number;
+  skipped: number;
+  translated: number;
+  failed: number;
+}
+
+export interface AnalysisStats {
+  learned: number;
+  insights: number;
+  themes: number;
+  reviewsAnalysed: number;
+  insightsPerReview: number;
+  unmappedTags: number;
+  droppedQuotes: number;
+  labelCacheHits: number;
+  labelCacheMisses: number;
+  labelCacheHitRate: number;
 }
 
 /** Counters the lanes add to and the stats stream reads. */

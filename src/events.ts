@@ -1,3 +1,4 @@
+import type { LaneName, PoolName } from './config/schema.js';
 import type { Logger } from './log.js';
 
 type Listener<T> = (payload: T) => void;
@@ -28,4 +29,28 @@ export class SafeEmitter<E extends object> {
       }
     }
   }
+}
+
+export interface JobEvent {
+  lane: LaneName;
+  pool: PoolName;
+  label: string;
+  ms?: number;
+  error?: string;
+}
+
+/** Events emitted per job and per LLM call; a listener that throws never breaks a worker. */
+export interface VocEvents {
+  'job:start': JobEvent;
+  'job:done': JobEvent;
+  'job:failed': JobEvent;
+  'job:retried': JobEvent;
+  'llm:call': { lane: string; ms: number; items: number; status: number };
+  'llm:429': { lane: string; rate: number };
+  /** a human line for the status screen's event list, in the seed's words */
+  'log:line': { text: string };
+  /** a chunk was committed (new products are learned automatically) */
+  'reviews:ingested': { inserted: number; productIds: string[]; newProducts: string[] };
+  /** a job row was created or changed state; services waiting for work re-check */
+  'jobs:changed': { id: number; kind: string; status: string };
 }

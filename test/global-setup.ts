@@ -14,7 +14,7 @@ function newest(dir: string): number {
 
 /** End-to-end tests run the built CLI: build dist/ once, before any test file, when the sources are newer. */
 export default function setup(): void {
-  const marker = path.join(repoRoot, 'dist', 'cli.js');
+  const marker = path.join(repoRoot, 'dist', 'main.js');
   if (existsSync(marker) && statSync(marker).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
   execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
 }

@@ -1,6 +1,7 @@
 import type { DaemonContext } from '../context.js';
 import { parseKeyedAnswer, splitAndRetry, keysFor, type ItemOutcome } from '../llm/keyed.js';
-import { insightsForReview, themesForReview, W_KEYS, type InsightItem, type ThemesForReview } from '../llm/tasks.js';
+import { W_KEYS, type InsightItem } from '../domain.js';
+import { insightsForReview, themesForReview, type ThemesForReview } from '../llm/tasks.js';
 import { insightsRequest, themesRequest } from '../llm/prompts/analysis.js';
 import type { ReviewRow } from '../store/reviews.js';
 import type { AnalysisKind, ReviewOutcome, ThemeTag } from '../store/insights.js';

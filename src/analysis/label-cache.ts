@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/db.js';
 import { listLabels, LABEL_KINDS, type LabelKind } from '../store/labels.js';
-import type { AnalysisStats } from '../daemon/stats-types.js';
+import type { AnalysisStats } from '../context.js';
 
 /**
  * The seed's LabelCacheManager: a product's label map (name -> label id, per kind) in Redis under

@@ -1,7 +1,7 @@
 import type { DaemonContext } from '../context.js';
 import { VocError, errorMessage } from '../errors.js';
 import { InvalidAnswerError, parseJsonObject } from '../llm/keyed.js';
-import { learnAnswer, type LearnAnswer } from '../llm/tasks.js';
+import { learnAnswer, type LearnAnswer } from '../domain.js';
 import { learnRequest } from '../llm/prompts/analysis.js';
 import { claimLearn, failLearn, learnState, releaseLearn, renewLearn, replaceLabels, sampleForLearning } from '../store/labels.js';
 import type { LabelCache } from './label-cache.js';

@@ -1,5 +1,8 @@
 import type { Stats } from './stats-types.js';
 import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
+import type { JobKind, JobStatus, JobView } from '../store/jobs.js';
+import type { IngestChunkRequest } from '../ingest/commit.js';
+import type { ActiveLaneJob } from '../lanes/types.js';
 import type { LaneName } from '../config/schema.js';
 
 /**
@@ -27,45 +30,11 @@ export interface Health {
   simulated: boolean;
 }
 
-export interface IngestChunkRequest {
-  file: string | null;
-  rows: NewReview[];
-  products?: ProductMeta[];
-}
-
-export type JobKind = 'translate' | 'learn' | 'analyze' | 'report' | 'bullets';
-
 export interface SubmitJobRequest {
   kind: JobKind;
   productId?: string | null;
   /** kind-specific: translate {limit?}, learn {force?}, analyze {force?, all?}, report {format, since?, all?} */
   params?: Record<string, unknown>;
-}
-
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
-
-export interface JobView {
-  id: number;
-  kind: JobKind;
-  lane: LaneName;
-  productId: string | null;
-  params: Record<string, unknown>;
-  status: JobStatus;
-  /** progress while running, the summary when done (kind-specific, see each service) */
-  result: Record<string, unknown> | null;
-  error: string | null;
-  owner: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-}
-
-export interface ActiveLaneJob {
-  lane: LaneName;
-  pool: string;
-  label: string;
-  state: 'queued' | 'active';
-  sinceMs: number;
 }
 
 export interface JobsView {
@@ -76,7 +45,7 @@ export interface JobsView {
   jobs: JobView[];
 }
 
-export type { Stats, InsertResult, NewReview, ProductMeta };
+export type { ActiveLaneJob, IngestChunkRequest, InsertResult, JobKind, JobStatus, JobView, NewReview, ProductMeta, Stats };
 
 /** The CLI's view of the daemon (src/daemon/client.ts implements it; `connectDaemon` starts one if needed). */
 export interface DaemonClient {

@@ -3,7 +3,7 @@ import type { NewReview } from '../store/reviews.js';
 import { claimTick } from '../store/beat.js';
 import { hasOpenJob } from '../store/jobs.js';
 import { toReview } from '../ingest/validate.js';
-import { ingestChunk } from '../lanes/ingestion.js';
+import { ingestChunk } from '../ingest/commit.js';
 import { errorMessage } from '../errors.js';
 import type { JobManager } from './jobs.js';
 

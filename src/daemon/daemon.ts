@@ -5,15 +5,16 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../config/load.js';
 import { newCounters, type DaemonContext } from '../context.js';
-import { SafeEmitter } from '../events.js';
+import { SafeEmitter, type VocEvents } from '../events.js';
 import { createLogger, type Logger } from '../log.js';
-import type { Service, VocEvents } from '../lanes/types.js';
+import type { Service } from '../lanes/types.js';
 import { createLaneRunner, type Lanes } from '../lanes/runner.js';
 import { openStore, parsePgUrl, type Store } from '../store/db.js';
 import { releaseClaims, WORK_KINDS } from '../store/claims.js';
 import { releaseJobs } from '../store/jobs.js';
 import { pausedLanes } from '../store/lane-state.js';
 import { markDaemonStopped } from '../store/daemons.js';
+import { usageWriter } from '../store/usage.js';
 import { errorMessage } from '../errors.js';
 import type { Health } from './api.js';
 import type { Stats } from './stats-types.js';
@@ -123,7 +124,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     setMaxListeners(0, ac.signal);
     const events = new SafeEmitter<VocEvents>(log);
     const lanes = createLaneRunner({ config, events, log, signal: ac.signal, paused: await pausedLanes(store) });
-    const gwArgs = { config, log, redis, store, events };
+    const gwArgs = { config, log, redis, usage: usageWriter(store), events };
     const gw = opts.gatewayFactory
       ? await (async () => {
           const g = await opts.gatewayFactory!(gwArgs);

@@ -3,19 +3,18 @@ import { LLM_LANES } from '../config/schema.js';
 import { usesSimulator } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
-import type { Store } from '../store/db.js';
-import type { SafeEmitter } from '../events.js';
-import type { VocEvents } from '../lanes/types.js';
+import type { SafeEmitter, VocEvents } from '../events.js';
 import type { Gateway, GatewayStats } from '../llm/types.js';
 import { errorMessage } from '../errors.js';
 import { createGateway } from '../llm/gateway.js';
+import type { UsageWriter } from '../llm/usage.js';
 import { startSimulator } from '../llm/simulator/index.js';
 
 export interface GatewayArgs {
   config: Config;
   log: Logger;
   redis: Redis | null;
-  store: Store;
+  usage: UsageWriter;
   events: SafeEmitter<VocEvents>;
   baseUrl?: string;
   simulated?: boolean;

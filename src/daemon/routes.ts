@@ -2,7 +2,7 @@ import type { DaemonContext } from '../context.js';
 import type { Lanes } from '../lanes/runner.js';
 import { StoppingError } from '../lanes/runner.js';
 import { isLane } from '../lanes/pools.js';
-import { ingestChunk } from '../lanes/ingestion.js';
+import { ingestChunk } from '../ingest/commit.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
 import type { Health, IngestChunkRequest, JobsView, SubmitJobRequest } from './api.js';

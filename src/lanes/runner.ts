@@ -1,12 +1,9 @@
 import Queue from 'better-queue';
 import type { Config, LaneName, PoolName } from '../config/schema.js';
 import { LANES, POOLS } from '../config/schema.js';
-import type { LaneRunner } from '../context.js';
-import type { SafeEmitter } from '../events.js';
+import type { SafeEmitter, VocEvents } from '../events.js';
 import type { Logger } from '../log.js';
-import type { LaneJob, VocEvents } from './types.js';
-import type { LaneStats, PoolStats } from '../daemon/stats-types.js';
-import type { ActiveLaneJob } from '../daemon/api.js';
+import type { ActiveLaneJob, LaneJob, LaneRunner, LaneStats, PoolStats } from './types.js';
 import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
 import { LaneMetrics } from './metrics.js';
 

@@ -13,28 +13,47 @@ export interface LaneJob<T = unknown> {
   run(info: { pool: PoolName; signal: AbortSignal }): Promise<T>;
 }
 
-export interface JobEvent {
-  lane: LaneName;
-  pool: PoolName;
-  label: string;
-  ms?: number;
-  error?: string;
+/** Submits work to the lanes; each pool runs it under its cap. */
+export interface LaneRunner {
+  submit<T>(job: LaneJob<T>): Promise<T>;
+  /** jobs waiting on the lane (not yet started) */
+  queued(lane: LaneName): number;
+  /** jobs running on the lane */
+  active(lane: LaneName): number;
+  isPaused(lane: LaneName): boolean;
 }
 
-/** Events emitted per job and per LLM call; a listener that throws never breaks a worker. */
-export interface VocEvents {
-  'job:start': JobEvent;
-  'job:done': JobEvent;
-  'job:failed': JobEvent;
-  'job:retried': JobEvent;
-  'llm:call': { lane: string; ms: number; items: number; status: number };
-  'llm:429': { lane: string; rate: number };
-  /** a human line for the status screen's event list, in the seed's words */
-  'log:line': { text: string };
-  /** a chunk was committed (new products are learned automatically) */
-  'reviews:ingested': { inserted: number; productIds: string[]; newProducts: string[] };
-  /** a job row was created or changed state; services waiting for work re-check */
-  'jobs:changed': { id: number; kind: string; status: string };
+export interface LaneStats {
+  queued: number;
+  active: number;
+  /** the cap of the lane's own (first) pool */
+  cap: number;
+  done: number;
+  failed: number;
+  retried: number;
+  /** jobs finished per minute over the last minute */
+  ratePerMin: number;
+  meanMs: number;
+  p95Ms: number;
+  paused: boolean;
+}
+
+export interface PoolStats {
+  active: number;
+  cap: number;
+  queued: number;
+  /** lanes with a job running in this pool right now (learning here means overflow) */
+  serving: LaneName[];
+  /** highest number of jobs ever in flight at once (instrumented cap check) */
+  peak: number;
+}
+
+export interface ActiveLaneJob {
+  lane: LaneName;
+  pool: string;
+  label: string;
+  state: 'queued' | 'active';
+  sinceMs: number;
 }
 
 /**

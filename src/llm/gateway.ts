@@ -4,10 +4,8 @@ import type { Config } from '../config/schema.js';
 import { usesSimulator } from '../config/load.js';
 import { scrubText } from '../config/redact.js';
 import { UnrecoverableError } from '../errors.js';
-import type { SafeEmitter } from '../events.js';
-import type { VocEvents } from '../lanes/types.js';
+import type { SafeEmitter, VocEvents } from '../events.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/db.js';
 import { adaptiveParams } from './adaptive.js';
 import { backoffMs, classify } from './retry.js';
 import { RequestLog } from './request-log.js';
@@ -17,13 +15,14 @@ import { LocalPermits } from './throttle/local.js';
 import { RedisPermits, throttleKeys } from './throttle/redis.js';
 import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
-import { costOf, estimateTokens, UsageLedger } from './usage.js';
+import { costOf, estimateTokens, UsageLedger, type UsageWriter } from './usage.js';
 
 export interface GatewayOptions {
   config: Config;
   log: Logger;
   redis: Redis | null;
-  store: Store | null;
+  /** where usage rows are stored; null keeps the counters only */
+  usage: UsageWriter | null;
   events?: SafeEmitter<VocEvents>;
   /** overrides config.llm.baseUrl, e.g. the in-process simulator */
   baseUrl?: string;
@@ -52,7 +51,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const source: PermitSource = opts.redis
     ? new RedisPermits(opts.redis, throttleKeys(cfg), params, llm.pollBackoffMs, log)
     : new LocalPermits(params);
-  const ledger = new UsageLedger(opts.store, log);
+  const ledger = new UsageLedger(opts.usage, log);
   const closing = new AbortController();
   const tokensCap = llm.tokensPerMinute;
   const dispatcher = new PriorityDispatcher(source, async () => {

@@ -40,7 +40,7 @@ export interface LoadResult {
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const redis = o.redisUrl ? new Redis(o.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => 200 }) : null;
   redis?.on('error', () => {}); // reported through the gateway's throttle health
-  const gateway = createGateway({ config: o.config, log: o.log ?? silentLogger, redis, store: null, baseUrl: o.baseUrl, simulated: true });
+  const gateway = createGateway({ config: o.config, log: o.log ?? silentLogger, redis, usage: null, baseUrl: o.baseUrl, simulated: true });
   if (o.startAt && o.startAt > Date.now()) await new Promise((r) => setTimeout(r, o.startAt! - Date.now()));
   const t0 = Date.now();
   const deadline = o.durationMs ? t0 + o.durationMs : Infinity;

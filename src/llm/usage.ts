@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/db.js';
 import type { LlmLane } from '../config/schema.js';
 import type { LlmUsage } from './types.js';
 
@@ -19,6 +18,9 @@ export interface UsageRow {
   latency_ms: number | null;
   items: number | null;
 }
+
+/** Stores a batch of usage rows (the daemon gives the store's; null keeps the counters only). */
+export type UsageWriter = (rows: UsageRow[]) => Promise<void>;
 
 const FLUSH_MS = 500;
 const FLUSH_ROWS = 50;
@@ -51,7 +53,7 @@ export class UsageLedger {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private store: Store | null, private log: Logger) {}
+  constructor(private write: UsageWriter | null, private log: Logger) {}
 
   add(row: UsageRow): void {
     this.promptTokens += row.prompt_tokens;
@@ -65,7 +67,7 @@ export class UsageLedger {
     this.costTodayValue += row.cost;
     const tokens = row.prompt_tokens + row.completion_tokens;
     if (tokens > 0) this.minute.push({ ts: row.ts, tokens });
-    if (!this.store) return;
+    if (!this.write) return;
     this.pending.push(row);
     if (this.pending.length >= FLUSH_ROWS) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
@@ -97,11 +99,11 @@ export class UsageLedger {
       this.timer = null;
     }
     const rows = this.pending.splice(0);
-    if (!rows.length || !this.store) return this.flushing;
-    const store = this.store;
+    const write = this.write;
+    if (!rows.length || !write) return this.flushing;
     this.flushing = this.flushing.then(async () => {
       try {
-        await store.knex.batchInsert('llm_usage', rows, 100);
+        await write(rows);
       } catch (err) {
         // usage rows are bookkeeping: losing a batch must not fail the calls that produced it
         this.log.warn('llm_usage_write_failed', { rows: rows.length, error: (err as Error).message });

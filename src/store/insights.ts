@@ -1,7 +1,7 @@
 import type { Store } from './db.js';
 import { now } from './db.js';
 import { completeClaimed } from './claims.js';
-import type { InsightItem, WKey } from '../llm/tasks.js';
+import type { InsightItem, WKey } from '../domain.js';
 
 /**
  * Insights and themes rows. Results are written for many reviews in one transaction (the seed's batch commit):

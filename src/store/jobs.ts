@@ -1,7 +1,26 @@
 import type { LaneName } from '../config/schema.js';
-import type { JobKind, JobStatus, JobView } from '../daemon/api.js';
 import type { Store } from './db.js';
 import { now } from './db.js';
+
+export type JobKind = 'translate' | 'learn' | 'analyze' | 'report' | 'bullets';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface JobView {
+  id: number;
+  kind: JobKind;
+  lane: LaneName;
+  productId: string | null;
+  params: Record<string, unknown>;
+  status: JobStatus;
+  /** progress while running, the summary when done (kind-specific, see each service) */
+  result: Record<string, unknown> | null;
+  error: string | null;
+  owner: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
 
 /** Submitted jobs (learn, analyze, report, translate runs) are rows, so a restart resumes them. */
 export interface JobRow {

@@ -1,7 +1,6 @@
 import type { Store } from './db.js';
 import { now } from './db.js';
-import type { LearnAnswer, WKey } from '../llm/tasks.js';
-import { W_KEYS } from '../llm/tasks.js';
+import { W_KEYS, type LearnAnswer, type WKey } from '../domain.js';
 import { normaliseForPrompt } from '../text.js';
 
 /**

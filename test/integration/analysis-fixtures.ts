@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import type { DaemonContext, LaneRunner } from '../../src/context.js';
+import type { DaemonContext } from '../../src/context.js';
 import { newCounters } from '../../src/context.js';
-import { SafeEmitter } from '../../src/events.js';
+import { SafeEmitter, type VocEvents } from '../../src/events.js';
 import { silentLogger } from '../../src/log.js';
-import type { LaneJob, VocEvents } from '../../src/lanes/types.js';
+import type { LaneJob, LaneRunner } from '../../src/lanes/types.js';
 import type { Gateway, LlmRequest, LlmResult } from '../../src/llm/types.js';
 import { idleGatewayStats } from '../../src/daemon/gateway.js';
 import { answerFor } from '../../src/llm/simulator/answers.js';

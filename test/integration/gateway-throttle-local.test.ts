@@ -45,7 +45,7 @@ describe('gateway throttle in one process', () => {
 
   it('600 requests from 300 concurrent callers never exceed 25 in any second at the provider and draw no 429', async () => {
     await sim.reset();
-    const gw = createGateway({ config: testConfig(home.home, { overrides: MARGIN }), log: silentLogger, redis: null, store: null, baseUrl: sim.url });
+    const gw = createGateway({ config: testConfig(home.home, { overrides: MARGIN }), log: silentLogger, redis: null, usage: null, baseUrl: sim.url });
     let next = 0;
     const results: number[] = [];
     await Promise.all(
@@ -72,7 +72,7 @@ describe('gateway throttle in one process', () => {
   it('a learning call submitted while 300 calls wait takes the next free slot', async () => {
     await sim.reset();
     const cfg = testConfig(home.home, { overrides: MARGIN });
-    const gw = createGateway({ config: cfg, log: silentLogger, redis: null, store: null, baseUrl: sim.url });
+    const gw = createGateway({ config: cfg, log: silentLogger, redis: null, usage: null, baseUrl: sim.url });
     const others = Array.from({ length: 320 }, (_, n) =>
       gw.complete({ lane: 'translation', task: 'translate_batch', json: true, messages: batch(n) }).catch(() => null),
     );

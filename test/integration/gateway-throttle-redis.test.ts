@@ -131,7 +131,7 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
     const lines: string[] = [];
     const log = createLogger({ write: (l) => lines.push(l), level: 'info' });
     const config = testConfig(home.home, { redisUrl: `redis://127.0.0.1:${port}`, overrides: MARGIN });
-    const gw = createGateway({ config, log, redis, store: null, baseUrl: sim.url });
+    const gw = createGateway({ config, log, redis, usage: null, baseUrl: sim.url });
     try {
       let next = 0;
       let failed = 0;

@@ -1,10 +1,10 @@
-import { SafeEmitter } from '../../src/events.js';
-import { newCounters, type DaemonContext, type LaneRunner } from '../../src/context.js';
+import { SafeEmitter, type VocEvents } from '../../src/events.js';
+import { newCounters, type DaemonContext } from '../../src/context.js';
 import { silentLogger } from '../../src/log.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Store } from '../../src/store/db.js';
 import type { Gateway, LlmRequest, LlmResult } from '../../src/llm/types.js';
-import type { LaneJob, VocEvents } from '../../src/lanes/types.js';
+import type { LaneJob, LaneRunner } from '../../src/lanes/types.js';
 import type { NewReview } from '../../src/store/reviews.js';
 import { classify } from '../../src/translate/classifier.js';
 import { codePoints, sha256 } from '../../src/text.js';

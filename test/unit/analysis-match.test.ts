@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchLabel, normKey, quoteHaystack, quoteIsGenuine } from '../../src/analysis/match.js';
 import { emptyLabelMap, labelNames } from '../../src/analysis/label-cache.js';
 import { checkInsights, mapThemes, planBatches, type ClaimedReview } from '../../src/analysis/extract.js';
-import type { InsightItem } from '../../src/llm/tasks.js';
+import type { InsightItem } from '../../src/domain.js';
 
 function labelMap() {
   const m = emptyLabelMap();

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { LANES, type LaneName, type PoolName } from '../../src/config/schema.js';
-import { SafeEmitter } from '../../src/events.js';
+import { SafeEmitter, type VocEvents } from '../../src/events.js';
 import { silentLogger } from '../../src/log.js';
 import { createLaneRunner, type Lanes } from '../../src/lanes/runner.js';
-import type { VocEvents } from '../../src/lanes/types.js';
 
 function runner(overrides: Record<string, unknown> = {}, events = new SafeEmitter<VocEvents>()): Lanes {
   const noJitter = Object.fromEntries(['base', 'vip', 'trans', 'insight', 'theme'].map((p) => [`pools.${p}.jitterMs`, [0, 0]]));

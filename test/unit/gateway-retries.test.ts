@@ -2,11 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnrecoverableError } from '../../src/errors.js';
-import { SafeEmitter } from '../../src/events.js';
+import { SafeEmitter, type VocEvents } from '../../src/events.js';
 import { createGateway } from '../../src/llm/gateway.js';
-import type { VocEvents } from '../../src/lanes/types.js';
 import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/db.js';
+import { usageWriter } from '../../src/store/usage.js';
 import { tempHome, testConfig } from '../helpers/home.js';
 
 const KEY = 'sk-test-Zq81SECRETkeyDoNotPrint77';
@@ -54,7 +54,7 @@ async function setup(steps: Step[], overrides: Record<string, unknown> = {}) {
   const events = new SafeEmitter<VocEvents>();
   const eventLines: string[] = [];
   events.on('log:line', (e) => eventLines.push(e.text));
-  const gw = createGateway({ config, log, redis: null, store: null, events, baseUrl: provider.url });
+  const gw = createGateway({ config, log, redis: null, usage: null, events, baseUrl: provider.url });
   cleanups.push(() => provider.close(), () => gw.close());
   return { provider, gw, lines, eventLines };
 }
@@ -143,7 +143,7 @@ describe('gateway retries', () => {
     const provider = await scriptedProvider([ok]);
     const config = testConfig(home.home, { overrides: { 'llm.apiKey': KEY } });
     const store = await openStore(config);
-    const gw = createGateway({ config, log: createLogger({ write: () => {} }), redis: null, store, baseUrl: provider.url });
+    const gw = createGateway({ config, log: createLogger({ write: () => {} }), redis: null, usage: usageWriter(store), baseUrl: provider.url });
     try {
       for (let i = 0; i < 3; i++) await gw.complete({ ...call, productId: 'B00X', jobId: 7, ingestFile: 'reviews.csv', items: 1 });
       await gw.close();

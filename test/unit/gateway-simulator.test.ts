@@ -5,7 +5,8 @@ import { UnrecoverableError } from '../../src/errors.js';
 import { createGateway } from '../../src/llm/gateway.js';
 import { parseJsonObject, parseKeyedAnswer } from '../../src/llm/keyed.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/llm/simulator/index.js';
-import { insightsForReview, learnAnswer, simTranslation, themesForReview } from '../../src/llm/tasks.js';
+import { learnAnswer } from '../../src/domain.js';
+import { insightsForReview, simTranslation, themesForReview } from '../../src/llm/tasks.js';
 import { silentLogger } from '../../src/log.js';
 import { tempHome, testConfig } from '../helpers/home.js';
 
@@ -118,7 +119,7 @@ describe('simulator limits and faults', () => {
   it('refuses JSON mode when no message mentions JSON, as DashScope does', async () => {
     const s = await sim();
     const home = tempHome('gws');
-    const gw = createGateway({ config: testConfig(home.home), log: silentLogger, redis: null, store: null, baseUrl: s.url });
+    const gw = createGateway({ config: testConfig(home.home), log: silentLogger, redis: null, usage: null, baseUrl: s.url });
     try {
       await expect(gw.complete({ lane: 'translation', task: 'translate_batch', json: true, messages: [{ role: 'user', content: '{"r1":"a"}' }] })).rejects.toBeInstanceOf(UnrecoverableError);
       const r = await gw.complete({ lane: 'translation', task: 'translate_batch', json: true, messages: [{ role: 'user', content: 'JSON: {"r1":"a"}' }] });

@@ -1,6 +1,6 @@
 import type { ChatMessage, LlmRequest } from '../types.js';
 import type { InsightsPayload, LearnPayload, ThemesPayload } from '../tasks.js';
-import { INSIGHT_TYPES, SENTIMENTS, W_KEYS } from '../tasks.js';
+import { INSIGHT_TYPES, SENTIMENTS, W_KEYS } from '../../domain.js';
 
 /**
  * Prompts of the analysis lanes: learning, insights, themes. The system message is fixed; reviews only ever

@@ -1,4 +1,5 @@
-import { simTranslation, W_KEYS, type InsightItem, type LearnAnswer, type WKey } from '../tasks.js';
+import { W_KEYS, type InsightItem, type LearnAnswer, type WKey } from '../../domain.js';
+import { simTranslation } from '../tasks.js';
 import type { ChatMessage, TaskName } from '../types.js';
 
 /**

@@ -1,6 +1,11 @@
 import type { DaemonContext } from '../context.js';
-import type { IngestChunkRequest } from '../daemon/api.js';
-import { insertReviews, type InsertResult, type NewReview } from '../store/reviews.js';
+import { insertReviews, type InsertResult, type NewReview, type ProductMeta } from '../store/reviews.js';
+
+export interface IngestChunkRequest {
+  file: string | null;
+  rows: NewReview[];
+  products?: ProductMeta[];
+}
 
 /**
  * One chunk = one base-pool job on the ingestion lane = one transaction. The promise settles after the commit, so
