@@ -27,7 +27,8 @@ const overrides = process.env.GATEWAY_BENCH_MARGIN_MS ? { 'llm.marginMs': Number
 const home = mkdtempSync(path.join(tmpdir(), 'voc-bench-gw-'));
 
 function loadProcess(opts) {
-  const child = spawn(process.execPath, [path.join(root, 'dist/llm/loadgen-main.js'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // the load generator is TypeScript beside this file; vite-node (with vitest) runs it without a build step
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'vite-node'), [path.join(root, 'bench/loadgen-main.ts'), JSON.stringify(opts)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return new Promise((resolve, reject) =>

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
 import { printJson } from '../cli/output.js';
 import { DaemonUnavailableError, VocError } from '../errors.js';
-import { startDaemon, type Daemon } from '../daemon/daemon.js';
+import { startDaemon, type Daemon, type StartOptions } from '../daemon/daemon.js';
 import { clientFor, spawnDaemon, waitForDaemon } from '../daemon/client.js';
 import { homePaths, processAlive } from '../daemon/lifecycle.js';
 
@@ -21,8 +21,8 @@ export interface DaemonStatus {
 }
 
 /** `voc daemon run`: in the foreground until SIGTERM/SIGINT (a second signal forces), or /shutdown. */
-export async function runDaemonRun(config: Config, o: { background?: boolean } = {}): Promise<void> {
-  const d: Daemon = await startDaemon(config, { log: o.background ? 'file' : 'stdout' });
+export async function runDaemonRun(config: Config, o: { background?: boolean; services?: StartOptions['services'] } = {}): Promise<void> {
+  const d: Daemon = await startDaemon(config, { log: o.background ? 'file' : 'stdout', services: o.services });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;

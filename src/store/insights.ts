@@ -138,11 +138,3 @@ export async function analysisCounts(store: Store, productIds: string[]): Promis
   const n = (v: unknown) => Number(v ?? 0);
   return { reviews: n(row?.reviews), insDone: n(row?.ins_done), thmDone: n(row?.thm_done), insFailed: n(row?.ins_failed), thmFailed: n(row?.thm_failed), pending: n(row?.pending) };
 }
-
-export async function insightRows(store: Store, reviewId: number): Promise<Array<InsightItem & { id: number }>> {
-  return store.knex('insights').where({ review_id: reviewId }).orderBy('id').select('id', 'type', 'dimension', 'sentiment', 'quote', 'summary_zh');
-}
-
-export async function themeRows(store: Store, reviewId: number): Promise<Array<{ id: number; w: WKey; tag: string; label_id: number | null }>> {
-  return store.knex('themes').where({ review_id: reviewId }).orderBy('id').select('id', 'w', 'tag', 'label_id');
-}

@@ -13,6 +13,8 @@ import type { NewReview } from '../../src/store/reviews.js';
 import type { JobView } from '../../src/daemon/api.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// `voc daemon run` with the test-only sleep service, in its own process
+const sleepDaemon = path.join(repoRoot, 'test', 'helpers', 'sleep-daemon.mjs');
 const built = existsSync(path.join(repoRoot, 'dist', 'daemon', 'daemon.js'));
 if (!built) console.warn('[voc tests] dist/ is not built: run `npm run build` for the kill -9 tests');
 
@@ -49,7 +51,7 @@ describe.skipIf(!built).each(DATABASES)('kill -9 of a daemon child process on %s
         daemon: { heartbeatMs: 200, leaseMs: 1000, shutdownTimeoutMs: 2000 },
       }),
     );
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home, VOC_TEST_SERVICES: 'sleep' };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home };
     if (pgu) env.VOC_DATABASE_URL = pgu.url;
     const config = testConfig(h.home, { databaseUrl: pgu?.url ?? null });
     const children: ChildProcess[] = [];
@@ -59,7 +61,7 @@ describe.skipIf(!built).each(DATABASES)('kill -9 of a daemon child process on %s
       await pgu?.drop();
     });
     const start = async () => {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'voc'), 'daemon', 'run'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [sleepDaemon], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr!.on('data', (d) => (err += d));
       children.push(child);
@@ -138,8 +140,8 @@ describe.skipIf(!built)('signals', () => {
   it('SIGTERM drains in-flight jobs and gives the rest back; a second signal forces the exit', async () => {
     const h = tempHome('sg');
     writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false }, daemon: { shutdownTimeoutMs: 60000 } }));
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home, VOC_TEST_SERVICES: 'sleep' };
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'voc'), 'daemon', 'run'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home };
+    const child = spawn(process.execPath, [sleepDaemon], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     cleanups.push(() => {
@@ -165,8 +167,8 @@ describe.skipIf(!built)('graceful stop', () => {
   it('SIGTERM waits for the in-flight job to finish, records it, and exits 0', async () => {
     const h = tempHome('gs');
     writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } }));
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home, VOC_TEST_SERVICES: 'sleep' };
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'voc'), 'daemon', 'run'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home };
+    const child = spawn(process.execPath, [sleepDaemon], { env, stdio: ['ignore', 'ignore', 'ignore'] });
     cleanups.push(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       h.cleanup();

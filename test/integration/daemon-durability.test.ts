@@ -5,7 +5,7 @@ import { pgTestUrl } from '../helpers/services.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { clientFor } from '../../src/daemon/client.js';
 import { unavailableGateway } from '../../src/daemon/gateway.js';
-import { testServices } from '../../src/daemon/test-services.js';
+import { testServices } from '../helpers/sleep-service.mjs';
 import { silentLogger } from '../../src/log.js';
 import type { Config } from '../../src/config/schema.js';
 import type { JobView } from '../../src/daemon/api.js';

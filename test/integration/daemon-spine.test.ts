@@ -6,7 +6,7 @@ import { tempHome, testConfig } from '../helpers/home.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { clientFor, connectDaemon } from '../../src/daemon/client.js';
 import { unavailableGateway } from '../../src/daemon/gateway.js';
-import { testServices } from '../../src/daemon/test-services.js';
+import { testServices } from '../helpers/sleep-service.mjs';
 import { homePaths } from '../../src/daemon/lifecycle.js';
 import { silentLogger } from '../../src/log.js';
 import { countReviews, type NewReview } from '../../src/store/reviews.js';

@@ -3,7 +3,7 @@ import { tempHome, testConfig } from '../helpers/home.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { clientFor } from '../../src/daemon/client.js';
 import { unavailableGateway } from '../../src/daemon/gateway.js';
-import { testServices } from '../../src/daemon/test-services.js';
+import { testServices } from '../helpers/sleep-service.mjs';
 import { silentLogger } from '../../src/log.js';
 import type { Stats } from '../../src/daemon/stats-types.js';
 import type { NewReview } from '../../src/store/reviews.js';

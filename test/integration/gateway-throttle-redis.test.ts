@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../../src/llm/gateway.js';
-import type { LoadResult } from '../../src/llm/loadgen.js';
+import type { LoadResult } from '../../bench/loadgen.js';
 import { spawnSimulator, type RemoteSimulator } from '../../src/llm/simulator/process.js';
 import { adaptiveParams } from '../../src/llm/adaptive.js';
 import { RedisPermits, throttleKeys } from '../../src/llm/throttle/redis.js';
@@ -28,7 +28,7 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
 
 /** A separate OS process running saturated demand through its own gateway; resolves to its result line. */
 function loadProcess(opts: Record<string, unknown>): Promise<LoadResult> {
-  const child = spawn(viteNode, [path.join(repoRoot, 'src/llm/loadgen-main.ts'), JSON.stringify(opts)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(viteNode, [path.join(repoRoot, 'bench/loadgen-main.ts'), JSON.stringify(opts)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {

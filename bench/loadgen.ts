@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
-import type { Config, LlmLane } from '../config/schema.js';
-import { createLogger, silentLogger, type Logger } from '../log.js';
-import { createGateway } from './gateway.js';
-import type { GatewayStats, TaskName } from './types.js';
+import type { Config, LlmLane } from '../src/config/schema.js';
+import { createLogger, silentLogger, type Logger } from '../src/log.js';
+import { createGateway } from '../src/llm/gateway.js';
+import type { GatewayStats, TaskName } from '../src/llm/types.js';
 
 /**
  * Saturated demand through one gateway: `callers` concurrent loops, each sending one call after another until
@@ -89,7 +89,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   return { ok, failed, cut, errors, elapsedMs, rate: ok / (elapsedMs / 1000), stats };
 }
 
-/** `node dist/llm/loadgen.js '<LoadOptions as JSON>'`: run the load and print the result as one JSON line. */
+/** `vite-node bench/loadgen-main.ts '<LoadOptions as JSON>'`: run the load and print the result as one JSON line. */
 export async function loadMain(argv: string[]): Promise<void> {
   const opts = JSON.parse(argv[0] ?? '{}') as LoadOptions & { verbose?: boolean };
   const log = opts.verbose ? createLogger({ write: (l) => process.stderr.write(l), level: 'info', secrets: [opts.config.llm.apiKey] }) : undefined;
