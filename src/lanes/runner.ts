@@ -37,7 +37,7 @@ export interface LaneRunnerOptions {
   random?: () => number;
 }
 
-/** The lanes and pools of DESIGN.md section 2, with pause, counters and a drain for shutdown. */
+/** The lanes and pools (six queues served by five worker pools in the original Celery design), with pause, counters and a drain for shutdown. */
 export interface Lanes extends LaneRunner {
   setPaused(lane: LaneName, paused: boolean): void;
   pausedLanes(): LaneName[];

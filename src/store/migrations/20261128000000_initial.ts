@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-/** The core tables of DESIGN.md section 6. Times are epoch milliseconds (bigint) so SQLite and PostgreSQL agree. */
+/** The core tables. Times are epoch milliseconds (bigint) so SQLite and PostgreSQL agree. */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('products', (t) => {
     t.string('id', 255).primary();
