@@ -58,7 +58,9 @@ function render(r: EstimateResult, cfg: Config): string {
   return [
     `${r.reviews} reviews in ${r.files} file${r.files === 1 ? '' : 's'} (${r.rejected} rejected rows)`,
     `class mix: vip ${r.classes.vip} (${pct(r.classes.vip)}) | standard ${r.classes.standard} (${pct(r.classes.standard)}) | short ${r.classes.short} (${pct(r.classes.short)})`,
-    `texts to translate: ${r.texts} (titles ${r.titles}; ${r.duplicates} duplicates paid once; ${r.noCall} need no call)`,
+    `texts to translate: ${r.texts} (titles ${r.titles}; ${r.duplicates} duplicates paid once; ${r.noCall} need no call; ` +
+      `${r.converted} converted, no call)`,
+    `languages: ${languageMix(r)}`,
     `at ${r.qps} requests/s with ${r.model}:`,
     row('single review per call', r.profiles.single),
     row('fixed 10 per call', r.profiles.fixed10),
@@ -67,6 +69,17 @@ function render(r: EstimateResult, cfg: Config): string {
     `(* the configured profile, translate.packing; tokens are estimates: ~4 Latin characters or 1 CJK character per token)`,
     '',
   ].join('\n');
+}
+
+/** "en 120 (sent) | zh 40 (skipped) | zh-Hant 12 (converted) | ja 9 (sent)": what a run does with each language */
+function languageMix(r: EstimateResult): string {
+  if (!r.languages.length) return 'none';
+  return r.languages
+    .map((l) => {
+      const parts = [l.sent && `${l.sent} sent`, l.skipped && `${l.skipped} skipped`, l.converted && `${l.converted} converted`].filter(Boolean);
+      return `${l.lang} ${l.reviews} (${parts.join(', ')})`;
+    })
+    .join(' | ');
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];

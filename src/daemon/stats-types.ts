@@ -3,9 +3,20 @@ import type { LaneName, PoolName } from '../config/schema.js';
 import type { AnalysisStats, ClassCounts, ClassifierStats } from '../context.js';
 import type { ActiveLaneJob, LaneStats, PoolStats } from '../lanes/types.js';
 
+/** Reviews of one language and what translation does with them (sent: translated by the model or waiting to be). */
+export interface LanguageMix {
+  lang: string;
+  reviews: number;
+  skipped: number;
+  converted: number;
+  sent: number;
+}
+
 export interface Backlog {
   pendingTranslations: number;
   pendingAnalyses: number;
+  /** every stored review by language (`und`: cannot be told), largest first; refreshed every ~30 s */
+  languages: LanguageMix[];
   /** seconds to drain at the current rate; null when idle or unknown */
   etaSeconds: number | null;
 }

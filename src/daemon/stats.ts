@@ -1,13 +1,15 @@
 import { hostname } from 'node:os';
 import type { DaemonContext } from '../context.js';
 import type { Lanes } from '../lanes/runner.js';
-import type { Backlog, DaemonRow, Stats, StatsEvent } from './stats-types.js';
+import type { Backlog, DaemonRow, LanguageMix, Stats, StatsEvent } from './stats-types.js';
 import { listDaemons } from '../store/daemons.js';
 import { redactUrl } from '../config/redact.js';
 import { errorMessage } from '../errors.js';
 
 const EVENTS_KEPT = 20;
 const SLOW_CACHE_MS = 2000;
+/** the language mix scans every review: often enough to follow an ingest, rarely enough to cost nothing */
+const LANGUAGES_CACHE_MS = 30_000;
 
 export interface StatsBuilder {
   build(): Promise<Stats>;
@@ -33,6 +35,31 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
   let slow: { at: number; backlog: Omit<Backlog, 'etaSeconds'>; cluster: Stats['cluster'] } | null = null;
   let slowPending: Promise<void> | null = null;
   const samples: Array<{ at: number; pending: number }> = [];
+  let languages: { at: number; mix: LanguageMix[] } | null = null;
+
+  async function languageMix(): Promise<LanguageMix[]> {
+    if (languages && Date.now() - languages.at < LANGUAGES_CACHE_MS) return languages.mix;
+    const k = ctx.store.knex;
+    const rows: Array<{ lang: string | null; outcome: string; n: unknown }> = await k('reviews')
+      .select({
+        lang: 'language',
+        outcome: k.raw(`case when tr_status = 'skipped' then 'skipped' when tr_status = 'done' and tr_source = 'opencc' then 'converted' else 'sent' end`),
+        n: k.raw('count(*)'),
+      })
+      .groupByRaw('1, 2');
+    const by = new Map<string, LanguageMix>();
+    for (const r of rows) {
+      const lang = r.lang || 'und';
+      const m = by.get(lang) ?? { lang, reviews: 0, skipped: 0, converted: 0, sent: 0 };
+      const n = Number(r.n);
+      m.reviews += n;
+      m[r.outcome as 'skipped' | 'converted' | 'sent'] += n;
+      by.set(lang, m);
+    }
+    const mix = [...by.values()].sort((a, b) => b.reviews - a.reviews || (a.lang < b.lang ? -1 : 1));
+    languages = { at: Date.now(), mix };
+    return mix;
+  }
 
   async function refreshSlow(): Promise<void> {
     const k = ctx.store.knex;
@@ -46,7 +73,7 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
       const row = await q.count<{ n: number }[]>({ n: '*' }).first();
       pendingAnalyses = Number(row?.n ?? 0);
     }
-    const backlog = { pendingTranslations: Number(tr?.n ?? 0), pendingAnalyses };
+    const backlog = { pendingTranslations: Number(tr?.n ?? 0), pendingAnalyses, languages: await languageMix() };
     const at = Date.now();
     samples.push({ at, pending: backlog.pendingTranslations + backlog.pendingAnalyses });
     while (samples.length && samples[0].at < at - 60_000) samples.shift();
@@ -96,7 +123,7 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
       if (!slow || Date.now() - slow.at > 3 * SLOW_CACHE_MS) await slowPending;
     }
     const g = ctx.gateway.stats();
-    const backlog = slow?.backlog ?? { pendingTranslations: 0, pendingAnalyses: 0 };
+    const backlog = slow?.backlog ?? { pendingTranslations: 0, pendingAnalyses: 0, languages: [] };
     return {
       daemon: {
         id: ctx.daemonId,

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { NewReview } from '../store/reviews.js';
 import { classify } from '../translate/classifier.js';
-import { codePoints, guessLanguage, sha256 } from '../text.js';
+import { codePoints, sha256 } from '../text.js';
+import { guessLanguage } from '../language.js';
 import { cachedResolution, type Field } from './columns.js';
 
 export interface ToReviewContext {

@@ -68,7 +68,11 @@ export function renderHtml(d: ReportData): string {
         `</div><div class="grid2"><div><h3>Rating distribution</h3>${ratingHistogram(o.ratings)}</div>` +
         `<div><h3>Average rating by month</h3>${o.byMonth.length ? trendLine(o.byMonth) : '<p>No dated review.</p>'}</div></div>` +
         `<div class="grid2"><div><h3>Marketplaces</h3>${table(['Marketplace', 'Reviews', 'Share'], o.marketplaces.map((m) => [esc(m.name), int(m.reviews), pct(m.share)]), [1, 2])}</div>` +
-        `<div><h3>Languages</h3>${table(['Language', 'Reviews', 'Share'], o.languages.map((m) => [esc(m.name), int(m.reviews), pct(m.share)]), [1, 2])}</div></div></section>`,
+        `<div><h3>Languages</h3>${table(
+          ['Language', 'Reviews', 'Share', 'Translated', 'Converted', 'Already in target'],
+          o.languages.map((m) => [esc(m.name), int(m.reviews), pct(m.share), int(m.translated), int(m.converted), int(m.skipped)]),
+          [1, 2, 3, 4, 5],
+        )}</div></div></section>`,
     );
   }
   if (d.products) {

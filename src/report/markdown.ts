@@ -62,7 +62,14 @@ export function renderMarkdown(d: ReportData): string {
     out.push('### Rating distribution', '', ...table(['Stars', 'Reviews'], (['5', '4', '3', '2', '1'] as const).map((k) => [`${k}★`, int(o.ratings[k])])));
     if (o.byMonth.length) out.push('### Average rating by month', '', ...table(['Month', 'Reviews', 'Average rating'], o.byMonth.map((m) => [m.month, int(m.reviews), stars(m.averageRating)])));
     out.push('### Marketplaces', '', ...table(['Marketplace', 'Reviews', 'Share'], o.marketplaces.map((m) => [md(m.name), int(m.reviews), pct(m.share)])));
-    out.push('### Languages', '', ...table(['Language', 'Reviews', 'Share'], o.languages.map((m) => [md(m.name), int(m.reviews), pct(m.share)])));
+    out.push(
+      '### Languages',
+      '',
+      ...table(
+        ['Language', 'Reviews', 'Share', 'Translated', 'Converted', 'Already in target'],
+        o.languages.map((m) => [md(m.name), int(m.reviews), pct(m.share), int(m.translated), int(m.converted), int(m.skipped)]),
+      ),
+    );
   }
 
   if (d.products) {

@@ -1,11 +1,22 @@
 import type { Knex } from 'knex';
-import type { CountRow, Overview, ProductOverviewRow } from './types.js';
+import type { CountRow, LanguageRow, Overview, ProductOverviewRow } from './types.js';
 import { average, num, ratingsFrom, share, whereReviews, analysisQuery, type Scope } from './scope.js';
 
 const doneSum = (knex: Knex, col: string, statuses: string[]) =>
   knex.raw(`sum(case when ${col} in (${statuses.map(() => '?').join(', ')}) then 1 else 0 end)`, statuses);
 
-type Bucket = { rating: unknown; month: string | null; marketplace: string | null; language: string | null; tr: unknown; ins: unknown; thm: unknown; n: unknown };
+type Bucket = {
+  rating: unknown;
+  month: string | null;
+  marketplace: string | null;
+  language: string | null;
+  tr: unknown;
+  trs: string;
+  ins: unknown;
+  thm: unknown;
+  n: unknown;
+};
+type TrOutcome = 'skipped' | 'converted' | 'translated' | 'pending';
 
 /** Counts by name, largest first; null and '' read as "unknown". */
 function countRows(counts: Map<string | null, number>, total: number): CountRow[] {
@@ -21,6 +32,14 @@ function countRows(counts: Map<string | null, number>, total: number): CountRow[
 
 const add = <K>(m: Map<K, number>, k: K, n: number) => m.set(k, (m.get(k) ?? 0) + n);
 
+/** Languages by reviews, largest first, with what translation did with each; no language reads `und`. */
+function languageRows(counts: Map<string, Record<TrOutcome, number>>, total: number): LanguageRow[] {
+  return [...counts.entries()]
+    .map(([name, c]) => ({ name, sum: c.skipped + c.converted + c.translated + c.pending, c }))
+    .sort((a, b) => b.sum - a.sum || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map(({ name, sum, c }) => ({ name, reviews: sum, share: share(sum, total), skipped: c.skipped, converted: c.converted, translated: c.translated }));
+}
+
 /**
  * Every figure of the overview from ONE group-by over the scope's reviews (rating x month x marketplace x
  * language x status flags): one pass over the table instead of five; the buckets are few and summed here.
@@ -33,16 +52,20 @@ export async function overview(knex: Knex, s: Scope): Promise<Overview> {
       marketplace: 'marketplace',
       language: 'language',
       tr: knex.raw(`case when tr_status in ('done', 'skipped') then 1 else 0 end`),
+      trs: knex.raw(
+        `case when tr_status = 'skipped' then 'skipped' when tr_status = 'done' and tr_source = 'opencc' then 'converted' ` +
+          `when tr_status = 'done' then 'translated' else 'pending' end`,
+      ),
       ins: knex.raw(`case when ins_status = 'done' then 1 else 0 end`),
       thm: knex.raw(`case when thm_status = 'done' then 1 else 0 end`),
       n: knex.raw('count(*)'),
     }),
     s,
-  ).groupByRaw('1, 2, 3, 4, 5, 6, 7')) as Bucket[];
+  ).groupByRaw('1, 2, 3, 4, 5, 6, 7, 8')) as Bucket[];
   const ratings = ratingsFrom(buckets);
   const months = new Map<string, { n: number; total: number }>();
   const marketplaces = new Map<string | null, number>();
-  const languages = new Map<string | null, number>();
+  const languages = new Map<string, Record<TrOutcome, number>>();
   let reviews = 0, total = 0, translated = 0, analysed = 0, themed = 0, undated = 0;
   for (const b of buckets) {
     const n = num(b.n);
@@ -60,7 +83,10 @@ export async function overview(knex: Knex, s: Scope): Promise<Overview> {
       months.set(b.month, m);
     }
     add(marketplaces, b.marketplace, n);
-    add(languages, b.language, n);
+    const lang = b.language || 'und';
+    const l = languages.get(lang) ?? { skipped: 0, converted: 0, translated: 0, pending: 0 };
+    l[b.trs as TrOutcome] += n;
+    languages.set(lang, l);
   }
   return {
     reviews,
@@ -74,7 +100,7 @@ export async function overview(knex: Knex, s: Scope): Promise<Overview> {
     analysed: { reviews: analysed, share: share(analysed, reviews) },
     themed: { reviews: themed, share: share(themed, reviews) },
     marketplaces: countRows(marketplaces, reviews),
-    languages: countRows(languages, reviews),
+    languages: languageRows(languages, reviews),
   };
 }
 

@@ -31,7 +31,17 @@ export interface Overview {
   analysed: { reviews: number; share: number };
   themed: { reviews: number; share: number };
   marketplaces: CountRow[];
-  languages: CountRow[];
+  languages: LanguageRow[];
+}
+
+/** Reviews of one detected language and what translation did with them. */
+export interface LanguageRow extends CountRow {
+  /** already in the target language: no call */
+  skipped: number;
+  /** Chinese in the other script, converted locally (OpenCC): no call */
+  converted: number;
+  /** translated by the model (or its cache) */
+  translated: number;
 }
 
 export interface Quote {

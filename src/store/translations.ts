@@ -46,6 +46,8 @@ export interface ReviewOutcome {
   titleZh?: string | null;
   /** every text came from the cache (or needed no call) */
   cached?: boolean;
+  /** where the translation came from: a call, the cache, or a local Traditional/Simplified conversion */
+  source?: 'llm' | 'cache' | 'opencc' | null;
   error?: string;
   /** tr_attempts before this run, for the failed count */
   attempts: number;
@@ -74,6 +76,7 @@ export async function settleReviews(
         patch.body_zh = o.bodyZh ?? null;
         patch.title_zh = o.titleZh ?? null;
         patch.tr_cached = !!o.cached;
+        patch.tr_source = o.source ?? null;
       }
       return { id: o.id, patch };
     });

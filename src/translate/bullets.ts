@@ -1,7 +1,8 @@
 import type { DaemonContext } from '../context.js';
 import { claimBulletProducts, readCache, releaseBullets, settleBullets, writeCache } from '../store/translations.js';
-import { hasLetters, normaliseForPrompt, sha256 } from '../text.js';
-import { isInTargetLanguage } from './prepare.js';
+import { normaliseForPrompt, sha256 } from '../text.js';
+import { planFor } from './prepare.js';
+import { convertChinese } from '../language.js';
 import { newTally, translateTexts } from './call.js';
 
 /**
@@ -41,7 +42,8 @@ export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; 
         products.map(async (p) => {
           const bullets = parseBullets(p.bullet_points);
           const norms = bullets.map((b) => normaliseForPrompt(b));
-          const send = norms.map((n) => hasLetters(n) && !isInTargetLanguage(n, target));
+          const plans = norms.map((n) => planFor(n, target));
+          const send = plans.map((x) => x === 'call');
           const cached = await readCache(ctx.store, norms.filter((_, i) => send[i]).map(sha256), key);
           const ask = [...new Set(norms.filter((n, i) => send[i] && !cached.has(sha256(n))))];
           const outcomes = ask.length
@@ -62,7 +64,9 @@ export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; 
             await settleBullets(ctx.store, owner, p.id, { ok: false });
             return;
           }
-          const zh = bullets.map((b, i) => (!send[i] ? b : (cached.get(sha256(norms[i])) ?? fresh.get(norms[i])!)));
+          const zh = bullets.map((b, i) =>
+            plans[i] === 'convert' ? convertChinese(b, target) : !send[i] ? b : (cached.get(sha256(norms[i])) ?? fresh.get(norms[i])!),
+          );
           await writeCache(ctx.store.knex, [...fresh].map(([n, t]) => ({ hash: sha256(n), translation: t })), key);
           await settleBullets(ctx.store, owner, p.id, { ok: true, zh });
           summary.translated++;

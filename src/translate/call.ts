@@ -35,6 +35,8 @@ export interface CallOptions {
    * checked: a truncated or chatty answer is caught and asked again, which a plain-text answer cannot be.
    */
   single?: boolean;
+  /** the texts' language when every one of them is surely in it: named in the prompt */
+  sourceLanguage?: string;
   /** asks per single text whose answer is invalid before it counts as failed */
   singleAttempts?: number;
   tally: CallTally;
@@ -49,7 +51,9 @@ async function ask(texts: string[], o: CallOptions): Promise<string[]> {
   let last: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0) o.tally.fallbacks++;
-    const req = plain ? singleRequest(texts[0], o.targetLanguage, base) : batchRequest(Object.fromEntries(keysFor(texts.length).map((k, i) => [k, texts[i]])), o.targetLanguage, base);
+    const req = plain
+      ? singleRequest(texts[0], o.targetLanguage, base, o.sourceLanguage)
+      : batchRequest(Object.fromEntries(keysFor(texts.length).map((k, i) => [k, texts[i]])), o.targetLanguage, base, o.sourceLanguage);
     const res = await o.gateway.complete(req);
     o.tally.calls++;
     o.tally.items += texts.length;

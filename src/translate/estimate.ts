@@ -3,7 +3,7 @@ import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.
 import { hasLetters, normaliseForPrompt, sha256 } from '../text.js';
 import { classify, classifyTitle, CLASS_ORDER, type ReviewClass } from './classifier.js';
 import { callTokens, packAll, packingOptions, type Packable, type PackingOptions } from './packing.js';
-import { isInTargetLanguage } from './prepare.js';
+import { planText } from '../language.js';
 import { estimateOutputTokens, estimateTokens } from './tokens.js';
 
 /**
@@ -33,6 +33,10 @@ export interface TranslationEstimate {
   duplicates: number;
   /** texts already in the target language or without letters: no call */
   noCall: number;
+  /** Chinese texts in the other script (Traditional for a Simplified target), converted locally: no call */
+  converted: number;
+  /** reviews by detected language of the body (`und`: cannot be told), with what a run would do with them */
+  languages: Array<{ lang: string; reviews: number; skipped: number; converted: number; sent: number }>;
   model: string;
   qps: number;
   currency: string;
@@ -49,6 +53,8 @@ export class TranslationEstimator {
   private titles = 0;
   private duplicates = 0;
   private noCall = 0;
+  private converted = 0;
+  private langs = new Map<string, { reviews: number; skipped: number; converted: number; sent: number }>();
 
   constructor(private cfg: Config) {}
 
@@ -57,26 +63,35 @@ export class TranslationEstimator {
     const cls = classify(r.body ?? '', r.rating, rules);
     this.reviews++;
     this.classes[cls]++;
-    this.text(r.body ?? '', cls);
+    const { action, lang } = this.text(r.body ?? '', cls);
+    const l = this.langs.get(lang) ?? { reviews: 0, skipped: 0, converted: 0, sent: 0 };
+    l.reviews++;
+    if (action === 'skip') l.skipped++;
+    else if (action === 'convert') l.converted++;
+    else l.sent++;
+    this.langs.set(lang, l);
     if (r.title && r.title.trim()) {
       this.titles++;
       this.text(r.title, classifyTitle(r.title, rules));
     }
   }
 
-  private text(original: string, cls: ReviewClass): void {
+  /** counts one text the way a run treats it; says what the run would do with it ('call' for duplicates too) */
+  private text(original: string, cls: ReviewClass): { action: 'skip' | 'convert' | 'call'; lang: string } {
     const norm = normaliseForPrompt(original);
-    if (!hasLetters(norm) || isInTargetLanguage(norm, this.cfg.translate.targetLanguage)) {
-      this.noCall++;
-      return;
+    const plan = hasLetters(norm) ? planText(norm, this.cfg.translate.targetLanguage) : null;
+    const out = { action: plan?.action ?? 'skip', lang: plan?.lang.lang ?? 'und' };
+    if (out.action === 'skip') this.noCall++;
+    else if (out.action === 'convert') this.converted++;
+    else {
+      const h = sha256(norm);
+      if (this.seen.has(h)) this.duplicates++;
+      else {
+        this.seen.add(h);
+        this.items.push({ cls, tokens: estimateTokens(norm) });
+      }
     }
-    const h = sha256(norm);
-    if (this.seen.has(h)) {
-      this.duplicates++;
-      return;
-    }
-    this.seen.add(h);
-    this.items.push({ cls, tokens: estimateTokens(norm) });
+    return out;
   }
 
   result(): TranslationEstimate {
@@ -97,6 +112,8 @@ export class TranslationEstimator {
       texts: this.items.length,
       duplicates: this.duplicates,
       noCall: this.noCall,
+      converted: this.converted,
+      languages: [...this.langs].map(([lang, l]) => ({ lang, ...l })).sort((a, b) => b.reviews - a.reviews || (a.lang < b.lang ? -1 : 1)),
       model: this.cfg.llm.model,
       qps: this.cfg.llm.qps,
       currency: this.cfg.llm.currency,

@@ -4,7 +4,7 @@ import type { Store } from '../store/db.js';
  * Reviews with their translations, streamed by keyset pagination (id > last id), so an export of any size
  * holds one page in memory and works the same on SQLite and PostgreSQL.
  */
-export const EXPORT_FIELDS = ['review_id', 'product_id', 'rating', 'title', 'body', 'title_zh', 'body_zh', 'class', 'translation_status', 'review_date'] as const;
+export const EXPORT_FIELDS = ['review_id', 'product_id', 'rating', 'title', 'body', 'title_zh', 'body_zh', 'class', 'translation_status', 'translation_source', 'language', 'review_date'] as const;
 export type ExportRow = Record<(typeof EXPORT_FIELDS)[number], string | number | null>;
 export type ExportFormat = 'csv' | 'ndjson' | 'json';
 
@@ -17,7 +17,7 @@ export async function* exportRows(store: Store, o: { productId?: string | null; 
   for (;;) {
     const q = store
       .knex('reviews')
-      .select('id', 'review_id', 'source_key', 'product_id', 'rating', 'title', 'body', 'title_zh', 'body_zh', 'class', 'tr_status', 'review_date')
+      .select('id', 'review_id', 'source_key', 'product_id', 'rating', 'title', 'body', 'title_zh', 'body_zh', 'class', 'tr_status', 'tr_source', 'language', 'review_date')
       .where('id', '>', last)
       .orderBy('id')
       .limit(size);
@@ -34,6 +34,9 @@ export async function* exportRows(store: Store, o: { productId?: string | null; 
         body_zh: (r.body_zh as string | null) ?? null,
         class: r.class as string,
         translation_status: STATUS[String(r.tr_status)] ?? String(r.tr_status),
+        // llm, cache or opencc (Traditional <-> Simplified, no call); empty until translated
+        translation_source: r.tr_status === 'done' ? ((r.tr_source as string | null) ?? null) : null,
+        language: (r.language as string | null) ?? null,
         review_date: (r.review_date as string | null) ?? null,
       };
     }

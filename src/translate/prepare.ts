@@ -3,23 +3,26 @@ import type { Config } from '../config/schema.js';
 import type { Store } from '../store/db.js';
 import type { ReviewRow } from '../store/reviews.js';
 import { readCache } from '../store/translations.js';
-import { guessLanguage, hanShare, hasLetters, normaliseForPrompt, sha256 } from '../text.js';
-import { isChineseTarget } from '../llm/prompts/translate.js';
+import { hasLetters, normaliseForPrompt, sha256 } from '../text.js';
+import { convertChinese, planText, type TextPlan } from '../language.js';
 import { classify, classifyTitle, type ReviewClass } from './classifier.js';
 import { estimateTokens } from './tokens.js';
 
 /**
  * Turns claimed reviews into the texts a run must pay for. Per text (body, title): no letters or already in the
- * target language -> no call; seen earlier in this run -> shares that result; in the cache -> no call; else a
+ * target language -> no call; Chinese in the other script (Traditional for a Simplified target) -> converted
+ * locally by OpenCC, no call; seen earlier in this run -> shares that result; in the cache -> no call; else a
  * new item for the packer. Only the normalised text goes to a prompt; stored originals stay untouched.
  */
-export type TextResult = { ok: true; value: string; source: 'call' | 'cache' | 'skip' } | { ok: false; error: string };
+export type TextResult = { ok: true; value: string; source: 'call' | 'cache' | 'skip' | 'convert' } | { ok: false; error: string };
 
 export interface PendingText {
   norm: string;
   hash: string;
   cls: ReviewClass;
   tokens: number;
+  /** the text's language when detection is sure of it, named in the prompt */
+  lang?: string;
   resolve: (r: TextResult) => void;
 }
 
@@ -30,9 +33,10 @@ export interface PreparedReview {
   title: Promise<TextResult> | null;
 }
 
-export function isInTargetLanguage(norm: string, target: string): boolean {
-  if (isChineseTarget(target)) return hanShare(norm) >= 0.5;
-  return guessLanguage(norm) === target.toLowerCase().split('-')[0];
+/** What a text needs: nothing (no letters, or already in the target language), a local conversion, or a call. */
+export function planFor(norm: string, target: string): TextPlan['action'] | 'none' {
+  if (!hasLetters(norm)) return 'none';
+  return planText(norm, target).action;
 }
 
 export class TextBook {
@@ -49,13 +53,16 @@ export class TextBook {
 
   async prepare(rows: ReviewRow[]): Promise<{ reviews: PreparedReview[]; items: PendingText[]; cacheHits: number }> {
     const target = this.cfg.translate.targetLanguage;
-    type Need = { norm: string; hash: string; cls: ReviewClass; original: string };
+    type Need = { norm: string; hash: string; cls: ReviewClass; original: string; lang?: string };
     const needs: Need[] = [];
     const slots: Array<{ row: ReviewRow; cls: ReviewClass; body: Need | TextResult; title: Need | TextResult | null }> = [];
     const look = (original: string, cls: ReviewClass): Need | TextResult => {
       const norm = normaliseForPrompt(original);
-      if (!hasLetters(norm) || isInTargetLanguage(norm, target)) return { ok: true, value: original, source: 'skip' };
-      const need = { norm, hash: sha256(norm), cls, original };
+      if (!hasLetters(norm)) return { ok: true, value: original, source: 'skip' };
+      const plan = planText(norm, target);
+      if (plan.action === 'skip') return { ok: true, value: original, source: 'skip' };
+      if (plan.action === 'convert') return { ok: true, value: convertChinese(original, target), source: 'convert' };
+      const need = { norm, hash: sha256(norm), cls, original, lang: plan.lang.confident ? plan.lang.lang : undefined };
       needs.push(need);
       return need;
     };
@@ -85,7 +92,7 @@ export class TextBook {
       } else {
         let resolve!: (r: TextResult) => void;
         p = new Promise<TextResult>((r) => (resolve = r));
-        items.push({ norm: n.norm, hash: n.hash, cls: n.cls, tokens: estimateTokens(n.norm), resolve });
+        items.push({ norm: n.norm, hash: n.hash, cls: n.cls, tokens: estimateTokens(n.norm), lang: n.lang, resolve });
       }
       this.known.set(n.hash, p);
       mine.set(n.hash, p);

@@ -13,6 +13,8 @@ export interface TranslateSummary {
   translated: number;
   skipped: number;
   cached: number;
+  /** translated locally between Traditional and Simplified Chinese (OpenCC), no call */
+  converted: number;
   failed: number;
   calls: number;
   promptTokens: number;
@@ -36,6 +38,7 @@ export class RunStats {
   private translated = 0;
   private skipped = 0;
   private cached = 0;
+  private converted = 0;
   private failed = 0;
   private seenCalls = 0;
   private seenFallbacks = 0;
@@ -86,13 +89,14 @@ export class RunStats {
     this.line(`${cls} batch done: ${ok}/${n}`, { screen: n > 1 });
   }
 
-  review(cls: ReviewClass, status: 'done' | 'skipped' | 'failed' | 'released', cached: boolean): void {
+  review(cls: ReviewClass, status: 'done' | 'skipped' | 'failed' | 'released', cached: boolean, converted = false): void {
     const k = this.ctx.counters.classifier;
     if (status === 'done') {
       this.translated++;
       k.translated++;
       this.settledOk[cls]++;
       if (cached) this.cached++;
+      if (converted) this.converted++;
     } else if (status === 'skipped') {
       this.skipped++;
       k.skipped++;
@@ -123,6 +127,7 @@ export class RunStats {
       translated: this.translated,
       skipped: this.skipped,
       cached: this.cached,
+      converted: this.converted,
       failed: this.failed,
       calls: t.calls,
       fallbacks: t.fallbacks,
@@ -134,12 +139,16 @@ export class RunStats {
     this.absorb(t);
     const per = CLASS_ORDER.slice().reverse().map((c) => `${c} ${this.settledOk[c]}/${this.classes[c]}`).join(', ');
     const failed = this.failed ? `, ${this.failed} failed` : '';
-    this.line(`done: ${this.translated} translated (${per}), ${this.skipped} skipped, ${this.cached} from cache${failed}, ${t.fallbacks} fallbacks, ${t.calls} calls`);
+    const converted = this.converted ? `, ${this.converted} converted without a call` : '';
+    this.line(
+      `done: ${this.translated} translated (${per}), ${this.skipped} skipped, ${this.cached} from cache${converted}${failed}, ${t.fallbacks} fallbacks, ${t.calls} calls`,
+    );
     return {
       reviews: CLASS_ORDER.reduce((n, c) => n + this.classes[c], 0),
       translated: this.translated,
       skipped: this.skipped,
       cached: this.cached,
+      converted: this.converted,
       failed: this.failed,
       calls: t.calls,
       promptTokens: t.promptTokens,

@@ -96,9 +96,11 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         const value = (t: TextResult | null) => (t && t.ok ? t.value : null);
         const all = texts as Array<Extract<TextResult, { ok: true }>>;
         const status = all.every((t) => t.source === 'skip') ? 'skipped' : 'done';
-        const cached = status === 'done' && all.every((t) => t.source !== 'call');
-        outBuf.push({ id: r.row.id, status, bodyZh: value(body), titleZh: value(title), cached, attempts: r.row.tr_attempts });
-        stats.review(r.cls, status, cached);
+        const via = (x: (typeof all)[number]['source']) => all.some((t) => t.source === x);
+        const source = status === 'skipped' ? null : via('call') ? 'llm' : via('cache') ? 'cache' : 'opencc';
+        const cached = source === 'cache';
+        outBuf.push({ id: r.row.id, status, bodyZh: value(body), titleZh: value(title), cached, source, attempts: r.row.tr_attempts });
+        stats.review(r.cls, status, cached, source === 'opencc');
       }
       scheduleWrite();
     });
@@ -110,6 +112,9 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     inFlight++;
     stats.batch(batch.cls);
     const texts = batch.items.map((i) => i.norm);
+    // named in the prompt only when every text of the batch is surely in that language
+    const first = batch.items[0]?.lang;
+    const sourceLanguage = first && batch.items.every((i) => i.lang === first) ? first : undefined;
     const label = `translate ${batch.cls} batch x${texts.length}${o.jobId != null ? ` (job ${o.jobId})` : ''}`;
     ctx.lanes
       .submit({
@@ -117,7 +122,8 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         label,
         jobId: o.jobId,
         productId: o.productId ?? null,
-        run: ({ signal }) => translateTexts(texts, { gateway: ctx.gateway, targetLanguage: target, productId: o.productId, jobId: o.jobId, signal, tally, single: batch.cls === 'vip' }),
+        run: ({ signal }) =>
+          translateTexts(texts, { gateway: ctx.gateway, targetLanguage: target, productId: o.productId, jobId: o.jobId, signal, tally, single: batch.cls === 'vip', sourceLanguage }),
       })
       .then(
         (outcomes) => outcomes.map((x) => (x.ok ? ({ ok: true, value: x.value, source: 'call' } as const) : ({ ok: false, error: x.error } as const))),

@@ -63,9 +63,9 @@ export function Screen({ stats, width, height, mode = 'keys', message = null, no
             <Lanes stats={stats} width={lay.left} />
             <Pools stats={stats} width={lay.left} />
             <Classifier stats={stats} width={lay.left} />
-            <Backlog stats={stats} />
+            <Backlog stats={stats} width={lay.left} />
           </Box>
-          <Rule height={Math.max(17, rightHeight)} />
+          <Rule height={Math.max(18, rightHeight)} />
           <Box flexDirection="column" width={lay.right}>
             <Gateway stats={stats} width={lay.right} sparkWidth={lay.sparkWidth} />
             {clusterPanel}
@@ -87,9 +87,7 @@ export function Screen({ stats, width, height, mode = 'keys', message = null, no
         <Gateway stats={stats} width={lay.right} sparkWidth={lay.sparkWidth} />
       </Box>
       <Classifier stats={stats} width={lay.width} />
-      <Box width={lay.width}>
-        <Backlog stats={stats} />
-      </Box>
+      <Backlog stats={stats} width={lay.width} />
       {clusterPanel}
       {eventsPanel}
       {foot}

@@ -1,17 +1,33 @@
-import type { Stats } from '../daemon/stats-types.js';
-import { duration, num } from './format.js';
+import { Box } from 'ink';
+import type { LanguageMix, Stats } from '../daemon/stats-types.js';
+import { compact, duration, num } from './format.js';
 import { Line, Paint } from './theme.js';
 
+/** "ja 527 · zh 943 skipped · zh-Hant 40 converted": what translation does with each language, cut to the width. */
+export function languageLine(mix: LanguageMix[], width: number): string {
+  let out = '';
+  for (const m of mix) {
+    const what = m.skipped === m.reviews ? ' skipped' : m.converted === m.reviews ? ' converted' : m.skipped || m.converted ? ` (${[m.skipped && `${compact(m.skipped)} skipped`, m.converted && `${compact(m.converted)} converted`].filter(Boolean).join(', ')})` : '';
+    const part = `${out ? ' · ' : ''}${m.lang} ${compact(m.reviews)}${what}`;
+    if (out.length + part.length > width) return out ? `${out} · …` : out;
+    out += part;
+  }
+  return out || 'none yet';
+}
+
 /** How much is left and how long it takes at the current rate: the operator's first question. */
-export function Backlog({ stats }: { stats: Stats }) {
+export function Backlog({ stats, width }: { stats: Stats; width: number }) {
   const b = stats.backlog;
   const idle = b.pendingTranslations === 0 && b.pendingAnalyses === 0;
   const eta = b.etaSeconds === null ? (idle ? 'idle' : 'unknown') : duration(b.etaSeconds);
   return (
-    <Line>
-      <Paint tone="title">Backlog</Paint>
-      {` ${num(b.pendingTranslations)} translations · ${num(b.pendingAnalyses)} analyses pending · ETA `}
-      <Paint tone={b.etaSeconds === null ? 'dim' : 'ok'}>{eta}</Paint>
-    </Line>
+    <Box flexDirection="column" width={width}>
+      <Line>
+        <Paint tone="title">Backlog</Paint>
+        {` ${num(b.pendingTranslations)} translations · ${num(b.pendingAnalyses)} analyses pending · ETA `}
+        <Paint tone={b.etaSeconds === null ? 'dim' : 'ok'}>{eta}</Paint>
+      </Line>
+      <Line>{`  languages ${languageLine(b.languages ?? [], width - 14)}`}</Line>
+    </Box>
   );
 }

@@ -4,7 +4,7 @@ import type { Stats } from '../daemon/stats-types.js';
 export const WIDE_FROM = 120;
 
 /** Fixed heights (lines) of the panels; the cluster and events panels share what is left. */
-export const HEIGHTS = { header: 2, lanes: 7, poolsGateway: 6, gateway: 6, classifier: 3, backlog: 1, footer: 1 } as const;
+export const HEIGHTS = { header: 2, lanes: 7, poolsGateway: 6, gateway: 6, classifier: 3, backlog: 2, footer: 1 } as const;
 
 /** Width of one daemon in the packed cluster form. */
 export const PACKED_CELL = 26;

@@ -37,7 +37,7 @@ export function idleStats(now = Date.now()): Stats {
       learned: 0, insights: 0, themes: 0, reviewsAnalysed: 0, insightsPerReview: 0, unmappedTags: 0, droppedQuotes: 0,
       labelCacheHits: 0, labelCacheMisses: 0, labelCacheHitRate: 0,
     },
-    backlog: { pendingTranslations: 0, pendingAnalyses: 0, etaSeconds: null },
+    backlog: { pendingTranslations: 0, pendingAnalyses: 0, languages: [], etaSeconds: null },
     events: [],
     cluster: null,
   };

@@ -34,9 +34,9 @@ describe.each(DATABASES)('report aggregates on %s', (kind) => {
         { name: 'ebay', reviews: 2, share: 0.3333 },
       ],
       languages: [
-        { name: 'en', reviews: 4, share: 0.6667 },
-        { name: 'de', reviews: 1, share: 0.1667 },
-        { name: 'unknown', reviews: 1, share: 0.1667 },
+        { name: 'en', reviews: 4, share: 0.6667, translated: 3, converted: 0, skipped: 1 },
+        { name: 'de', reviews: 1, share: 0.1667, translated: 1, converted: 0, skipped: 0 },
+        { name: 'und', reviews: 1, share: 0.1667, translated: 0, converted: 0, skipped: 0 },
       ],
     });
     expect(d.cost).toEqual({ calls: 2, promptTokens: 300, completionTokens: 150, totalTokens: 450, cost: 0.003, currency: 'CNY', simulatedCalls: 0 });

@@ -23,7 +23,21 @@ function busy(): Stats {
     ...s.classifier, vip: 80, standard: 320, short: 600, run: { vip: 8, standard: 32, short: 60, jobId: 12 },
     batches: { vip: 8, standard: 7, short: 3 }, calls: 18, reviewsPerCall: 5.56, fallbacks: 1, cacheHits: 9, skipped: 4, translated: 100,
   };
-  s.backlog = { pendingTranslations: 4567, pendingAnalyses: 890, etaSeconds: 250 };
+  s.backlog = {
+    pendingTranslations: 4567,
+    pendingAnalyses: 890,
+    etaSeconds: 250,
+    languages: [
+      { lang: 'en', reviews: 2100, skipped: 0, converted: 0, sent: 2100 },
+      { lang: 'zh', reviews: 943, skipped: 941, converted: 0, sent: 2 },
+      { lang: 'ja', reviews: 527, skipped: 0, converted: 0, sent: 527 },
+      { lang: 'zh-Hant', reviews: 120, skipped: 0, converted: 120, sent: 0 },
+      { lang: 'de', reviews: 90, skipped: 0, converted: 0, sent: 90 },
+      { lang: 'es', reviews: 80, skipped: 0, converted: 0, sent: 80 },
+      { lang: 'fr', reviews: 70, skipped: 0, converted: 0, sent: 70 },
+      { lang: 'und', reviews: 12, skipped: 5, converted: 0, sent: 7 },
+    ],
+  };
   s.events = [
     { ts: NOW - 3000, text: 'classified: vip=8 | standard=32 | short=60' },
     { ts: NOW - 2000, text: 'short batch done: 20/20' },
@@ -45,6 +59,18 @@ function expectFits(frame: string, width: number, height: number): void {
 const row = (frame: string, start: RegExp): string => lines(frame).find((l) => start.test(l)) ?? '';
 
 describe('status frames', () => {
+  it('the backlog shows the language mix: what is sent, skipped and converted, cut at the width', () => {
+    const f = renderFrame(busy(), { width: 80, height: 24 });
+    const l = row(f, /^\s+languages /);
+    expect(l).toContain('en 2,100 · zh 943 (941 skipped) · ja 527 · zh-Hant 120 converted');
+    expect(l).toMatch(/…$/);
+    expectFits(f, 80, 24);
+    const wide = renderFrame(busy(), { width: 160, height: 40 });
+    expect(row(wide, /languages /)).toContain('languages en 2,100 · zh 943 (941 skipped) · ja 527');
+    expectFits(wide, 160, 40);
+    expect(renderFrame(idleStats(NOW), { width: 80, height: 24 })).toContain('languages none yet');
+  });
+
   it('an idle daemon shows every panel, zero counts, the caps and the SIMULATED mark', () => {
     const f = renderFrame(idleStats(NOW), { width: 80, height: 24 });
     for (const title of ['Lanes', 'Pools', 'Gateway', 'Classifier', 'Backlog', 'Events']) expect(f).toContain(title);

@@ -1,0 +1,236 @@
+import { createRequire } from 'node:module';
+
+/**
+ * Which language a text is in, from its scripts, without a call or a dictionary service. Scripts decide first:
+ * any kana is Japanese, any Hangul Korean (Chinese uses neither); text whose letters are mostly Han is Chinese,
+ * Simplified or Traditional by OpenCC's character tables; Latin text is told apart by common words. A brand name,
+ * digits, emoji or `100%` in a Chinese review do not make it less Chinese: a Latin word counts as one unit against
+ * each Han character, so "这款Anker充电宝很好用" is Chinese and "iPhone 15 Pro Max 很好" is not.
+ */
+export interface ScriptCounts {
+  letters: number;
+  han: number;
+  kana: number;
+  hangul: number;
+  /** runs of Latin letters */
+  latinWords: number;
+  cyrillic: number;
+  /** runs of letters of any other script (Greek, Thai, Arabic, ...) */
+  otherWords: number;
+}
+
+const OTHER_LETTER = /\p{L}/u;
+const HAN = /\p{Script=Han}/u;
+const LATIN = /\p{Script=Latin}/u;
+const CYRILLIC = /\p{Script=Cyrillic}/u;
+
+type Kind = 0 | 1 | 2 | 3 | 4 | 5 | 6; // none, han, kana, hangul, latin, cyrillic, other
+
+function kindOf(cp: number): Kind {
+  if (cp < 0x80) return (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) ? 4 : 0;
+  if ((cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf)) return 1;
+  // hiragana, katakana (with the prolonged sound mark, which Unicode files under Common, but not the middle dot),
+  // half-width katakana
+  if ((cp >= 0x3041 && cp <= 0x30ff && cp !== 0x30fb) || (cp >= 0x31f0 && cp <= 0x31ff) || (cp >= 0xff66 && cp <= 0xff9d)) return 2;
+  if ((cp >= 0xac00 && cp <= 0xd7af) || (cp >= 0x1100 && cp <= 0x11ff) || (cp >= 0x3130 && cp <= 0x318f)) return 3;
+  if ((cp >= 0xc0 && cp <= 0x24f && cp !== 0xd7 && cp !== 0xf7) || (cp >= 0x1e00 && cp <= 0x1eff)) return 4;
+  const ch = String.fromCodePoint(cp);
+  if (!OTHER_LETTER.test(ch)) return 0;
+  if (HAN.test(ch)) return 1; // astral extensions, compatibility ideographs, 々 〇
+  if (LATIN.test(ch)) return 4; // full-width Latin, ligatures
+  if (CYRILLIC.test(ch)) return 5;
+  return 6;
+}
+
+/** One pass over the text, code point by code point (astral characters count once). */
+export function scriptCounts(s: string): ScriptCounts {
+  const c: ScriptCounts = { letters: 0, han: 0, kana: 0, hangul: 0, latinWords: 0, cyrillic: 0, otherWords: 0 };
+  let prev: Kind = 0;
+  for (let i = 0; i < s.length; i++) {
+    let cp = s.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.length) {
+      const lo = s.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = (cp - 0xd800) * 0x400 + (lo - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    const k = kindOf(cp);
+    if (k !== 0) c.letters++;
+    if (k === 1) c.han++;
+    else if (k === 2) c.kana++;
+    else if (k === 3) c.hangul++;
+    else if (k === 4 && prev !== 4) c.latinWords++;
+    else if (k === 5) c.cyrillic++;
+    else if (k === 6 && prev !== 6) c.otherWords++;
+    prev = k;
+  }
+  return c;
+}
+
+// ---- Simplified or Traditional: OpenCC's character tables, loaded on the first Han text ----
+
+type OpenCC = typeof import('opencc-js');
+let opencc: OpenCC | null = null;
+function openccModule(): OpenCC {
+  // the CommonJS build, loaded on demand: most commands never see a Han character and pay nothing
+  return (opencc ??= createRequire(import.meta.url)('opencc-js') as OpenCC);
+}
+
+let variantSets: { traditional: Set<number>; simplified: Set<number> } | null = null;
+/** Characters that exist in one form only: keys of OpenCC's T->S and S->T character tables that change. */
+function variants() {
+  if (variantSets) return variantSets;
+  const { Locale } = openccModule();
+  const tables = (x: unknown): string[] => (Array.isArray(x) ? x.flat(2).filter((t): t is string => typeof t === 'string') : []);
+  const keys = (table: string | undefined) => {
+    const out = new Set<number>();
+    for (const entry of (table ?? '').split('|')) {
+      const [from, ...to] = entry.split(' ');
+      if (from && [...from].length === 1 && to.length && to[0] !== from) out.add(from.codePointAt(0)!);
+    }
+    return out;
+  };
+  // the last table of each chain is the character table (the others are phrases)
+  const ts = tables(Locale.to.cn).at(-1);
+  const st = tables(Locale.from.cn).at(-1);
+  variantSets = { traditional: keys(ts), simplified: keys(st) };
+  return variantSets;
+}
+
+/** 'hant' when the text has more Traditional-only than Simplified-only characters, 'hans' the other way, else 'both'. */
+export function chineseVariant(s: string): 'hans' | 'hant' | 'both' {
+  const { traditional, simplified } = variants();
+  let t = 0;
+  let h = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x3400) continue;
+    if (traditional.has(cp)) t++;
+    else if (simplified.has(cp)) h++;
+  }
+  return t > h ? 'hant' : h > t ? 'hans' : 'both';
+}
+
+type Converter = (s: string) => string;
+const converters = new Map<string, Converter>();
+/**
+ * Traditional -> Simplified (mainland idioms, OpenCC's tw2sp) for a Simplified target, and the other way for a
+ * Traditional one (s2twp; s2hk for zh-HK). Built once per process, on the first text that needs it.
+ */
+export function convertChinese(s: string, target: string): string {
+  const t = target.toLowerCase();
+  const key = isTraditionalTarget(t) ? (t === 'zh-hk' ? 'cn>hk' : 'cn>twp') : 'twp>cn';
+  let c = converters.get(key);
+  if (!c) {
+    const [from, to] = key.split('>');
+    c = openccModule().Converter({ from, to } as never) as Converter;
+    converters.set(key, c);
+  }
+  return c(s);
+}
+
+export function isChineseTarget(target: string): boolean {
+  return target.toLowerCase().startsWith('zh');
+}
+
+function isTraditionalTarget(t: string): boolean {
+  return t === 'zh-tw' || t === 'zh-hk' || t === 'zh-mo' || t === 'zh-hant';
+}
+
+// ---- Latin-script languages by marker words ----
+
+/** Marker words per language, in the order that breaks a tie (English first). */
+const LANG_WORDS: Array<[string, string[]]> = [
+  ['en', ['the', 'and', 'is', 'it', 'this', 'not', 'very', 'for', 'with', 'but', 'was', 'my', 'to', 'of', 'great', 'good', 'love', 'you', 'have', 'product', 'works']],
+  ['de', ['und', 'nicht', 'ist', 'das', 'sehr', 'ich', 'die', 'der', 'mit', 'aber', 'gut', 'auch', 'ein', 'eine', 'für', 'zu', 'war', 'habe']],
+  ['id', ['dan', 'tidak', 'yang', 'barang', 'sangat', 'bagus', 'sesuai', 'ini', 'sudah', 'nya', 'pesanan', 'cepat', 'kurang', 'ada', 'untuk', 'tapi',
+    'di', 'yg', 'banget', 'bgt', 'ga', 'gak', 'gk', 'beli', 'mantap', 'kecewa', 'pengiriman', 'dikirim', 'bisa', 'saya', 'baik', 'dengan',
+    'kualitas', 'rapi', 'produk', 'terima', 'kasih', 'sekali', 'jelek', 'buruk', 'udah', 'aja', 'juga', 'sama', 'rusak', 'harga']],
+  ['es', ['el', 'la', 'que', 'muy', 'pero', 'por', 'los', 'una', 'bien', 'con', 'producto', 'las', 'lo', 'del', 'buena', 'bueno', 'calidad', 'para']],
+  ['fr', ['le', 'la', 'et', 'est', 'très', 'pas', 'les', 'une', 'je', 'bien', 'pour', 'avec', 'produit', 'mais', 'qui', 'bon', 'des', 'du']],
+  ['pt', ['não', 'muito', 'com', 'para', 'produto', 'bom', 'uma', 'mas', 'que', 'chegou', 'ótimo', 'é', 'está', 'foi', 'qualidade', 'recomendo', 'em']],
+  ['it', ['il', 'non', 'molto', 'che', 'della', 'è', 'prodotto', 'per', 'ottimo', 'sono', 'ma', 'buon', 'questo', 'con']],
+];
+/** word -> indexes into LANG_WORDS ("la" counts for Spanish and French) */
+const WORD_LANGS = new Map<string, number[]>();
+LANG_WORDS.forEach(([, words], i) => {
+  for (const w of words) WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), i]);
+});
+const MAX_WORD = Math.max(...[...WORD_LANGS.keys()].map((w) => w.length));
+const EDGE_PUNCT = new Set([...'.,!?;:()[]"\'¡¿«»…-']);
+
+/** Marker-word scores of a Latin-script text: each marker counts once, between white space, punctuation trimmed. */
+function latinScores(s: string): number[] {
+  const scores = new Array<number>(LANG_WORDS.length).fill(0);
+  let counted: Set<string> | null = null;
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    if (i < s.length && s.charCodeAt(i) > 0x20) continue;
+    let a = start;
+    let b = i;
+    start = i + 1;
+    while (a < b && EDGE_PUNCT.has(s[a])) a++;
+    while (b > a && EDGE_PUNCT.has(s[b - 1])) b--;
+    if (b - a < 1 || b - a > MAX_WORD) continue;
+    const token = s.slice(a, b).toLowerCase();
+    const langs = WORD_LANGS.get(token);
+    if (langs === undefined || counted?.has(token)) continue;
+    (counted ??= new Set()).add(token);
+    for (const l of langs) scores[l]++;
+  }
+  return scores;
+}
+
+export interface Detected {
+  /** BCP 47-ish: zh, zh-Hant, ja, ko, ru, en, de, es, fr, pt, it, id, or und */
+  lang: string;
+  /** sure enough to name the language in a prompt and to skip a text already in the target language */
+  confident: boolean;
+}
+
+/** The language of a text. `und` when it cannot be told (no letters, an unknown script, no marker word). */
+export function detectLanguage(s: string): Detected {
+  const c = scriptCounts(s);
+  if (c.letters === 0) return { lang: 'und', confident: false };
+  if (c.kana > 0 && c.kana >= c.hangul) return { lang: 'ja', confident: true };
+  if (c.hangul > 0) return { lang: 'ko', confident: true };
+  const words = c.han + c.latinWords + c.otherWords + (c.cyrillic > 0 ? 1 : 0);
+  if (c.han > 0 && c.han / words > 0.5) {
+    return { lang: chineseVariant(s) === 'hant' ? 'zh-Hant' : 'zh', confident: true };
+  }
+  if (c.cyrillic > 0 && c.cyrillic >= c.letters / 2) return { lang: 'ru', confident: c.cyrillic >= 8 };
+  if (c.latinWords > 0 && c.latinWords > c.otherWords + c.han) {
+    const scores = latinScores(s);
+    let best = 0;
+    let second = -1;
+    for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+    for (let i = 0; i < scores.length; i++) if (i !== best && (second < 0 || scores[i] > scores[second])) second = i;
+    if (scores[best] === 0) return { lang: 'und', confident: false };
+    return { lang: LANG_WORDS[best][0], confident: scores[best] >= 2 && scores[best] > scores[second] };
+  }
+  return { lang: 'und', confident: false };
+}
+
+/** Rough language of a review for the language mix (the `language` column when a file has none). */
+export function guessLanguage(s: string): string {
+  return detectLanguage(s).lang;
+}
+
+/** What a translation run does with one text: nothing to do, a local conversion, or a call. */
+export type TextPlan = { action: 'skip' | 'convert' | 'call'; lang: Detected };
+
+/**
+ * Skip only what is surely in the target language; Traditional/Simplified Chinese is converted locally for a
+ * Chinese target of the other form; everything else, unknown scripts included, is sent to the model.
+ */
+export function planText(norm: string, target: string): TextPlan {
+  const lang = detectLanguage(norm);
+  const t = target.toLowerCase();
+  if (isChineseTarget(t)) {
+    if (lang.lang !== 'zh' && lang.lang !== 'zh-Hant') return { action: 'call', lang };
+    if (isTraditionalTarget(t)) return { action: chineseVariant(norm) === 'hans' ? 'convert' : 'skip', lang };
+    return { action: lang.lang === 'zh-Hant' ? 'convert' : 'skip', lang };
+  }
+  return { action: lang.confident && lang.lang === t.split('-')[0] ? 'skip' : 'call', lang };
+}
