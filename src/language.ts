@@ -147,9 +147,10 @@ const LANG_WORDS: Array<[string, string[]]> = [
   ['id', ['dan', 'tidak', 'yang', 'barang', 'sangat', 'bagus', 'sesuai', 'ini', 'sudah', 'nya', 'pesanan', 'cepat', 'kurang', 'ada', 'untuk', 'tapi',
     'di', 'yg', 'banget', 'bgt', 'ga', 'gak', 'gk', 'beli', 'mantap', 'kecewa', 'pengiriman', 'dikirim', 'bisa', 'saya', 'baik', 'dengan',
     'kualitas', 'rapi', 'produk', 'terima', 'kasih', 'sekali', 'jelek', 'buruk', 'udah', 'aja', 'juga', 'sama', 'rusak', 'harga']],
-  ['es', ['el', 'la', 'que', 'muy', 'pero', 'por', 'los', 'una', 'bien', 'con', 'producto', 'las', 'lo', 'del', 'buena', 'bueno', 'calidad', 'para']],
+  ['es', ['el', 'la', 'que', 'muy', 'pero', 'por', 'los', 'una', 'bien', 'con', 'producto', 'las', 'lo', 'del', 'buena', 'bueno', 'calidad', 'para', 'mi', 'compré', 'también', 'llegó', 'funciona', 'mala']],
   ['fr', ['le', 'la', 'et', 'est', 'très', 'pas', 'les', 'une', 'je', 'bien', 'pour', 'avec', 'produit', 'mais', 'qui', 'bon', 'des', 'du']],
-  ['pt', ['não', 'muito', 'com', 'para', 'produto', 'bom', 'uma', 'mas', 'que', 'chegou', 'ótimo', 'é', 'está', 'foi', 'qualidade', 'recomendo', 'em']],
+  ['pt', ['não', 'muito', 'com', 'para', 'produto', 'bom', 'uma', 'mas', 'que', 'chegou', 'ótimo', 'é', 'está', 'foi', 'qualidade', 'recomendo', 'em',
+    'minha', 'meu', 'ela', 'ele', 'também', 'comprei', 'gostei', 'bem', 'ruim', 'veio', 'entrega']],
   ['it', ['il', 'non', 'molto', 'che', 'della', 'è', 'prodotto', 'per', 'ottimo', 'sono', 'ma', 'buon', 'questo', 'con']],
 ];
 /** word -> indexes into LANG_WORDS ("la" counts for Spanish and French) */

@@ -29,7 +29,7 @@ export interface TranslatePendingResult {
   exitCode: number;
 }
 
-type Summary = { translated?: number; skipped?: number; cached?: number; failed?: number; calls?: number; promptTokens?: number; completionTokens?: number; cost?: number; classes?: Record<string, number>; total?: number; done?: number };
+type Summary = { translated?: number; skipped?: number; cached?: number; converted?: number; failed?: number; calls?: number; promptTokens?: number; completionTokens?: number; cost?: number; classes?: Record<string, number>; total?: number; done?: number };
 
 function parseLimit(v: string | number | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -74,7 +74,8 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
     const classes = s.classes ? ` (vip ${s.classes.vip ?? 0}, standard ${s.classes.standard ?? 0}, short ${s.classes.short ?? 0})` : '';
     const tokens = (s.promptTokens ?? 0) + (s.completionTokens ?? 0);
     out.write(
-      `translated ${s.translated ?? 0}${classes}, skipped ${s.skipped ?? 0}, from cache ${s.cached ?? 0}, failed ${failed}; ` +
+      `translated ${s.translated ?? 0}${classes}, skipped ${s.skipped ?? 0}, from cache ${s.cached ?? 0}, ` +
+        `${s.converted ? `converted without a call ${s.converted}, ` : ''}failed ${failed}; ` +
         `${s.calls ?? 0} calls, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
     );
     if (failed) out.write(`${failed} reviews failed: later runs retry them up to translate.maxAttempts (${deps.config.translate.maxAttempts}) times\n`);

@@ -176,7 +176,9 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     stats.chunk(reviews, items, cacheHits);
     o.progress?.(stats.snapshot(tally));
     for (const r of reviews) follow(r);
-    for (const b of packer.add(items)) submit(b);
+    // texts of one language side by side: most batches are then of one language, which the prompt can name
+    const byLanguage = items.slice().sort((a, b) => (a.lang ?? '~').localeCompare(b.lang ?? '~'));
+    for (const b of packer.add(byLanguage)) submit(b);
   }
   const rest = packer.flush();
   if (stopped()) for (const b of rest) for (const item of b.items) item.resolve({ ok: false, error: ABORTED });
