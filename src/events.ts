@@ -45,7 +45,8 @@ export interface VocEvents {
   'job:done': JobEvent;
   'job:failed': JobEvent;
   'job:retried': JobEvent;
-  'llm:call': { lane: string; ms: number; items: number; status: number };
+  /** one HTTP attempt; status 0 = no answer (timeout, connection); attempt > 1 is a retry */
+  'llm:call': { lane: string; ms: number; items: number; status: number; attempt?: number };
   'llm:429': { lane: string; rate: number };
   /** a human line for the status screen's event list, in the seed's words */
   'log:line': { text: string };

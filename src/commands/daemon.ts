@@ -6,6 +6,7 @@ import { DaemonUnavailableError, VocError } from '../errors.js';
 import { startDaemon, type Daemon, type StartOptions } from '../daemon/daemon.js';
 import { clientFor, spawnDaemon, waitForDaemon } from '../daemon/client.js';
 import { homePaths, processAlive } from '../daemon/lifecycle.js';
+import type { DependencyCheck, HealthChecks } from '../daemon/health.js';
 
 export interface DaemonStatus {
   running: true;
@@ -18,11 +19,16 @@ export interface DaemonStatus {
   redis: string | null;
   simulated: boolean;
   log: string;
+  /** what `GET /health` reports: store, Redis, provider */
+  health: HealthChecks | null;
 }
 
 /** `voc daemon run`: in the foreground until SIGTERM/SIGINT (a second signal forces), or /shutdown. */
-export async function runDaemonRun(config: Config, o: { background?: boolean; services?: StartOptions['services'] } = {}): Promise<void> {
-  const d: Daemon = await startDaemon(config, { log: o.background ? 'file' : 'stdout', services: o.services });
+export async function runDaemonRun(
+  config: Config,
+  o: { background?: boolean; log?: 'stdout' | 'file'; services?: StartOptions['services'] } = {},
+): Promise<void> {
+  const d: Daemon = await startDaemon(config, { log: o.background ? 'file' : (o.log ?? 'stdout'), services: o.services });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -51,7 +57,14 @@ export async function runDaemonStatus(config: Config): Promise<DaemonStatus> {
     throw err;
   }
   const s = await client.stats();
-  return { running: true, id: h.id, pid: h.pid, version: h.version, uptimeSec: s.daemon.uptimeSec, socket: p.socket, store: s.daemon.store, redis: s.daemon.redis, simulated: h.simulated, log: p.log };
+  return { running: true, id: h.id, pid: h.pid, version: h.version, uptimeSec: s.daemon.uptimeSec, socket: p.socket, store: s.daemon.store, redis: s.daemon.redis, simulated: h.simulated, log: p.log, health: h.checks ?? null };
+}
+
+function healthLines(h: HealthChecks): string[] {
+  const dep = (c: DependencyCheck | null) => (c === null ? 'not configured' : c.ok ? `ok (${c.ms} ms)` : `DOWN: ${c.error}`);
+  const p = h.provider;
+  const provider = p.state === 'held' ? 'calls HELD (shared throttle unreachable)' : p.state === 'failing' ? `FAILING (${p.consecutiveErrors} errors in a row, last HTTP ${p.lastStatus})` : 'ok';
+  return [`health ${h.status}: store ${dep(h.store)}, redis ${dep(h.redis)}, provider ${provider}`];
 }
 
 /** Start in the background and return once it answers; a running daemon is reported, not doubled. */
@@ -123,14 +136,19 @@ export function registerDaemon(program: Command): void {
         `log    ${s.log}`,
       ];
       if (s.simulated) lines.push('LLM    SIMULATED (built-in simulator)');
+      if (s.health) lines.push(...healthLines(s.health));
       process.stdout.write(lines.join('\n') + '\n');
     });
   daemon
     .command('run')
-    .description('run the daemon in the foreground, logging to stdout (for systemd)')
+    .description('run the daemon in the foreground, logging to stdout only (under systemd: the journal, with priorities)')
+    .option('--log <where>', 'stdout (default) or file: the rotating $VOC_HOME/daemon.log, for supervisors without a journal')
     .option('--background-child', 'internal: started by `voc daemon start`, logs to $VOC_HOME/daemon.log')
-    .action(async (opts: { backgroundChild?: boolean }, cmd: Command) => {
-      await runDaemonRun(configFor(cmd), { background: opts.backgroundChild });
+    .action(async (opts: { backgroundChild?: boolean; log?: string }, cmd: Command) => {
+      if (opts.log !== undefined && opts.log !== 'stdout' && opts.log !== 'file') {
+        throw new VocError('USAGE', `--log must be stdout or file, got ${JSON.stringify(opts.log)}`);
+      }
+      await runDaemonRun(configFor(cmd), { background: opts.backgroundChild, log: opts.log as 'stdout' | 'file' | undefined });
       // lingering sockets (a Redis reconnect, a stream) must not keep a stopped daemon alive
       process.exit(process.exitCode ?? 0);
     });

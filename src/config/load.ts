@@ -45,20 +45,52 @@ export interface LoadOptions {
   overrides?: Record<string, unknown>;
 }
 
-function envLayer(env: NodeJS.ProcessEnv): Plain {
+/** The environment layer, and which variable set each option (for `voc doctor`). */
+function envLayer(env: NodeJS.ProcessEnv, names: Record<string, string> = {}): Plain {
   const layer: Plain = {};
   const str = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
-  if (str(env.VOC_DATABASE_URL)) setPath(layer, 'store.databaseUrl', env.VOC_DATABASE_URL);
-  if (str(env.VOC_REDIS_URL)) setPath(layer, 'redis.url', env.VOC_REDIS_URL);
-  if (str(env.VOC_LLM_BASE_URL)) setPath(layer, 'llm.baseUrl', env.VOC_LLM_BASE_URL);
-  if (str(env.VOC_LLM_MODEL)) setPath(layer, 'llm.model', env.VOC_LLM_MODEL);
-  const key = str(env.VOC_LLM_API_KEY) ?? str(env.DASHSCOPE_API_KEY) ?? str(env.OPENAI_API_KEY);
-  if (key) setPath(layer, 'llm.apiKey', key);
+  const set = (dotted: string, name: string, value: unknown) => {
+    setPath(layer, dotted, value);
+    names[dotted] = name;
+  };
+  if (str(env.VOC_DATABASE_URL)) set('store.databaseUrl', 'VOC_DATABASE_URL', env.VOC_DATABASE_URL);
+  if (str(env.VOC_REDIS_URL)) set('redis.url', 'VOC_REDIS_URL', env.VOC_REDIS_URL);
+  if (str(env.VOC_LLM_BASE_URL)) set('llm.baseUrl', 'VOC_LLM_BASE_URL', env.VOC_LLM_BASE_URL);
+  if (str(env.VOC_LLM_MODEL)) set('llm.model', 'VOC_LLM_MODEL', env.VOC_LLM_MODEL);
+  const keyVar = ['VOC_LLM_API_KEY', 'DASHSCOPE_API_KEY', 'OPENAI_API_KEY'].find((k) => str(env[k]));
+  if (keyVar) set('llm.apiKey', keyVar, env[keyVar]);
   if (str(env.VOC_QPS)) {
     const n = Number(env.VOC_QPS);
-    setPath(layer, 'llm.qps', Number.isFinite(n) ? n : env.VOC_QPS);
+    set('llm.qps', 'VOC_QPS', Number.isFinite(n) ? n : env.VOC_QPS);
   }
+  if (str(env.VOC_LOG_LEVEL)) set('daemon.logLevel', 'VOC_LOG_LEVEL', env.VOC_LOG_LEVEL!.toLowerCase());
   return layer;
+}
+
+/** Dotted paths of every leaf (arrays and scalars) an object sets. */
+function leaves(obj: Plain, prefix = ''): string[] {
+  return Object.entries(obj).flatMap(([k, v]) => (isPlain(v) ? leaves(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+}
+
+export interface ConfigSource {
+  path: string;
+  /** `file /path/config.json`, `env VOC_QPS` or `flag` */
+  from: string;
+}
+
+/** Where each option that is not a default comes from, the highest layer winning (`voc doctor`). */
+export function configSources(opts: LoadOptions = {}): ConfigSource[] {
+  const env = opts.env ?? process.env;
+  const home = resolveHome(env);
+  const from = new Map<string, string>();
+  from.set('home', env.VOC_HOME ? 'env VOC_HOME' : 'default');
+  const file = opts.configFile ?? path.join(home, 'config.json');
+  if (opts.configFile || existsSync(file)) for (const p of leaves(readJsonFile(file))) from.set(p, `file ${file}`);
+  const names: Record<string, string> = {};
+  envLayer(env, names);
+  for (const [p, name] of Object.entries(names)) from.set(p, `env ${name}`);
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) from.set(k, 'flag');
+  return [...from].map(([p, f]) => ({ path: p, from: f })).sort((a, b) => a.path.localeCompare(b.path));
 }
 
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {

@@ -121,6 +121,14 @@ export const configSchema = z.object({
     shutdownTimeoutMs: z.number().int().min(0).describe('time SIGTERM waits for in-flight jobs'),
     maxRequestBytes: z.number().int().min(1024).describe('largest request the socket accepts'),
     statsIntervalMs: z.number().int().min(50).describe('interval of the live stats stream'),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).describe('least severe level the daemon logs (env VOC_LOG_LEVEL)'),
+    logMaxBytes: z.number().int().min(1024).describe('daemon.log is rotated when a line would take it past this many bytes'),
+    logFiles: z.number().int().min(1).max(100).describe('rotated logs kept (daemon.log.1 is the newest); older ones are deleted'),
+    logEventsPerMinute: z.number().int().min(1)
+      .describe('lines of one event per minute before the rest are counted into one summary line (debug logs every line)'),
+    metricsPort: z.number().int().min(0).max(65535).nullable()
+      .describe('Prometheus /metrics and /health on this TCP port (null: off; 0: any free port)'),
+    metricsHost: z.string().min(1).describe('address the metrics port binds to; loopback unless you mean to expose it'),
   }),
   ingest: z.object({
     chunkSize: z.number().int().min(1).max(100000).describe('rows sent to the ingestion lane per chunk'),

@@ -4,12 +4,13 @@ import type { JobKind, JobStatus, JobView } from '../store/jobs.js';
 import type { IngestChunkRequest } from '../ingest/commit.js';
 import type { ActiveLaneJob } from '../lanes/types.js';
 import type { LaneName } from '../config/schema.js';
+import type { HealthChecks } from './health.js';
 
 /**
  * The daemon's HTTP API over the unix socket ($VOC_HOME/voc.sock). JSON in, JSON out; errors are
  * `{ "error": { "code": "...", "message": "..." } }` with a 4xx/5xx status.
  *
- *   GET  /health                 -> Health
+ *   GET  /health                 -> Health (with checks: store, Redis, provider; always 200 while it answers)
  *   GET  /stats                  -> Stats
  *   GET  /stats/stream           -> NDJSON, one Stats per line every daemon.statsIntervalMs
  *   POST /ingest                 IngestChunkRequest -> InsertResult (after the chunk's transaction committed)
@@ -28,6 +29,8 @@ export interface Health {
   startedAt: number;
   home: string;
   simulated: boolean;
+  /** store, Redis and provider; always there over the socket (optional for clients of older daemons) */
+  checks?: HealthChecks;
 }
 
 export interface SubmitJobRequest {

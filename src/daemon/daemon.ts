@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
@@ -6,7 +6,8 @@ import type { Config } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../config/load.js';
 import { newCounters, type DaemonContext } from '../context.js';
 import { SafeEmitter, type VocEvents } from '../events.js';
-import { createLogger, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
+import { openDaemonLog, type LogTarget } from './logging.js';
 import type { Service } from '../lanes/types.js';
 import { createLaneRunner, type Lanes } from '../lanes/runner.js';
 import { openStore, parsePgUrl, type Store } from '../store/db.js';
@@ -23,14 +24,16 @@ import { listenSocket } from './server.js';
 import { daemonRoutes } from './routes.js';
 import { createJobManager, type JobManager } from './jobs.js';
 import { createStatsBuilder } from './stats.js';
+import { createHealthMonitor, type HealthChecks } from './health.js';
+import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { startHeartbeat } from './heartbeat.js';
 import { beatTasks, startBeat } from './beat.js';
 import { defaultGateway, type GatewayFactory } from './gateway.js';
 import { defaultServices } from './services.js';
 
 export interface StartOptions {
-  /** where the log goes: the home's daemon.log (default), stdout (`voc daemon run`), or a given logger */
-  log?: 'file' | 'stdout' | Logger;
+  /** where the log goes: the home's rotating daemon.log (default), stdout (`voc daemon run`), or a given logger */
+  log?: LogTarget;
   /** the services that run job rows; default: src/daemon/services.ts */
   services?: (ctx: DaemonContext) => Service[];
   /** replaces the LLM gateway (tests, benchmarks) */
@@ -44,7 +47,11 @@ export interface Daemon {
   lanes: Lanes;
   jobs: JobManager;
   socketPath: string;
+  /** http://host:port of /metrics and /health when daemon.metricsPort is set and could be bound, else null */
+  metricsUrl: string | null;
   health(): Health;
+  /** store, Redis and provider, as `GET /health` reports them */
+  checkHealth(): Promise<HealthChecks>;
   stats(): Promise<Stats>;
   /** graceful: stop taking work, wait for in-flight jobs (daemon.shutdownTimeoutMs), release claims. Idempotent. */
   close(): Promise<void>;
@@ -87,17 +94,9 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
   prepareHome(home);
   const lock = acquirePidLock(home);
   const startedAt = Date.now();
-  let logStream: WriteStream | null = null;
   const secrets = [config.llm.apiKey, dbPassword(config.store.databaseUrl), dbPassword(config.redis.url)];
-  let log: Logger;
-  if (opts.log && typeof opts.log === 'object') log = opts.log;
-  else if (opts.log === 'stdout') log = createLogger({ write: (l) => process.stdout.write(l), secrets });
-  else {
-    logStream = createWriteStream(paths.log, { flags: 'a', mode: 0o600 });
-    logStream.on('error', () => {});
-    const stream = logStream;
-    log = createLogger({ write: (l) => stream.write(l), secrets });
-  }
+  const daemonLog = openDaemonLog(config, opts.log ?? 'file', secrets);
+  let log: Logger = daemonLog.log;
   const id = daemonId(home);
   log = log.child({ daemon: id });
   const cleanup: Array<[string, () => unknown]> = [];
@@ -143,6 +142,21 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     const beat = startBeat(ctx, beatTasks(ctx, jobs), opts.onBeat);
     cleanup.unshift(['beat', () => beat.stop()]);
     const health = (): Health => ({ id, pid: process.pid, version: VERSION, startedAt, home, simulated: ctx.gateway.stats().simulated });
+    const monitor = createHealthMonitor(ctx);
+    cleanup.unshift(['health', () => monitor.close()]);
+    const fullHealth = async (): Promise<Health & { checks: HealthChecks }> => ({ ...health(), checks: await monitor.check() });
+    let metricsServer: MetricsServer | null = null;
+    if (config.daemon.metricsPort !== null) {
+      // prom-client is loaded only when metrics are on
+      const { createDaemonMetrics } = await import('./metrics.js');
+      const metrics = createDaemonMetrics(ctx, stats, monitor, { version: VERSION, startedAt });
+      cleanup.unshift(['metrics', () => metrics.close()]);
+      metricsServer = await startMetricsServer({ host: config.daemon.metricsHost, port: config.daemon.metricsPort, metrics, health: fullHealth, log });
+      if (metricsServer) {
+        const m = metricsServer;
+        cleanup.unshift(['metrics_server', () => m.close()]);
+      }
+    }
 
     let closing: Promise<void> | null = null;
     let resolveClosed!: () => void;
@@ -168,21 +182,21 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
           ['lock', () => lock.release()],
         ]);
         log.info('daemon_stopped', {});
-        await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
+        daemonLog.close();
         resolveClosed();
       })());
     const server = await listenSocket({
       socketPath: paths.socket,
       maxRequestBytes: config.daemon.maxRequestBytes,
       log,
-      routes: daemonRoutes({ ctx, lanes, jobs, stats, health, shutdown: () => void close() }),
+      routes: daemonRoutes({ ctx, lanes, jobs, stats, health: fullHealth, shutdown: () => void close() }),
     });
     jobs.poke();
-    log.info('daemon_started', { pid: process.pid, socket: paths.socket, store: store.where, services: services.map((s) => s.name) });
-    return { ctx, lanes, jobs, socketPath: paths.socket, health, stats: () => stats.build(), close, closed };
+    log.info('daemon_started', { pid: process.pid, socket: paths.socket, store: store.where, services: services.map((s) => s.name), metrics: metricsServer?.url ?? null });
+    return { ctx, lanes, jobs, socketPath: paths.socket, metricsUrl: metricsServer?.url ?? null, health, checkHealth: () => monitor.check(), stats: () => stats.build(), close, closed };
   } catch (err) {
     await runSteps(log, [...cleanup, ['lock', () => lock.release()]]);
-    logStream?.end();
+    daemonLog.close();
     throw err;
   }
 }

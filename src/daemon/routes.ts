@@ -15,7 +15,8 @@ export interface RouteDeps {
   lanes: Lanes;
   jobs: JobManager;
   stats: StatsBuilder;
-  health: () => Health;
+  /** identity and the checks of store, Redis and provider */
+  health: () => Promise<Health>;
   shutdown: () => void;
 }
 

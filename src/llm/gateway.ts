@@ -117,7 +117,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         const latencyMs = Date.now() - t0;
         ledger.add({ ts: Date.now(), lane: req.lane, product_id: req.productId ?? null, job_id: req.jobId ?? null, ingest_file: req.ingestFile ?? null,
           model, prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost, status: 'ok', latency_ms: latencyMs, items: req.items ?? null });
-        events?.emit('llm:call', { lane: req.lane, ms: latencyMs, items: req.items ?? 1, status: 200 });
+        events?.emit('llm:call', { lane: req.lane, ms: latencyMs, items: req.items ?? 1, status: 200, attempt: n });
         const isSim = simulated || data.system_fingerprint === 'voc-simulator';
         return { content, usage, cost, model, simulated: isSim, attempts: n, latencyMs: Date.now() - calledAt };
       } catch (err) {
@@ -127,7 +127,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
       if (closing.signal.aborted) throw new ClosedError();
       if (verdict.kind === 'aborted') throw req.signal?.reason ?? new Error('LLM call aborted');
-      events?.emit('llm:call', { lane: req.lane, ms: Date.now() - t0, items: req.items ?? 1, status: verdict.status });
+      events?.emit('llm:call', { lane: req.lane, ms: Date.now() - t0, items: req.items ?? 1, status: verdict.status, attempt: n });
       lastReason = scrub(verdict.reason);
       if (verdict.kind === 'fatal') {
         counters.failures++;

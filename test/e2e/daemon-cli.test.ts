@@ -39,6 +39,8 @@ describe.skipIf(!built)('voc daemon, jobs, pause and resume commands', () => {
     expect(start.status).toBe(0);
     const status = JSON.parse(voc('daemon', 'status', '--json').stdout);
     expect(status).toMatchObject({ running: true, socket: path.join(home, 'voc.sock') });
+    // the same checks as GET /health: store, Redis (none here), provider
+    expect(status.health).toMatchObject({ status: 'ok', store: { ok: true }, redis: null, provider: { breaker: 'closed', state: 'ok' } });
     expect(processAlive(status.pid)).toBe(true);
 
     const again = voc('daemon', 'start');
