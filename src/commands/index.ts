@@ -24,6 +24,7 @@ const COMMANDS: Array<[name: string, load: () => Promise<Register>]> = [
   ['estimate', async () => (await import('./estimate.js')).registerEstimate],
   ['export', async () => (await import('./export.js')).registerExport],
   ['demo', async () => (await import('./demo.js')).registerDemo],
+  ['doctor', async () => (await import('./doctor.js')).registerDoctor],
 ];
 
 /** Program-level options that take a value: the word after them is not the command name. */

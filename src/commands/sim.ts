@@ -22,6 +22,9 @@ export async function runSim(options: SimOptions, deps: { config: Config }): Pro
       errorRate: options.errorRate ?? s.errorRate,
       hangRate: options.hangRate ?? s.hangRate,
       seed: options.seed ?? s.seed,
+      apiKeys: options.apiKeys,
+      models: options.models,
+      noJsonModels: options.noJsonModels,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -40,6 +43,8 @@ function num(name: string, min: number, max: number, int = false) {
   };
 }
 
+const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+
 export function registerSim(program: Command): void {
   program
     .command('sim')
@@ -52,8 +57,13 @@ export function registerSim(program: Command): void {
     .option('--error-rate <r>', 'share of requests answered HTTP 500', num('error-rate', 0, 1))
     .option('--hang-rate <r>', 'share of requests never answered', num('hang-rate', 0, 1))
     .option('--seed <n>', 'random seed for latency and faults', num('seed', -2147483648, 2147483647, true))
+    .option('--api-key <key>', 'accept only this key (repeat for several); others get 401, as a wrong key or region does', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--models <list>', 'comma-separated models it lists and accepts; another gets 404 model_not_found', list)
+    .option('--without-json-mode <list>', 'comma-separated models that refuse JSON mode with a 400', list)
     .option('--json', 'print the URL as JSON')
-    .action(async (opts: SimOptions & { json?: boolean }, cmd: Command) => {
+    .action(async (raw: SimOptions & { json?: boolean; apiKey?: string[]; withoutJsonMode?: string[] }, cmd: Command) => {
+      const { apiKey, withoutJsonMode, ...rest } = raw;
+      const opts: SimOptions & { json?: boolean } = { ...rest, apiKeys: apiKey, noJsonModels: withoutJsonMode };
       const sim = await runSim(opts, { config: configFor(cmd) });
       const s = sim.stats();
       if (opts.json || globals(cmd).json) printJson({ url: sim.url, simulated: true, limit: s.limit });

@@ -18,6 +18,12 @@ export interface SimulatorOptions {
   errorRate?: number;
   hangRate?: number;
   seed?: number;
+  /** keys it accepts (Bearer); any other is answered 401 as DashScope does. Unset: every key is accepted */
+  apiKeys?: string[];
+  /** models it lists on GET /models and accepts; another is answered 404 model_not_found. Unset: any model */
+  models?: string[];
+  /** models that refuse JSON mode (response_format json_object) with a 400 */
+  noJsonModels?: string[];
 }
 
 export interface SimStats {
@@ -108,6 +114,22 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     return { ok: true };
   };
 
+  const DEFAULT_MODELS = ['qwen-flash', 'qwen-turbo', 'qwen-plus'];
+  /** 401 unless the request carries an accepted key (DashScope answers the same for a wrong key and a wrong region) */
+  const keyRefused = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (!opts.apiKeys) return false;
+    const auth = String(req.headers.authorization ?? '');
+    const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    if (opts.apiKeys.includes(key)) return false;
+    send(res, 401, apiError('Incorrect API key provided. ', 'invalid_request_error', 'invalid_api_key'));
+    return true;
+  };
+  const modelMissing = (model: string, res: http.ServerResponse): boolean => {
+    if (!opts.models || opts.models.includes(model)) return false;
+    send(res, 404, apiError(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
+    return true;
+  };
+
   const chat = (req: http.IncomingMessage, res: http.ServerResponse, arrivedAt: number) => {
     const header = req.headers['x-voc-task'];
     const arrival: Arrival = { at: arrivedAt, task: isTask(header) ? header : 'unknown', status: 0 };
@@ -125,6 +147,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         arrival.status = 400;
         return send(res, 400, apiError('request body is not JSON', 'invalid_request_error', 'invalid_body'));
       }
+      if (keyRefused(req, res)) return void (arrival.status = 401);
+      if (modelMissing(String(body.model ?? ''), res)) return void (arrival.status = 404);
       const messages = Array.isArray(body.messages) ? body.messages : [];
       const task: TaskName = isTask(header) ? header : guessTask(messages);
       arrival.task = task;
@@ -137,6 +161,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         });
       }
       stats.accepted++;
+      if (body.response_format?.type === 'json_object' && opts.noJsonModels?.includes(String(body.model))) {
+        arrival.status = 400;
+        return send(res, 400, apiError(`The model \`${body.model}\` does not support response_format json_object.`, 'invalid_request_error', 'invalid_parameter_error'));
+      }
       // JSON mode like DashScope: the prompt must mention JSON
       if (body.response_format?.type === 'json_object' && !messages.some((m) => /json/i.test(String(m?.content ?? '')))) {
         arrival.status = 400;
@@ -156,6 +184,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }
       const model = String(body.model ?? 'qwen-flash');
       let { content, keyed } = answerFor(task, messages);
+      // a caller that is not one of voc's prompts (voc doctor --call) asking for JSON mode gets JSON, as from a real model
+      if (!isTask(header) && task === 'translate_single' && body.response_format?.type === 'json_object') content = JSON.stringify({ ok: true, text: content });
       const fault = rand();
       // "not JSON" is a fault of the JSON answers only: the plain-text answer (translate_single) has no form to
       // break, and a chatty half of it could not be told from a translation by any client
@@ -185,7 +215,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const server = http.createServer((req, res) => {
     const arrivedAt = Date.now();
-    const url = (req.url ?? '/').split('?')[0];
+    // DashScope's OpenAI-compatible mode lives under /compatible-mode/v1: the same API
+    const url = (req.url ?? '/').split('?')[0].replace(/^\/compatible-mode\/v1\//, '/v1/');
     if (req.method === 'POST' && url === '/v1/chat/completions') return chat(req, res, arrivedAt);
     req.resume();
     if (req.method === 'GET' && url === '/stats') return send(res, 200, { ...stats, byTask: { ...stats.byTask } });
@@ -200,7 +231,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return send(res, 200, { ok: true, limit });
     }
     if (req.method === 'GET' && url === '/v1/models') {
-      return send(res, 200, { object: 'list', data: ['qwen-flash', 'qwen-turbo', 'qwen-plus'].map((id) => ({ id, object: 'model', owned_by: 'voc-simulator' })) });
+      if (keyRefused(req, res)) return;
+      return send(res, 200, { object: 'list', data: (opts.models ?? DEFAULT_MODELS).map((id) => ({ id, object: 'model', owned_by: 'voc-simulator' })) });
     }
     send(res, 404, apiError(`no route ${req.method} ${url}`, 'invalid_request_error', 'not_found'));
   });
