@@ -9,18 +9,50 @@ import { createGateway } from '../../src/llm/gateway.js';
 import { createTranslationService } from '../../src/translate/service.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { seedExample } from './translate-fixtures.js';
+import { hasRedis, REDIS_URL, redisTestPrefix } from '../helpers/services.js';
+
+/** A TCP proxy to Redis we can cut and restore, to play an outage without touching the shared server. */
+async function redisProxy(): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  let port = 0;
+  const listen = async () => {
+    server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 6379), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => server!.listen(port, '127.0.0.1', () => r()));
+    port = (server!.address() as net.AddressInfo).port;
+  };
+  const cut = () =>
+    new Promise<void>((r) => {
+      if (!server) return r();
+      server.close(() => r());
+      for (const s of sockets) s.destroy();
+      server = null;
+    });
+  await listen();
+  return { url: `redis://127.0.0.1:${port}`, cut, restore: listen, close: cut };
+}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function boot(overrides: Record<string, unknown>, log: Logger = silentLogger): Promise<{ d: Daemon }> {
+async function boot(overrides: Record<string, unknown>, log: Logger = silentLogger, redisUrl: string | null = null): Promise<{ d: Daemon }> {
   const sim = await startSimulator({ port: 0, seed: 3, limit: 200, latencyMs: 1000 });
   cleanups.push(() => sim.close());
   const h = tempHome('mx');
   cleanups.push(() => h.cleanup());
   const config = testConfig(h.home, {
+    redisUrl,
     overrides: { 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false, 'analysis.autoLearn': false, 'llm.qps': 200, ...overrides },
   });
   const d = await startDaemon(config, {
@@ -97,6 +129,42 @@ describe('Prometheus metrics and /health', () => {
     expect(problems[0]).toMatchObject({ level: 'error', port, error: 'EADDRINUSE' });
     const h = await clientFor(d.socketPath).health();
     expect(h.checks?.status).toBe('ok');
+  });
+
+  it.skipIf(!hasRedis)('Redis cut: /health on the metrics port answers 503 naming Redis, and 200 again once it is back', async () => {
+    const proxy = await redisProxy();
+    cleanups.push(() => proxy.close());
+    const pre = redisTestPrefix('mx');
+    cleanups.push(() => pre.cleanup());
+    const { d } = await boot({ 'daemon.metricsPort': 0, 'redis.keyPrefix': pre.prefix }, silentLogger, proxy.url);
+    const health = async () => {
+      const res = await fetch(`${d.metricsUrl}/health`);
+      return { status: res.status, body: await res.json() };
+    };
+    const until = async (want: number) => {
+      const end = Date.now() + 20_000;
+      let h = await health();
+      while (h.status !== want && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 200));
+        h = await health();
+      }
+      return h;
+    };
+    const up = await until(200);
+    expect(up.body.checks.redis).toMatchObject({ ok: true });
+    expect(total((await scrape(d.metricsUrl!)).samples, 'voc_redis_up')).toBe(1);
+
+    await proxy.cut();
+    const down = await until(503);
+    expect(down.status).toBe(503);
+    expect(down.body.checks).toMatchObject({ status: 'degraded', store: { ok: true }, redis: { ok: false } });
+    expect(total((await scrape(d.metricsUrl!)).samples, 'voc_redis_up')).toBe(0);
+    const viaSocket = await clientFor(d.socketPath).health();
+    expect(viaSocket.checks?.redis?.ok).toBe(false);
+
+    await proxy.restore();
+    const back = await until(200);
+    expect(back.body.checks).toMatchObject({ status: 'ok', redis: { ok: true } });
   });
 
   it('metrics are off by default: no port is opened', async () => {

@@ -71,6 +71,16 @@ describe('daemon.log rotation', () => {
     expect(notices[0]).toContain('logging to stderr instead');
     expect(err.some((l) => l.includes('"event":"second"'))).toBe(true);
   });
+
+  it('a full disk (/dev/full: every write fails with ENOSPC) falls back to stderr with one line', () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation(((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write);
+    const sink = rotatingFileSink('/dev/full', { maxBytes: 1024, files: 2 });
+    for (let i = 0; i < 5; i++) sink.write(`{"n":${i}}\n`, 'info');
+    sink.close();
+    expect(err.filter((l) => l.includes('ENOSPC'))).toHaveLength(1);
+    expect(err.filter((l) => l.startsWith('{"n":'))).toHaveLength(5);
+  });
 });
 
 describe('log levels and floods', () => {
