@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { Level } from './log.js';
 
 /**
@@ -32,9 +32,18 @@ export function rotatingFileSink(file: string, o: { maxBytes: number; files: num
   };
 
   const rotate = () => {
+    for (let i = o.files - 1; i >= 1; i--) moveIfThere(`${file}.${i}`, `${file}.${i + 1}`);
+    if (fd !== null && stdioWritesTo(fd)) {
+      // `voc daemon start` points the daemon's stdout/stderr at this file (a crash trace belongs there): keep the
+      // inode and copy-then-truncate, so those descriptors go on writing to daemon.log. Race-free here: this
+      // process is the only writer and every write is synchronous.
+      copyFileSync(file, `${file}.1`);
+      ftruncateSync(fd, 0);
+      size = 0;
+      return;
+    }
     if (fd !== null) closeSync(fd);
     fd = null;
-    for (let i = o.files - 1; i >= 1; i--) moveIfThere(`${file}.${i}`, `${file}.${i + 1}`);
     moveIfThere(file, `${file}.1`);
     open();
   };
@@ -99,6 +108,23 @@ export function rotatingFileSink(file: string, o: { maxBytes: number; files: num
       fd = null;
     },
   };
+}
+
+/** True when our stdout or stderr is the same file as `fd`. */
+function stdioWritesTo(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return [1, 2].some((n) => {
+      try {
+        const o = fstatSync(n);
+        return o.dev === st.dev && o.ino === st.ino;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
 }
 
 function moveIfThere(from: string, to: string): void {

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '../helpers/cli.js';
 import path from 'node:path';
 import { tempHome, testConfig } from '../helpers/home.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -54,6 +57,27 @@ describe('daemon.log rotation', () => {
     b.log.info('restarted', {});
     b.close();
     expect(linesOf(file).length).toBe(before + 1);
+  });
+
+  it('when stderr is the log file (`voc daemon start`), rotation keeps it there: a crash trace lands in daemon.log', () => {
+    const dir = home();
+    const file = path.join(dir, 'daemon.log');
+    const fd = openSync(file, 'a', 0o600);
+    const script = [
+      `const { rotatingFileSink } = await import(${JSON.stringify(pathToFileURL(path.join(repoRoot, 'dist', 'log-file.js')).href)});`,
+      `const sink = rotatingFileSink(${JSON.stringify(file)}, { maxBytes: 1024, files: 2 });`,
+      `for (let i = 0; i < 50; i++) sink.write(JSON.stringify({ n: i, pad: 'z'.repeat(60) }) + '\\n', 'info');`,
+      `process.stderr.write('STDERR-AFTER-ROTATION\\n');`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    expect(r.status).toBe(0);
+    expect(existsSync(`${file}.1`)).toBe(true);
+    expect(existsSync(`${file}.2`)).toBe(true);
+    const current = readFileSync(file, 'utf8');
+    expect(current).toContain('STDERR-AFTER-ROTATION');
+    expect(current).toContain('"n":49');
+    expect(statSync(`${file}.1`).size).toBeLessThanOrEqual(1024);
   });
 
   it('an unwritable log path says so in one line and logs to stderr instead', () => {
