@@ -85,7 +85,10 @@ export function createDaemonMetrics(ctx: DaemonContext, stats: StatsBuilder, hea
   counter('voc_llm_tokens_total', 'LLM tokens used', ['kind'], (s) => [[{ kind: 'prompt' }, g(s).promptTokens], [{ kind: 'completion' }, g(s).completionTokens]]);
   counter('voc_llm_cost_total', 'LLM spend by the price table, in the configured currency', ['currency'], (s) => [[{ currency: g(s).currency }, g(s).cost]]);
 
-  gauge('voc_backlog_reviews', 'reviews waiting for work', ['work'], (s) => [[{ work: 'translation' }, s.stats.backlog.pendingTranslations], [{ work: 'analysis' }, s.stats.backlog.pendingAnalyses]]);
+  gauge('voc_backlog_reviews', 'reviews waiting for work', ['work'], (s) => [
+    [{ work: 'translation' }, s.stats.backlog.pendingTranslations],
+    [{ work: 'analysis' }, s.stats.backlog.pendingAnalyses],
+  ]);
   gauge('voc_jobs_open', 'job rows queued or running, by kind', ['kind', 'status'], (s) => s.openJobs.map((j) => [{ kind: j.kind, status: j.status }, j.n]));
   counter('voc_reviews_translated_total', 'reviews translated by this daemon', [], (s) => one(s.stats.classifier.translated));
   counter('voc_reviews_translation_failed_total', 'reviews whose translation failed', [], (s) => one(s.stats.classifier.failed));

@@ -42,7 +42,8 @@ export function checkPermissions(home: string, socket: string): Check[] {
     const uid = myUid();
     if (!st.isSocket()) out.push(fail('socket', `${socket} is not a socket`, `remove it (rm ${socket}); the daemon recreates it`));
     else if ((uid !== null && st.uid !== uid) || st.mode & 0o077) {
-      out.push(fail('socket', `${socket} is mode ${mode(st.mode)}, uid ${st.uid}: not private to you`, 'restart the daemon (voc daemon stop && voc daemon start); it creates the socket 0600'));
+      const fix = 'restart the daemon (voc daemon stop && voc daemon start); it creates the socket 0600';
+      out.push(fail('socket', `${socket} is mode ${mode(st.mode)}, uid ${st.uid}: not private to you`, fix));
     } else out.push(ok('socket', `${socket} is private (mode ${mode(st.mode)})`));
   }
   return out;

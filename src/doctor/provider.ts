@@ -67,7 +67,8 @@ async function keyRefused(config: Config, key: string | null, regions: Region[])
     return fail('key', `the key is refused by ${where} but accepted by ${r.name}: a DashScope key belongs to one region`,
       `set llm.baseUrl (VOC_LLM_BASE_URL) to ${r.baseUrl}, or use a key made in the ${here?.name ?? 'matching'} console`, { region: here?.id ?? null, keyRegion: r.id });
   }
-  return fail('key', `the key is refused by ${where} and by the other DashScope regions: it is wrong or revoked (a key belongs to one region; this base URL is ${here?.name ?? 'an unlisted region'})`,
+  const region = here?.name ?? 'an unlisted region';
+  return fail('key', `the key is refused by ${where} and by the other DashScope regions: it is wrong or revoked (a key belongs to one region; this base URL is ${region})`,
     `create a key in the ${here?.name ?? 'matching'} region's console and set DASHSCOPE_API_KEY`, { region: here?.id ?? null, keyRegion: null });
 }
 
@@ -99,7 +100,8 @@ export async function checkProvider(config: Config, o: ProviderOptions = {}): Pr
     listed = Array.isArray(data) ? data.map((m) => String(m.id)) : null;
     if (listed && !listed.includes(llm.model)) {
       const some = listed.slice(0, 8).join(', ');
-      out.push(fail('model', `model ${llm.model} is not offered by ${where}; it offers ${some}${listed.length > 8 ? ', ...' : ''}`, 'set llm.model (VOC_LLM_MODEL) to one it offers'));
+      const offered = `${some}${listed.length > 8 ? ', ...' : ''}`;
+      out.push(fail('model', `model ${llm.model} is not offered by ${where}; it offers ${offered}`, 'set llm.model (VOC_LLM_MODEL) to one it offers'));
       return out;
     }
     if (listed) out.push(ok('model', `model ${llm.model} exists`));
@@ -130,7 +132,8 @@ async function chatCall(config: Config, key: string | null, where: string, regio
   o.onNotice?.(`voc doctor --call: one chat call to ${llm.model} of about ${promptTokens} prompt + ${maxTokens} completion tokens, ${priced}`);
   let a: Answer;
   try {
-    a = await request(`${trimmed(llm.baseUrl)}/chat/completions`, key, { method: 'POST', body: { model: llm.model, messages, response_format: { type: 'json_object' }, max_tokens: maxTokens } });
+    const body = { model: llm.model, messages, response_format: { type: 'json_object' }, max_tokens: maxTokens };
+    a = await request(`${trimmed(llm.baseUrl)}/chat/completions`, key, { method: 'POST', body });
   } catch (err) {
     return [fail('json_mode', `the chat call got no answer: ${errorMessage(err)}`, 'check llm.baseUrl and the network; raise llm.timeoutMs if the provider is slow')];
   }

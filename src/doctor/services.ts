@@ -17,7 +17,9 @@ export async function checkStore(config: Config): Promise<{ checks: Check[]; liv
   const { migrationSource } = await import('../store/migrations/index.js');
   const url = config.store.databaseUrl;
   const where = url ? redactUrl(url) : path.resolve(config.home, config.store.sqliteFile);
-  if (!url && !existsSync(where)) return { checks: [ok('store', `SQLite ${where} not created yet (the daemon creates it)`), skip('migrations', 'no database yet')], liveDaemons: 0 };
+  if (!url && !existsSync(where)) {
+    return { checks: [ok('store', `SQLite ${where} not created yet (the daemon creates it)`), skip('migrations', 'no database yet')], liveDaemons: 0 };
+  }
   if (url) {
     // a bare connect first: it fails fast with the server's own reason, where a pool would retry until its timeout
     const pg = (await import('pg')).default;
@@ -28,7 +30,11 @@ export async function checkStore(config: Config): Promise<{ checks: Check[]; liv
       await client.query('select 1');
     } catch (err) {
       return {
-        checks: [fail('store', `PostgreSQL at ${where} does not answer: ${errorMessage(err) || (err as { code?: string }).code}`, 'start PostgreSQL or fix store.databaseUrl (VOC_DATABASE_URL)'), skip('migrations', 'store unreachable')],
+        checks: [
+          fail('store', `PostgreSQL at ${where} does not answer: ${errorMessage(err) || (err as { code?: string }).code}`,
+            'start PostgreSQL or fix store.databaseUrl (VOC_DATABASE_URL)'),
+          skip('migrations', 'store unreachable'),
+        ],
         liveDaemons: 0,
       };
     } finally {
@@ -40,7 +46,8 @@ export async function checkStore(config: Config): Promise<{ checks: Check[]; liv
     try {
       await within(CONNECT_MS, 'store', store.knex.raw('select 1'));
     } catch (err) {
-      return { checks: [fail('store', `${where} cannot be read: ${errorMessage(err)}`, 'check the file and its permissions, or restore it from a backup'), skip('migrations', 'store unreadable')], liveDaemons: 0 };
+      const why = fail('store', `${where} cannot be read: ${errorMessage(err)}`, 'check the file and its permissions, or restore it from a backup');
+      return { checks: [why, skip('migrations', 'store unreadable')], liveDaemons: 0 };
     }
     const checks: Check[] = [ok('store', `${store.dialect === 'pg' ? 'PostgreSQL' : 'SQLite'} ${where} answers`)];
     const schemaName = url ? (parsePgUrl(url).schema ?? undefined) : undefined;
@@ -52,8 +59,12 @@ export async function checkStore(config: Config): Promise<{ checks: Check[]; liv
       const done: string[] = hasTable ? ((await table().select('name')) as Array<{ name: string }>).map((r) => r.name) : [];
       const unknown = done.filter((n) => !known.includes(n));
       const pending = known.filter((n) => !done.includes(n));
-      if (unknown.length) checks.push(fail('migrations', `the database has migrations this voc does not know (${unknown.join(', ')}): a newer voc migrated it`, 'upgrade voc on this host to the version the other hosts run'));
-      else if (pending.length) checks.push(warn('migrations', `${pending.length} of ${known.length} migrations pending`, 'start the daemon (voc daemon start): it applies them', { pending }));
+      if (unknown.length) {
+        checks.push(fail('migrations', `the database has migrations this voc does not know (${unknown.join(', ')}): a newer voc migrated it`,
+          'upgrade voc on this host to the version the other hosts run'));
+      } else if (pending.length) {
+        checks.push(warn('migrations', `${pending.length} of ${known.length} migrations pending`, 'start the daemon (voc daemon start): it applies them', { pending }));
+      }
       else checks.push(ok('migrations', `all ${known.length} migrations applied`));
     } catch (err) {
       checks.push(fail('migrations', `cannot read the migrations: ${errorMessage(err)}`, 'check that the database user may read the schema'));
@@ -62,7 +73,8 @@ export async function checkStore(config: Config): Promise<{ checks: Check[]; liv
     try {
       const t = Date.now();
       const rows = await store.knex('daemons').select('heartbeat_at', 'stopped_at');
-      liveDaemons = rows.filter((r: { heartbeat_at: number; stopped_at: number | null }) => r.stopped_at == null && Number(r.heartbeat_at) >= t - 3 * config.daemon.heartbeatMs).length;
+      const alive = (r: { heartbeat_at: number; stopped_at: number | null }) => r.stopped_at == null && Number(r.heartbeat_at) >= t - 3 * config.daemon.heartbeatMs;
+      liveDaemons = rows.filter(alive).length;
     } catch {
       // no daemons table before the first migration
     }
@@ -102,7 +114,8 @@ export async function checkRedis(config: Config, liveDaemons: number): Promise<C
     const rateText = rate ? `, shared rate ${Math.round(Number(rate) * 10) / 10}/s` : '';
     return [ok('redis', `Redis at ${where} answers; the shared window ${keys.window} holds ${inWindow} requests${rateText}`, { inWindow, rate: rate ? Number(rate) : null })];
   } catch (err) {
-    return [fail('redis', `Redis at ${where} answers but the shared window cannot be read: ${errorMessage(err)}`, 'check redis.keyPrefix and llm.rateKey: another program may use that key')];
+    return [fail('redis', `Redis at ${where} answers but the shared window cannot be read: ${errorMessage(err)}`,
+      'check redis.keyPrefix and llm.rateKey: another program may use that key')];
   } finally {
     r.disconnect();
   }
