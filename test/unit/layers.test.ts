@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: string[][] = [
   ['main.ts', 'commands', 'cli', 'tui'],
   ['daemon'],
-  ['ingest', 'translate', 'analysis', 'report', 'context.ts'],
+  ['ingest', 'translate', 'analysis', 'report', 'doctor', 'context.ts'],
   ['lanes'],
   ['store'],
   ['llm'],
-  ['events.ts', 'log.ts', 'config', 'text.ts', 'language.ts', 'errors.ts', 'domain.ts'],
+  ['events.ts', 'log.ts', 'log-file.ts', 'config', 'text.ts', 'language.ts', 'errors.ts', 'domain.ts'],
 ];
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
