@@ -6,7 +6,7 @@ import { Lanes } from './Lanes.js';
 import { Pools } from './Pools.js';
 import { Gateway } from './Gateway.js';
 import { Classifier } from './Classifier.js';
-import { Backlog } from './Backlog.js';
+import { Backlog, IngestBuffer } from './Backlog.js';
 import { Cluster } from './Cluster.js';
 import { Events } from './Events.js';
 import { Footer, type KeyMode } from './Footer.js';
@@ -64,8 +64,9 @@ export function Screen({ stats, width, height, mode = 'keys', message = null, no
             <Pools stats={stats} width={lay.left} />
             <Classifier stats={stats} width={lay.left} />
             <Backlog stats={stats} />
+            <IngestBuffer stats={stats} />
           </Box>
-          <Rule height={Math.max(17, rightHeight)} />
+          <Rule height={Math.max(stats.ingestBuffer ? 18 : 17, rightHeight)} />
           <Box flexDirection="column" width={lay.right}>
             <Gateway stats={stats} width={lay.right} sparkWidth={lay.sparkWidth} />
             {clusterPanel}
@@ -90,6 +91,7 @@ export function Screen({ stats, width, height, mode = 'keys', message = null, no
       <Box width={lay.width}>
         <Backlog stats={stats} />
       </Box>
+      <IngestBuffer stats={stats} />
       {clusterPanel}
       {eventsPanel}
       {foot}
