@@ -148,7 +148,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     const jobs = createJobManager(ctx, services, { pollMs: Math.min(1000, config.daemon.heartbeatMs) });
     cleanup.unshift(['jobs', () => jobs.stop(0)]);
     const stats = createStatsBuilder(ctx, lanes, { startedAt, version: VERSION });
-    const hb = startHeartbeat(ctx, lanes, { startedAt, version: VERSION, home, snapshot: () => stats.snapshot() });
+    const hb = startHeartbeat(ctx, lanes, { startedAt, version: VERSION, home, snapshot: () => stats.snapshot(), running: () => jobs.running() });
     cleanup.unshift(['heartbeat', () => hb.stop()]);
     await hb.beat();
     // a batch of the ingest buffer this daemon held when it died goes back to the buffer, like its claims
