@@ -4,10 +4,11 @@ import type { Redis } from 'ioredis';
  * The Redis side of the ingest buffer, as a reliable queue. Producers RPUSH one JSON review per element to the
  * buffer list. A daemon moves a batch into its own processing list (one Lua script: nothing is ever only in a
  * daemon's memory), stores the rows, and only then trims the batch off its processing list, in the same script
- * that appends the batch's rejects to the dead-letter list. A daemon that dies holding a batch leaves it in its
- * processing list; a restart of that daemon, or any other daemon once its heartbeat has expired, moves it back to
- * the head of the buffer. Storing is idempotent (reviews are unique by source key), so an element taken twice after
- * a takeover is still stored once.
+ * that appends the batch's rejects to the dead-letter list. While it holds a batch it keeps a hold key alive
+ * (`<processing list>:hold`, a lease in Redis itself, so a database outage does not make a live daemon look dead).
+ * A daemon that dies holding a batch leaves it in its processing list; a restart of that daemon, or any other
+ * daemon once the hold has lapsed, moves it back to the head of the buffer. Storing is idempotent (reviews are
+ * unique by source key), so an element taken twice after a takeover is still stored once.
  *
  * A list with processing lists (the Redis reliable-queue pattern) rather than a stream with a consumer group: the
  * producers' contract is a list (RPUSH), and a stream would need a second hop from that list anyway, with the same
@@ -21,6 +22,8 @@ export interface BufferKeys {
   /** daemon ids that may hold a processing list */
   consumers: string;
   processing: (daemonId: string) => string;
+  /** exists while the daemon is alive and holds its processing list */
+  hold: (daemonId: string) => string;
 }
 
 export function bufferKeys(prefix: string, bufferKey: string): BufferKeys {
@@ -30,6 +33,7 @@ export function bufferKeys(prefix: string, bufferKey: string): BufferKeys {
     dead: `${buffer}:dead`,
     consumers: `${buffer}:consumers`,
     processing: (id) => `${buffer}:processing:${id}`,
+    hold: (id) => `${buffer}:processing:${id}:hold`,
   };
 }
 
@@ -46,8 +50,8 @@ export interface DeadLetter {
 }
 
 /*
- * KEYS[1] buffer list, KEYS[2] this daemon's processing list, KEYS[3] consumers set
- * ARGV[1] batch size, ARGV[2] daemon id
+ * KEYS[1] buffer list, KEYS[2] this daemon's processing list, KEYS[3] consumers set, KEYS[4] this daemon's hold key
+ * ARGV[1] batch size, ARGV[2] daemon id, ARGV[3] hold lease in ms
  * Returns the batch: what the processing list still holds from a failed attempt, else up to ARGV[1] elements moved
  * from the head of the buffer to the processing list. The first entry says which ('held' or 'new').
  */
@@ -55,12 +59,14 @@ const TAKE = `
 local n = tonumber(ARGV[1])
 local held = redis.call('LRANGE', KEYS[2], 0, n - 1)
 if #held > 0 then
+  redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3])
   table.insert(held, 1, 'held')
   return held
 end
 local items = redis.call('LRANGE', KEYS[1], 0, n - 1)
 if #items == 0 then return {'new'} end
 redis.call('LTRIM', KEYS[1], #items, -1)
+redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[2])
 redis.call('RPUSH', KEYS[2], unpack(items))
 table.insert(items, 1, 'new')
@@ -79,29 +85,32 @@ if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[2]) en
 return 1`;
 
 /*
- * KEYS[1] a processing list, KEYS[2] buffer list, KEYS[3] consumers set
- * ARGV[1] the owner's daemon id
- * Moves the whole processing list back to the head of the buffer, in its order. Returns how many moved.
+ * KEYS[1] a processing list, KEYS[2] buffer list, KEYS[3] consumers set, KEYS[4] the owner's hold key
+ * ARGV[1] the owner's daemon id, ARGV[2] '1': only if the owner's hold has lapsed (a takeover)
+ * Moves the whole processing list back to the head of the buffer, in its order. Returns how many moved, or -1
+ * when the owner still holds it.
  */
 const RELEASE = `
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
 local n = 0
 while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do n = n + 1 end
 redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[4])
 return n`;
 
 type Scripted = Redis & {
-  vocBufferTake(buffer: string, processing: string, consumers: string, n: number, id: string): Promise<string[]>;
+  vocBufferTake(buffer: string, processing: string, consumers: string, hold: string, n: number, id: string, leaseMs: number): Promise<string[]>;
   vocBufferAck(processing: string, deadKey: string, consumers: string, n: number, id: string, ...letters: string[]): Promise<number>;
-  vocBufferRelease(processing: string, buffer: string, consumers: string, id: string): Promise<number>;
+  vocBufferRelease(processing: string, buffer: string, consumers: string, hold: string, id: string, onlyIfLapsed: '0' | '1'): Promise<number>;
 };
 
 function scripted(redis: Redis): Scripted {
   const r = redis as Scripted;
   // defineCommand sends EVALSHA and falls back to EVAL once per connection
   if (typeof r.vocBufferTake !== 'function') {
-    redis.defineCommand('vocBufferTake', { numberOfKeys: 3, lua: TAKE });
+    redis.defineCommand('vocBufferTake', { numberOfKeys: 4, lua: TAKE });
     redis.defineCommand('vocBufferAck', { numberOfKeys: 3, lua: ACK });
-    redis.defineCommand('vocBufferRelease', { numberOfKeys: 3, lua: RELEASE });
+    redis.defineCommand('vocBufferRelease', { numberOfKeys: 4, lua: RELEASE });
   }
   return r;
 }
@@ -112,31 +121,37 @@ export interface Batch {
   held: boolean;
 }
 
-export function createBufferQueue(redis: Redis, keys: BufferKeys, daemonId: string) {
+/** `leaseMs`: how long a hold lasts unless renewed; a daemon that stops renewing is taken over after it. */
+export function createBufferQueue(redis: Redis, keys: BufferKeys, daemonId: string, leaseMs: number) {
   const r = scripted(redis);
   const mine = keys.processing(daemonId);
+  const hold = keys.hold(daemonId);
   return {
     keys,
-    /** the next batch, now in this daemon's processing list */
+    /** the next batch, now in this daemon's processing list, held for `leaseMs` */
     async take(max: number): Promise<Batch> {
-      const [kind, ...elements] = await r.vocBufferTake(keys.buffer, mine, keys.consumers, max, daemonId);
+      const [kind, ...elements] = await r.vocBufferTake(keys.buffer, mine, keys.consumers, hold, max, daemonId, leaseMs);
       return { elements, held: kind === 'held' };
+    },
+    /** still working on the batch: extend the hold */
+    async renew(): Promise<void> {
+      await redis.set(hold, daemonId, 'PX', leaseMs);
     },
     /** the batch's rows are committed: drop it from the processing list and record its rejects, atomically */
     async ack(batch: Batch, dead: DeadLetter[]): Promise<void> {
       await r.vocBufferAck(mine, keys.dead, keys.consumers, batch.elements.length, daemonId, ...dead.map((d) => JSON.stringify(d)));
     },
-    /** give this daemon's held batch back to the buffer (start-up after a crash, shutdown) */
+    /** give this daemon's held batch back to the buffer (start-up after a crash, a failed store, shutdown) */
     release(): Promise<number> {
-      return r.vocBufferRelease(mine, keys.buffer, keys.consumers, daemonId);
+      return r.vocBufferRelease(mine, keys.buffer, keys.consumers, hold, daemonId, '0');
     },
     /** ids of other daemons that may hold elements */
     async holders(): Promise<string[]> {
       return (await redis.smembers(keys.consumers)).filter((id) => id !== daemonId);
     },
-    /** move another (dead) daemon's processing list back to the buffer */
+    /** move another daemon's processing list back to the buffer if its hold has lapsed; -1 when it is still held */
     recover(owner: string): Promise<number> {
-      return r.vocBufferRelease(keys.processing(owner), keys.buffer, keys.consumers, owner);
+      return r.vocBufferRelease(keys.processing(owner), keys.buffer, keys.consumers, keys.hold(owner), owner, '1');
     },
   };
 }

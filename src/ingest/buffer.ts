@@ -1,6 +1,5 @@
 import type { DaemonContext } from '../context.js';
 import type { InsertResult, NewReview } from '../store/reviews.js';
-import { liveDaemonIds } from '../store/daemons.js';
 import { ingestChunk } from './commit.js';
 import { errorMessage } from '../errors.js';
 import { toReview } from './validate.js';
@@ -16,7 +15,7 @@ type Ctx = Pick<DaemonContext, 'config' | 'log' | 'store' | 'redis' | 'daemonId'
 /** This daemon's handle on the buffer; null without Redis. */
 export function bufferQueue(ctx: Pick<DaemonContext, 'config' | 'redis' | 'daemonId'>): BufferQueue | null {
   if (!ctx.redis) return null;
-  return createBufferQueue(ctx.redis, bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey), ctx.daemonId);
+  return createBufferQueue(ctx.redis, bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey), ctx.daemonId, ctx.config.daemon.leaseMs);
 }
 
 export interface DrainResult {
@@ -45,6 +44,8 @@ export async function drainIngestBuffer(ctx: Ctx, batchSize = DRAIN_BATCH): Prom
     if (batch.held) ctx.log.info('ingest_buffer_retry', { elements: batch.elements.length });
     const { rows, dead } = parseBatch(ctx, batch);
     let stored: Stored;
+    // a long insert (a slow or stalled store) must not let the hold lapse while this daemon is alive
+    const renew = setInterval(() => void q.renew().catch(() => {}), Math.max(250, Math.floor(ctx.config.daemon.leaseMs / 3)));
     try {
       stored = await storeRows(ctx, rows, file);
     } catch (err) {
@@ -52,6 +53,8 @@ export async function drainIngestBuffer(ctx: Ctx, batchSize = DRAIN_BATCH): Prom
       // Redis is unreachable too it stays in this daemon's processing list, where the next take finds it first
       await q.release().catch(() => {});
       throw err;
+    } finally {
+      clearInterval(renew);
     }
     for (const c of stored.result.conflicts) {
       const i = (c.line ?? 0) - 1;
@@ -140,20 +143,18 @@ async function storeRows(ctx: Ctx, rows: NewReview[], file: string): Promise<Sto
 }
 
 /**
- * Processing lists of daemons whose heartbeat is older than a lease (or that stopped, or are unknown to the
- * store) go back to the buffer. A daemon only slow to beat is taken over too: its late commit and the new one
- * store the same source keys, so each review is still stored once.
+ * Processing lists whose owner's hold has lapsed (it died, or has not renewed for a lease) go back to the buffer.
+ * A daemon only stalled that long is taken over too: its late commit and the new one store the same source keys,
+ * so each review is still stored once.
  */
 async function recoverDeadHolders(ctx: Ctx, q: BufferQueue): Promise<number> {
-  const holders = await q.holders();
-  if (!holders.length) return 0;
-  const live = new Set(await liveDaemonIds(ctx.store, holders, ctx.config.daemon.leaseMs));
   let moved = 0;
-  for (const id of holders) {
-    if (live.has(id)) continue;
+  for (const id of await q.holders()) {
     const n = await q.recover(id);
-    if (n) ctx.log.warn('ingest_buffer_recovered', { from: id, elements: n });
-    moved += n;
+    if (n > 0) {
+      ctx.log.warn('ingest_buffer_recovered', { from: id, elements: n });
+      moved += n;
+    }
   }
   return moved;
 }

@@ -30,14 +30,3 @@ export async function listDaemons(store: Store): Promise<DaemonRecord[]> {
   return store.knex('daemons').select('*').orderBy('id');
 }
 
-/** Of `ids`, the daemons that are running: not stopped, heartbeat within the last `leaseMs`. */
-export async function liveDaemonIds(store: Store, ids: string[], leaseMs: number): Promise<string[]> {
-  if (!ids.length) return [];
-  const rows: Array<{ id: string }> = await store
-    .knex('daemons')
-    .select('id')
-    .whereIn('id', ids)
-    .whereNull('stopped_at')
-    .andWhere('heartbeat_at', '>=', now() - leaseMs);
-  return rows.map((r) => r.id);
-}

@@ -11,13 +11,20 @@ import { homePaths } from '../../src/daemon/lifecycle.js';
 import { drainIngestBuffer } from '../../src/ingest/buffer.js';
 import { bufferKeys, createBufferQueue, type DeadLetter } from '../../src/ingest/buffer-queue.js';
 import { formatJobs } from '../../src/commands/jobs.js';
-import { upsertDaemon } from '../../src/store/daemons.js';
 import { silentLogger } from '../../src/log.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+async function until(cond: () => Promise<boolean>, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 const review = (i: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ review_id: `r${i}`, product_id: 'B0BUF', rating: 1 + (i % 5), body: `buffered review number ${i}, arrived fine`, ...extra });
@@ -122,18 +129,16 @@ describe.skipIf(!hasPg || !hasRedis)('the Redis ingest buffer', () => {
     expect(await count(d)).toBe(30);
   });
 
-  it("a dead daemon's processing list goes back to the buffer; a live daemon's is left alone", async () => {
+  it("a processing list whose hold lapsed goes back to the buffer; a live daemon's is left alone", async () => {
     const { r, keys, start, count } = await setup();
     const d = await start();
     await r.rpush(keys.buffer, ...Array.from({ length: 30 }, (_, i) => review(i)));
-    // two other daemons took batches and never committed: one never beat again, one is alive
-    const ghost = createBufferQueue(r, keys, 'ghost-daemon');
-    const alive = createBufferQueue(r, keys, 'alive-daemon');
+    // two other daemons took batches and never committed: one is gone (its hold lapsed), one is alive
+    const ghost = createBufferQueue(r, keys, 'ghost-daemon', 50);
+    const alive = createBufferQueue(r, keys, 'alive-daemon', 60_000);
     expect((await ghost.take(10)).elements).toHaveLength(10);
     expect((await alive.take(10)).elements).toHaveLength(10);
-    await upsertDaemon(d.ctx.store, { id: 'alive-daemon', host: 'h', pid: 1, home: '/x', version: null, started_at: Date.now(), stats: null });
-    await upsertDaemon(d.ctx.store, { id: 'ghost-daemon', host: 'h', pid: 2, home: '/y', version: null, started_at: Date.now(), stats: null });
-    await d.ctx.store.knex('daemons').where({ id: 'ghost-daemon' }).update({ heartbeat_at: Date.now() - 60_000 });
+    await until(async () => (await r.exists(keys.hold('ghost-daemon'))) === 0);
 
     const first = await drainIngestBuffer(d.ctx, 8);
     expect(first.recovered).toBe(10);
@@ -141,8 +146,9 @@ describe.skipIf(!hasPg || !hasRedis)('the Redis ingest buffer', () => {
     expect(await r.llen(keys.processing('alive-daemon'))).toBe(10);
     expect(await r.sismember(keys.consumers, 'ghost-daemon')).toBe(0);
 
-    // the live one stops beating: after a lease its batch is taken over too
-    await d.ctx.store.knex('daemons').where({ id: 'alive-daemon' }).update({ heartbeat_at: Date.now() - 60_000 });
+    // the live one stops renewing its hold (killed, or stalled for a whole lease): its batch is taken over too
+    await r.pexpire(keys.hold('alive-daemon'), 1);
+    await until(async () => (await r.exists(keys.hold('alive-daemon'))) === 0);
     const second = await drainIngestBuffer(d.ctx, 8);
     expect(second).toMatchObject({ recovered: 10, inserted: 10 });
     expect(await count(d)).toBe(30);
@@ -155,7 +161,7 @@ describe.skipIf(!hasPg || !hasRedis)('the Redis ingest buffer', () => {
     const { r, keys, start, count } = await setup();
     await r.rpush(keys.buffer, ...Array.from({ length: 12 }, (_, i) => review(i)));
     // the crashed daemon's id, holding 5 elements it never committed
-    const crashed = createBufferQueue(r, keys, 'crashed-1');
+    const crashed = createBufferQueue(r, keys, 'crashed-1', 60_000);
     await crashed.take(5);
     const d = await start({ id: 'crashed-1' });
     expect(d.ctx.daemonId).toBe('crashed-1');
@@ -164,7 +170,7 @@ describe.skipIf(!hasPg || !hasRedis)('the Redis ingest buffer', () => {
     expect(await r.lindex(keys.buffer, 0)).toBe(review(0));
 
     // held by this daemon when it stops: given back on close
-    const mine = createBufferQueue(r, keys, d.ctx.daemonId);
+    const mine = createBufferQueue(r, keys, d.ctx.daemonId, 60_000);
     await mine.take(4);
     await d.close();
     expect(await r.llen(keys.buffer)).toBe(12);
