@@ -48,7 +48,9 @@ async function setup() {
     },
   });
   cleanups.push(() => cluster.cleanup(), () => cluster.stopAll());
-  await Promise.all([cluster.start(0), cluster.start(1)]);
+  // one after the other: the first creates the schema, the second finds it ready (no wait on the migration lock)
+  await cluster.start(0);
+  await cluster.start(1);
   // the test reads the store directly, not through the proxy
   const store: Store = await openStore(testConfig(scratch.home, { databaseUrl: pgu.url }), { migrate: false });
   cleanups.push(() => store.close());
