@@ -80,7 +80,9 @@ export function daemonRoutes(d: RouteDeps): Route[] {
       handler: async (): Promise<JobsView> => {
         const { active, queued } = lanes.list();
         const pools = Object.fromEntries(Object.values(lanes.plans()).map((p) => [p.name, { cap: p.cap, lanes: p.lanes }]));
-        const ingestBuffer = ctx.redis ? await bufferView(ctx.redis, bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey), 10) : null;
+        // Redis down: the jobs are still listed, the buffer part is left out
+        const keys = bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey);
+        const ingestBuffer = ctx.redis ? await bufferView(ctx.redis, keys, 10).catch(() => null) : null;
         return { active, queued, pools, jobs: (await recentJobs(ctx.store, 20)).map(toJobView), ingestBuffer };
       },
     },
