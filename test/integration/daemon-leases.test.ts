@@ -6,7 +6,7 @@ import { startTcpProxy, viaProxy } from '../helpers/tcp-proxy.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { clientFor } from '../../src/daemon/client.js';
 import { unavailableGateway } from '../../src/daemon/gateway.js';
-import { testServices } from '../../src/daemon/test-services.js';
+import { testServices } from '../helpers/sleep-service.mjs';
 import { claimReviews } from '../../src/store/claims.js';
 import { claimJobs, insertJob } from '../../src/store/jobs.js';
 import { insertReviews } from '../../src/store/reviews.js';
