@@ -4,6 +4,7 @@ import { configFor, globals } from '../cli/options.js';
 import { printJson } from '../cli/output.js';
 import { connectDaemon } from '../daemon/client.js';
 import type { DaemonClient, JobsView } from '../daemon/api.js';
+import { sanitize } from '../tui/format.js';
 
 export async function runJobs(config: Config, deps: { client?: DaemonClient; configFile?: string } = {}): Promise<JobsView> {
   const client = deps.client ?? (await connectDaemon(config, { autostart: false, configFile: deps.configFile }));
@@ -36,6 +37,14 @@ export function formatJobs(v: JobsView): string {
   for (const j of v.jobs) {
     const extra = j.error ? `  error: ${j.error}` : '';
     out.push(`  #${j.id} ${j.kind.padEnd(9)} ${j.status.padEnd(7)} ${j.lane.padEnd(18)} ${j.productId ?? '-'}${extra}`);
+  }
+  const b = v.ingestBuffer;
+  if (b) {
+    out.push(`ingest buffer ${b.key}: ${b.waiting} waiting, ${b.inFlight} being stored, ${b.deadLetters} dead letters (${b.deadKey})`);
+    for (const d of b.recentDead) {
+      // producers' text: no escape sequence reaches the terminal
+      out.push(`  ${new Date(d.at).toISOString()}  ${sanitize(d.field)}: ${sanitize(d.reason)}  element: ${sanitize(JSON.stringify(d.element.slice(0, 80)))}`);
+    }
   }
   return out.join('\n');
 }

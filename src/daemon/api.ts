@@ -5,6 +5,7 @@ import type { IngestChunkRequest } from '../ingest/commit.js';
 import type { ActiveLaneJob } from '../lanes/types.js';
 import type { LaneName } from '../config/schema.js';
 import type { HealthChecks } from './health.js';
+import type { BufferView } from '../ingest/buffer-queue.js';
 
 /**
  * The daemon's HTTP API over the unix socket ($VOC_HOME/voc.sock). JSON in, JSON out; errors are
@@ -46,6 +47,8 @@ export interface JobsView {
   /** pools and the lanes they listen on, in priority order (celery inspect active_queues) */
   pools: Record<string, { cap: number; lanes: LaneName[] }>;
   jobs: JobView[];
+  /** the Redis ingest buffer and its latest dead letters (null without Redis) */
+  ingestBuffer: BufferView | null;
 }
 
 export type { ActiveLaneJob, IngestChunkRequest, InsertResult, JobKind, JobStatus, JobView, NewReview, ProductMeta, Stats };

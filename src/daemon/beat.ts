@@ -1,13 +1,12 @@
 import type { DaemonContext } from '../context.js';
-import type { NewReview } from '../store/reviews.js';
 import { claimTick } from '../store/beat.js';
 import { hasOpenJob } from '../store/jobs.js';
-import { toReview } from '../ingest/validate.js';
-import { ingestChunk } from '../ingest/commit.js';
+import { drainIngestBuffer } from '../ingest/buffer.js';
 import { errorMessage } from '../errors.js';
 import type { JobManager } from './jobs.js';
 
-const DRAIN_BATCH = 500;
+/** A failing task (its store or Redis down) waits its interval, then twice that, up to this, between attempts. */
+const BACKOFF_MAX_MS = 30_000;
 
 /**
  * Once per interval across the cluster: a Redis SET NX PX lock when Redis is configured, else a conditional
@@ -19,47 +18,6 @@ export async function claimBeat(ctx: DaemonContext, name: string, intervalMs: nu
     return (await ctx.redis.set(key, ctx.daemonId, 'PX', intervalMs, 'NX')) === 'OK';
   }
   return claimTick(ctx.store, name, intervalMs, ctx.daemonId);
-}
-
-/**
- * The ingest buffer: other producers (a browser plugin, a scraper) RPUSH one JSON review object per element to
- * beat.ingestBufferKey, with the same fields a CSV/JSON file may carry. Bad elements are logged and dropped.
- */
-export async function drainIngestBuffer(ctx: DaemonContext): Promise<{ inserted: number; rejected: number }> {
-  const out = { inserted: 0, rejected: 0 };
-  if (!ctx.redis) return out;
-  const key = ctx.config.redis.keyPrefix + ctx.config.beat.ingestBufferKey;
-  const file = `redis:${ctx.config.beat.ingestBufferKey}`;
-  for (let round = 0; round < 100 && !ctx.signal.aborted; round++) {
-    const items = (await ctx.redis.lpop(key, DRAIN_BATCH)) ?? [];
-    if (!items.length) break;
-    const rows: NewReview[] = [];
-    items.forEach((raw, i) => {
-      let rec: unknown;
-      try {
-        rec = JSON.parse(raw);
-      } catch {
-        out.rejected++;
-        ctx.log.warn('ingest_buffer_rejected', { reason: 'not JSON', sample: raw.slice(0, 80) });
-        return;
-      }
-      if (!rec || typeof rec !== 'object' || Array.isArray(rec)) {
-        out.rejected++;
-        ctx.log.warn('ingest_buffer_rejected', { reason: 'not a JSON object' });
-        return;
-      }
-      const r = toReview(rec as Record<string, unknown>, { config: ctx.config, file, line: i + 1 });
-      if (r.ok) rows.push(r.review);
-      else {
-        out.rejected++;
-        ctx.log.warn('ingest_buffer_rejected', { field: r.field, reason: r.reason });
-      }
-    });
-    if (rows.length) out.inserted += (await ingestChunk(ctx, { file, rows })).inserted;
-    if (items.length < DRAIN_BATCH) break;
-  }
-  if (out.inserted || out.rejected) ctx.events.emit('log:line', { text: `ingest buffer: ${out.inserted} stored, ${out.rejected} rejected` });
-  return out;
 }
 
 /** Start translation when reviews wait and no translate job is open (unless switched off in config). */
@@ -87,13 +45,20 @@ export function beatTasks(ctx: DaemonContext, jobs: JobManager): BeatTask[] {
   return tasks;
 }
 
-/** Runs each task once per interval cluster-wide; `onTick` lets tests and the log see which daemon ran it. */
-export function startBeat(ctx: DaemonContext, tasks: BeatTask[], onTick?: (name: string) => void): { stop: () => void } {
+/**
+ * Runs each task once per interval cluster-wide; `onTick` lets tests and the log see which daemon ran it. A task
+ * that throws is retried by this daemon after a doubling pause, so an outage is not a storm of failed attempts.
+ * `idle()` settles when no task is running (shutdown waits for it before giving held work back).
+ */
+export function startBeat(ctx: DaemonContext, tasks: BeatTask[], onTick?: (name: string) => void): { stop: () => void; idle: () => Promise<void> } {
   const timers: NodeJS.Timeout[] = [];
+  const inFlight = new Set<Promise<void>>();
   for (const t of tasks) {
     let busy = false;
+    let failures = 0;
+    let retryAt = 0;
     const check = async () => {
-      if (busy || ctx.signal.aborted) return;
+      if (busy || ctx.signal.aborted || Date.now() < retryAt) return;
       busy = true;
       try {
         if (await claimBeat(ctx, t.name, t.intervalMs)) {
@@ -101,15 +66,29 @@ export function startBeat(ctx: DaemonContext, tasks: BeatTask[], onTick?: (name:
           ctx.log.debug('beat_tick', { task: t.name });
           await t.run();
         }
+        failures = 0;
+        retryAt = 0;
       } catch (err) {
-        ctx.log.warn('beat_failed', { task: t.name, error: errorMessage(err) });
+        failures++;
+        const wait = Math.min(BACKOFF_MAX_MS, t.intervalMs * 2 ** (failures - 1));
+        retryAt = Date.now() + wait;
+        ctx.log.warn('beat_failed', { task: t.name, error: errorMessage(err), failures, retryInMs: wait });
       } finally {
         busy = false;
       }
     };
-    const timer = setInterval(() => void check(), Math.max(50, Math.floor(t.intervalMs / 5)));
+    const timer = setInterval(() => {
+      const p = check();
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }, Math.max(50, Math.floor(t.intervalMs / 5)));
     timer.unref();
     timers.push(timer);
   }
-  return { stop: () => timers.forEach(clearInterval) };
+  return {
+    stop: () => timers.forEach(clearInterval),
+    idle: async () => {
+      await Promise.allSettled([...inFlight]);
+    },
+  };
 }

@@ -28,6 +28,7 @@ import { createHealthMonitor, type HealthChecks } from './health.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { startHeartbeat } from './heartbeat.js';
 import { beatTasks, startBeat } from './beat.js';
+import { bufferQueue } from '../ingest/buffer.js';
 import { defaultGateway, type GatewayFactory } from './gateway.js';
 import { defaultServices } from './services.js';
 
@@ -87,6 +88,16 @@ async function runSteps(log: Logger, steps: Array<[string, () => unknown]>): Pro
   }
 }
 
+/** Give this daemon's processing list back to the ingest buffer; Redis down leaves it for the next take. */
+async function releaseBuffer(ctx: DaemonContext): Promise<void> {
+  try {
+    const n = (await bufferQueue(ctx)?.release()) ?? 0;
+    if (n) ctx.log.info('ingest_buffer_released', { elements: n });
+  } catch (err) {
+    ctx.log.warn('ingest_buffer_release_failed', { error: errorMessage(err) });
+  }
+}
+
 export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<Daemon> {
   const home = config.home;
   const paths = homePaths(home);
@@ -136,9 +147,11 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     const jobs = createJobManager(ctx, services, { pollMs: Math.min(1000, config.daemon.heartbeatMs) });
     cleanup.unshift(['jobs', () => jobs.stop(0)]);
     const stats = createStatsBuilder(ctx, lanes, { startedAt, version: VERSION });
-    const hb = startHeartbeat(ctx, lanes, { startedAt, version: VERSION, home, snapshot: () => stats.snapshot() });
+    const hb = startHeartbeat(ctx, lanes, { startedAt, version: VERSION, home, snapshot: () => stats.snapshot(), running: () => jobs.running() });
     cleanup.unshift(['heartbeat', () => hb.stop()]);
     await hb.beat();
+    // a batch of the ingest buffer this daemon held when it died goes back to the buffer, like its claims
+    await releaseBuffer(ctx);
     const beat = startBeat(ctx, beatTasks(ctx, jobs), opts.onBeat);
     cleanup.unshift(['beat', () => beat.stop()]);
     const health = (): Health => ({ id, pid: process.pid, version: VERSION, startedAt, home, simulated: ctx.gateway.stats().simulated });
@@ -168,12 +181,13 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         await runSteps(log, [
           ['beat', () => beat.stop()],
           ['abort', () => ac.abort()],
-          ['drain', () => Promise.all([jobs.stop(timeout), lanes.drain(timeout)])],
+          ['drain', () => Promise.all([jobs.stop(timeout), lanes.drain(timeout), beat.idle()])],
           ['heartbeat', () => hb.stop()],
           ['release_claims', async () => {
             for (const kind of WORK_KINDS) await releaseClaims(store, kind, id);
             await releaseJobs(store, id);
           }],
+          ['release_buffer', () => releaseBuffer(ctx)],
           ['mark_stopped', () => markDaemonStopped(store, id)],
           ['server', () => server.close()],
           ['stats', () => stats.close()],

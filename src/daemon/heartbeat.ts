@@ -9,20 +9,22 @@ import { pausedLanes } from '../store/lane-state.js';
 import { errorMessage } from '../errors.js';
 
 /**
- * Every daemon.heartbeatMs: upsert this daemon's row (the cluster view), renew the leases of everything it holds,
+ * Every daemon.heartbeatMs: upsert this daemon's row (the cluster view), renew the leases of the jobs it runs,
  * and pick up lane switches made by other daemons on the same database.
  */
 export function startHeartbeat(
   ctx: DaemonContext,
   lanes: Lanes,
-  o: { startedAt: number; version: string; home: string; snapshot: () => Record<string, unknown> },
+  o: { startedAt: number; version: string; home: string; snapshot: () => Record<string, unknown>; running: () => number[] },
 ): { beat: () => Promise<void>; stop: () => void } {
   let running: Promise<void> | null = null;
   const beat = async () => {
     const { store, daemonId: id, config } = ctx;
     await upsertDaemon(store, { id, host: hostname(), pid: process.pid, home: o.home, version: o.version, started_at: o.startedAt, stats: JSON.stringify(o.snapshot()) });
-    for (const kind of WORK_KINDS) await renewLeases(store, kind, id, config.daemon.leaseMs);
-    await renewJobLeases(store, id, config.daemon.leaseMs);
+    // only what runs here now: work a run could not hand back (its store was down) must expire, not live on
+    const running = o.running();
+    for (const kind of WORK_KINDS) await renewLeases(store, kind, id, config.daemon.leaseMs, running);
+    await renewJobLeases(store, id, config.daemon.leaseMs, running);
     const paused = new Set(await pausedLanes(store));
     for (const lane of LANES) if (paused.has(lane) !== lanes.isPaused(lane)) lanes.setPaused(lane, paused.has(lane));
   };

@@ -18,6 +18,8 @@ export const KIND_LANES: Record<string, LaneName> = {
 const PROGRESS_EVERY_MS = 500;
 /** exclusive rows one daemon works on at once; the lanes bound the real concurrency */
 const MAX_EXCLUSIVE = 64;
+/** tries of a finished job's final write (about 30 s in all) before it is left to its lease */
+const SETTLE_ATTEMPTS = 6;
 
 export interface JobManager {
   submit(req: SubmitJobRequest, source?: string): Promise<JobView>;
@@ -110,7 +112,7 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     try {
       const result = await service.runJob(job, progress);
       if (timer) clearTimeout(timer);
-      if (await finishJob(ctx.store, job.id, result ?? {})) {
+      if (await settle(job, () => finishJob(ctx.store, job.id, result ?? {}))) {
         log.info('job_done', { id: job.id, kind: job.kind });
         ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status: 'done' });
       }
@@ -119,10 +121,29 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
       // a job cut short by shutdown is not a failure: its row goes back to the queue (or stays shared)
       if (stopping || ctx.signal.aborted) return;
       const reason = errorMessage(err);
-      if (await failJob(ctx.store, job.id, reason)) {
+      if (await settle(job, () => failJob(ctx.store, job.id, reason))) {
         log.warn('job_failed', { id: job.id, kind: job.kind, error: reason });
         ctx.events.emit('log:line', { text: `job ${job.id} (${job.kind}) failed: ${reason}` });
         ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status: 'failed' });
+      }
+    }
+  }
+
+  /**
+   * The row's final write, retried through a short store outage. If it never lands the row stays `running`: its
+   * lease is no longer renewed (the run is over), so it expires and the job runs again; a shared row is picked up
+   * again by the next poll. Either way the outcome is not lost for want of one UPDATE.
+   */
+  async function settle(job: ServiceJob, write: () => Promise<boolean>): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (attempt >= SETTLE_ATTEMPTS || stopping || ctx.signal.aborted) {
+          log.error('job_settle_failed', { id: job.id, kind: job.kind, attempts: attempt, error: errorMessage(err) });
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
       }
     }
   }

@@ -5,6 +5,7 @@ import { isLane } from '../lanes/pools.js';
 import { ingestChunk } from '../ingest/commit.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
+import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
 import type { Health, IngestChunkRequest, JobsView, SubmitJobRequest } from './api.js';
 import { HttpError, streamNdjson, type Handler, type Route } from './server.js';
 import { jobView, type JobManager } from './jobs.js';
@@ -80,7 +81,10 @@ export function daemonRoutes(d: RouteDeps): Route[] {
       handler: async (): Promise<JobsView> => {
         const { active, queued } = lanes.list();
         const pools = Object.fromEntries(Object.values(lanes.plans()).map((p) => [p.name, { cap: p.cap, lanes: p.lanes }]));
-        return { active, queued, pools, jobs: (await recentJobs(ctx.store, 20)).map(toJobView) };
+        // Redis down: the jobs are still listed, the buffer part is left out
+        const keys = bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey);
+        const ingestBuffer = ctx.redis ? await bufferView(ctx.redis, keys, 10).catch(() => null) : null;
+        return { active, queued, pools, jobs: (await recentJobs(ctx.store, 20)).map(toJobView), ingestBuffer };
       },
     },
     { method: 'GET', path: '/jobs/:id', handler: (r) => jobView(ctx, jobId(r.params.id)) },

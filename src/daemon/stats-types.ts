@@ -2,6 +2,7 @@ import type { GatewayStats } from '../llm/types.js';
 import type { LaneName, PoolName } from '../config/schema.js';
 import type { AnalysisStats, ClassCounts, ClassifierStats } from '../context.js';
 import type { ActiveLaneJob, LaneStats, PoolStats } from '../lanes/types.js';
+import type { BufferView } from '../ingest/buffer-queue.js';
 
 /** Reviews of one language and what translation does with them (sent: translated by the model or waiting to be). */
 export interface LanguageMix {
@@ -60,7 +61,10 @@ export interface Stats {
   backlog: Backlog;
   events: StatsEvent[];
   cluster: { daemons: DaemonRow[]; totals: { active: number; done: number; failed: number } } | null;
+  /** the Redis ingest buffer: waiting, taken but not committed, dead letters (null without Redis) */
+  ingestBuffer: BufferView | null;
 }
 
 // the counters and lane figures live with their owners; the stats contract names them all in one place
 export type { ActiveLaneJob, AnalysisStats, ClassCounts, ClassifierStats, LaneStats, PoolStats };
+export type { BufferView };

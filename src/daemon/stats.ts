@@ -3,6 +3,7 @@ import type { DaemonContext } from '../context.js';
 import type { Lanes } from '../lanes/runner.js';
 import type { Backlog, DaemonRow, LanguageMix, Stats, StatsEvent } from './stats-types.js';
 import { listDaemons } from '../store/daemons.js';
+import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
 import { redactUrl } from '../config/redact.js';
 import { errorMessage } from '../errors.js';
 
@@ -32,7 +33,7 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
     ctx.events.on('log:line', (e) => push(e.text)),
     ctx.events.on('job:failed', (e) => push(`${e.lane} job failed in ${e.pool}: ${e.label}${e.error ? ` (${e.error})` : ''}`)),
   ];
-  let slow: { at: number; backlog: Omit<Backlog, 'etaSeconds'>; cluster: Stats['cluster'] } | null = null;
+  let slow: { at: number; backlog: Omit<Backlog, 'etaSeconds'>; cluster: Stats['cluster']; ingestBuffer: Stats['ingestBuffer'] } | null = null;
   let slowPending: Promise<void> | null = null;
   const samples: Array<{ at: number; pending: number }> = [];
   let languages: { at: number; mix: LanguageMix[] } | null = null;
@@ -77,7 +78,18 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
     const at = Date.now();
     samples.push({ at, pending: backlog.pendingTranslations + backlog.pendingAnalyses });
     while (samples.length && samples[0].at < at - 60_000) samples.shift();
-    slow = { at, backlog, cluster: ctx.store.dialect === 'pg' ? await cluster() : null };
+    slow = { at, backlog, cluster: ctx.store.dialect === 'pg' ? await cluster() : null, ingestBuffer: await ingestBuffer() };
+  }
+
+  async function ingestBuffer(): Promise<Stats['ingestBuffer']> {
+    if (!ctx.redis) return null;
+    try {
+      return await bufferView(ctx.redis, bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey));
+    } catch (err) {
+      // Redis down: the last figures stay on screen rather than the whole frame failing
+      ctx.log.warn('stats_buffer_failed', { error: errorMessage(err) });
+      return slow?.ingestBuffer ?? null;
+    }
   }
 
   async function cluster(): Promise<Stats['cluster']> {
@@ -143,6 +155,7 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
       backlog: { ...backlog, etaSeconds: eta(backlog.pendingTranslations + backlog.pendingAnalyses) },
       events: [...events],
       cluster: slow?.cluster ?? null,
+      ingestBuffer: slow?.ingestBuffer ?? null,
     };
   }
 

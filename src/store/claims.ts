@@ -77,12 +77,16 @@ export async function releaseClaims(store: Store, kind: WorkKind, owner: string,
   return q.update({ [col(kind, 'status')]: 'pending', [col(kind, 'owner')]: null, [col(kind, 'lease')]: null });
 }
 
-/** Extend the lease of everything this owner holds; called on each heartbeat. */
-export async function renewLeases(store: Store, kind: WorkKind, owner: string, leaseMs: number): Promise<number> {
-  return store
-    .knex('reviews')
-    .where({ [col(kind, 'owner')]: owner, [col(kind, 'status')]: 'in_progress' })
-    .update({ [col(kind, 'lease')]: now() + leaseMs });
+/**
+ * Extend the lease of this owner's claims; `jobIds` limits it to claims made for those jobs. The heartbeat passes
+ * the jobs this daemon is running: a claim a finished run could not hand back (its store went away) then expires
+ * and is taken over, instead of being renewed for as long as the daemon lives.
+ */
+export async function renewLeases(store: Store, kind: WorkKind, owner: string, leaseMs: number, jobIds?: number[]): Promise<number> {
+  if (jobIds && !jobIds.length) return 0;
+  const q = store.knex('reviews').where({ [col(kind, 'owner')]: owner, [col(kind, 'status')]: 'in_progress' });
+  if (jobIds) q.whereIn(col(kind, 'job'), jobIds);
+  return q.update({ [col(kind, 'lease')]: now() + leaseMs });
 }
 
 export const WORK_KINDS: WorkKind[] = ['tr', 'ins', 'thm'];

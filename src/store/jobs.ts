@@ -160,6 +160,8 @@ export async function releaseJobs(store: Store, owner: string, ids?: number[]): 
   return q.update({ status: 'queued', owner: null, lease: null });
 }
 
-export async function renewJobLeases(store: Store, owner: string, leaseMs: number): Promise<number> {
-  return store.knex('jobs').where({ owner, status: 'running' }).update({ lease: now() + leaseMs });
+/** Extend the leases of the rows this daemon is running now (`ids`); a row it lost track of expires. */
+export async function renewJobLeases(store: Store, owner: string, leaseMs: number, ids: number[]): Promise<number> {
+  if (!ids.length) return 0;
+  return store.knex('jobs').where({ owner, status: 'running' }).whereIn('id', ids).update({ lease: now() + leaseMs });
 }

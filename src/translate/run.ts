@@ -20,6 +20,8 @@ export interface TranslateRunOptions {
 }
 
 const ABORTED = 'run stopped before this text was sent';
+/** tries of one coalesced write (about 30 s in all) before its results are left to lease expiry */
+const WRITE_ATTEMPTS = 6;
 
 /**
  * One translation run: claim a chunk, resolve what costs nothing (skips, duplicates, cache), pack the rest into
@@ -67,15 +69,25 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       cacheBuf = [];
       releaseBuf = [];
       writing = writing.then(async () => {
-        try {
-          await settleReviews(ctx.store, owner, outs, { entries: cache, key: book.cacheKey() });
-          if (rel.length) await releaseClaims(ctx.store, 'tr', owner, rel);
-          for (const x of outs) held.delete(x.id);
-          for (const id of rel) held.delete(id);
-          o.progress?.(stats.snapshot(tally));
-        } catch (err) {
-          // the claims stay held and expire: another run takes the reviews over
-          ctx.log.error('translate_write_failed', { jobId: o.jobId, error: (err as Error).message });
+        // finished translations are paid for: a short store outage is waited out (in order, inside the chain the
+        // run's end awaits) rather than the results dropped; the transaction makes a retry write each row once
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await settleReviews(ctx.store, owner, outs, { entries: cache, key: book.cacheKey() });
+            if (rel.length) await releaseClaims(ctx.store, 'tr', owner, rel);
+            for (const x of outs) held.delete(x.id);
+            for (const id of rel) held.delete(id);
+            o.progress?.(stats.snapshot(tally));
+            return;
+          } catch (err) {
+            if (attempt >= WRITE_ATTEMPTS) {
+              // the claims are no longer renewed once the run ends: they expire and another run takes them over
+              ctx.log.error('translate_write_failed', { jobId: o.jobId, attempts: attempt, error: (err as Error).message });
+              return;
+            }
+            ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: (err as Error).message });
+            await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+          }
         }
       });
     });

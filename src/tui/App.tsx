@@ -6,7 +6,7 @@ import { Lanes } from './Lanes.js';
 import { Pools } from './Pools.js';
 import { Gateway } from './Gateway.js';
 import { Classifier } from './Classifier.js';
-import { Backlog } from './Backlog.js';
+import { Backlog, IngestBuffer } from './Backlog.js';
 import { Cluster } from './Cluster.js';
 import { Events } from './Events.js';
 import { Footer, type KeyMode } from './Footer.js';
@@ -64,8 +64,9 @@ export function Screen({ stats, width, height, mode = 'keys', message = null, no
             <Pools stats={stats} width={lay.left} />
             <Classifier stats={stats} width={lay.left} />
             <Backlog stats={stats} width={lay.left} />
+            <IngestBuffer stats={stats} />
           </Box>
-          <Rule height={Math.max(18, rightHeight)} />
+          <Rule height={Math.max(stats.ingestBuffer ? 19 : 18, rightHeight)} />
           <Box flexDirection="column" width={lay.right}>
             <Gateway stats={stats} width={lay.right} sparkWidth={lay.sparkWidth} />
             {clusterPanel}
@@ -88,6 +89,7 @@ export function Screen({ stats, width, height, mode = 'keys', message = null, no
       </Box>
       <Classifier stats={stats} width={lay.width} />
       <Backlog stats={stats} width={lay.width} />
+      <IngestBuffer stats={stats} />
       {clusterPanel}
       {eventsPanel}
       {foot}

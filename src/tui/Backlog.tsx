@@ -31,3 +31,17 @@ export function Backlog({ stats, width }: { stats: Stats; width: number }) {
     </Box>
   );
 }
+
+/** The Redis ingest buffer (only with Redis): what waits, and dead letters an operator has to look at. */
+export function IngestBuffer({ stats }: { stats: Stats }) {
+  const b = stats.ingestBuffer;
+  if (!b) return null;
+  return (
+    <Line>
+      <Paint tone="title">Buffer</Paint>
+      {` ${num(b.waiting)} waiting · ${num(b.inFlight)} storing · `}
+      <Paint tone={b.deadLetters ? 'warn' : 'dim'}>{`${num(b.deadLetters)} dead letters`}</Paint>
+      {b.deadLetters ? ' (voc jobs)' : ''}
+    </Line>
+  );
+}

@@ -4,7 +4,7 @@ import type { Stats } from '../daemon/stats-types.js';
 export const WIDE_FROM = 120;
 
 /** Fixed heights (lines) of the panels; the cluster and events panels share what is left. */
-export const HEIGHTS = { header: 2, lanes: 7, poolsGateway: 6, gateway: 6, classifier: 3, backlog: 2, footer: 1 } as const;
+export const HEIGHTS = { header: 2, lanes: 7, poolsGateway: 6, gateway: 6, classifier: 3, backlog: 2, buffer: 1, footer: 1 } as const;
 
 /** Width of one daemon in the packed cluster form. */
 export const PACKED_CELL = 26;
@@ -62,7 +62,8 @@ export function layoutFor(stats: Stats | null, width: number, height: number, fo
     return { width: w, wide: true, left, right, cluster, clusterHeight, eventRows: rest >= 2 ? rest - 1 : 0, sparkWidth: Math.min(60, right - 5) };
   }
   const right = Math.floor((w - 2) / 2);
-  const fixed = HEIGHTS.header + HEIGHTS.lanes + HEIGHTS.poolsGateway + HEIGHTS.classifier + HEIGHTS.backlog + foot;
+  const buffer = stats?.ingestBuffer ? HEIGHTS.buffer : 0;
+  const fixed = HEIGHTS.header + HEIGHTS.lanes + HEIGHTS.poolsGateway + HEIGHTS.classifier + HEIGHTS.backlog + buffer + foot;
   const room = maxLines - fixed;
   const cluster = daemons ? fitCluster(daemons, room, w, true) : null;
   const clusterHeight = cluster ? 1 + cluster.lines : 0;

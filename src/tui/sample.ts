@@ -40,5 +40,6 @@ export function idleStats(now = Date.now()): Stats {
     backlog: { pendingTranslations: 0, pendingAnalyses: 0, languages: [], etaSeconds: null },
     events: [],
     cluster: null,
+    ingestBuffer: null,
   };
 }

@@ -76,7 +76,7 @@ describe.skipIf(!hasPg)('the beat with several daemons on one PostgreSQL', () =>
     for (const g of gaps(ticks, 'check_pending_translations')) expect(g).toBeGreaterThanOrEqual(300 - 5);
   });
 
-  it.skipIf(!hasRedis)('drains the Redis ingest buffer: valid reviews stored once, bad elements dropped', async () => {
+  it.skipIf(!hasRedis)('drains the Redis ingest buffer: valid reviews stored once, bad elements in the dead-letter list', async () => {
     const { daemons, prefix } = await cluster(2, { redis: true, overrides: { 'beat.drainIngestBufferMs': 100, 'beat.checkPendingTranslations': false } });
     const r = new Redis(REDIS_URL);
     cleanups.push(() => void r.disconnect());
@@ -87,6 +87,8 @@ describe.skipIf(!hasPg)('the beat with several daemons on one PostgreSQL', () =>
     await r.rpush(key, good[0]);
     await until(async () => (await r.llen(key)) === 0);
     expect(await countReviews(daemons[0].ctx.store)).toBe(30);
+    const dead = (await r.lrange(`${key}:dead`, 0, -1)).map((x) => JSON.parse(x));
+    expect(dead.map((d) => d.field)).toEqual(['(element)', 'body']);
   });
 
   it('starts one translate job (source beat) when reviews wait and none is open', async () => {
