@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import type { DaemonContext } from '../context.js';
+import type { InsertResult } from '../store/reviews.js';
 import type { Lanes } from '../lanes/runner.js';
 import { StoppingError } from '../lanes/runner.js';
 import { isLane } from '../lanes/pools.js';
@@ -32,7 +34,8 @@ function checkChunk(body: unknown): IngestChunkRequest {
     if (!ok) throw new HttpError(400, 'BAD_ROW', `row ${i} is not a validated review (sourceKey, productId, rating, body, bodyHash, class, bodyLen)`);
   });
   if (b.products != null && !Array.isArray(b.products)) throw new HttpError(400, 'BAD_CHUNK', 'products must be an array');
-  return { file: typeof b.file === 'string' ? b.file : null, rows: b.rows, products: b.products ?? undefined };
+  const chunkId = typeof b.chunkId === 'string' && b.chunkId.length <= 200 ? b.chunkId : undefined;
+  return { chunkId, file: typeof b.file === 'string' ? b.file : null, rows: b.rows, products: b.products ?? undefined };
 }
 
 function laneParam(name: string) {
@@ -56,8 +59,24 @@ const guard = (h: Handler): Handler => async (r) => {
   }
 };
 
+/** Chunks recently answered (or in progress), by id: enough for every chunk a client can have in flight or retry. */
+const REMEMBERED_CHUNKS = 1024;
+
 export function daemonRoutes(d: RouteDeps): Route[] {
   const { ctx, lanes, jobs, stats } = d;
+  const chunks = new LRUCache<string, Promise<InsertResult>>({ max: REMEMBERED_CHUNKS });
+  // a chunk sent again after its connection broke gets the first answer: its rows are not counted as duplicates
+  const ingestOnce = (req: IngestChunkRequest): Promise<InsertResult> => {
+    const id = req.chunkId;
+    if (!id) return ingestChunk(ctx, req);
+    let result = chunks.get(id);
+    if (!result) {
+      result = ingestChunk(ctx, req);
+      chunks.set(id, result);
+      result.catch(() => chunks.delete(id)); // a failed chunk runs again when it is retried
+    }
+    return result;
+  };
   const interval = ctx.config.daemon.statsIntervalMs;
   const pause = async (lane: string, paused: boolean) => {
     const l = laneParam(lane);
@@ -71,7 +90,7 @@ export function daemonRoutes(d: RouteDeps): Route[] {
     { method: 'GET', path: '/health', handler: () => d.health() },
     { method: 'GET', path: '/stats', handler: () => stats.build() },
     { method: 'GET', path: '/stats/stream', handler: (r) => streamNdjson(r, interval, () => stats.build()) },
-    { method: 'POST', path: '/ingest', handler: guard((r) => ingestChunk(ctx, checkChunk(r.body))) },
+    { method: 'POST', path: '/ingest', handler: guard((r) => ingestOnce(checkChunk(r.body))) },
     { method: 'POST', path: '/jobs', handler: guard((r) => jobs.submit(r.body as SubmitJobRequest)) },
     {
       method: 'GET',
