@@ -7,7 +7,7 @@ import { isLane } from '../lanes/pools.js';
 import { ingestChunk } from '../ingest/commit.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
-import type { Health, IngestChunkRequest, JobsView, SubmitJobRequest } from './api.js';
+import type { Health, IngestChunkRequest, JobView, JobsView, SubmitJobRequest } from './api.js';
 import { HttpError, streamNdjson, type Handler, type Route } from './server.js';
 import { jobView, type JobManager } from './jobs.js';
 import type { StatsBuilder } from './stats.js';
@@ -108,12 +108,11 @@ export function daemonRoutes(d: RouteDeps): Route[] {
       handler: async (r) => {
         const id = jobId(r.params.id);
         await jobView(ctx, id); // 404 before the stream starts
-        let finished = false;
-        return streamNdjson(r, interval, async () => {
-          if (finished) return null;
-          const v = await jobView(ctx, id);
-          finished = v.status === 'done' || v.status === 'failed';
-          return v;
+        // the job's own events wake the stream and its final frame ends it: the follower hears of the end at once,
+        // not up to an interval later (the interval stays for jobs another daemon runs)
+        return streamNdjson(r, interval, () => jobView(ctx, id), {
+          wake: (now) => ctx.events.on('jobs:changed', (e) => e.id === id && now()),
+          last: (v) => (v as JobView).status === 'done' || (v as JobView).status === 'failed',
         });
       },
     },

@@ -131,4 +131,17 @@ describe('the CLI talking to the daemon', () => {
     expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(24 * 200);
     expect(await countReviews(d.ctx.store)).toBe(24 * 200);
   });
+
+  it('a follower hears of the job\'s end when it ends, not at the next stream interval', async () => {
+    const h = tempHome('fw');
+    // an interval no test would wait out: only the job's own event can end the stream in time
+    const config = testConfig(h.home, { overrides: { 'daemon.statsIntervalMs': 600_000 } });
+    const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+    cleanups.push(() => h.cleanup());
+    cleanups.push(() => d.close());
+    const client = await connectDaemon(config, { autostart: false });
+    const job = await client.submitJob({ kind: 'sleep' as never, params: { steps: 2, ms: 50 } });
+    const final = await client.followJob(job.id, () => {});
+    expect(final.status).toBe('done');
+  });
 });
