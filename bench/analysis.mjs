@@ -6,6 +6,7 @@
 // 2. Analysis of 2,000 reviews (../shared/data/finefoods-dev.csv when present, else generated): calls per review
 //    and wall time against the ideal (calls / 25). Runs the built dist/; prints figures, asserts nothing.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,12 +24,15 @@ const { createAnalysisService } = await dist('analysis/service.js');
 const { classify } = await dist('translate/classifier.js');
 const { readReviews } = await dist('ingest/index.js');
 const { silentLogger } = await dist('log.js');
+const { learnRequest } = await dist('llm/prompts/analysis.js');
 
 const LIMIT = 25;
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 800);
 const PENDING = Number(process.env.BENCH_PENDING ?? 10000);
 const LEARNS = Number(process.env.BENCH_LEARNS ?? 20);
 const ANALYSE = Number(process.env.BENCH_ANALYSE ?? 2000);
+const CLI_LATENCY = Number(process.env.BENCH_CLI_LATENCY_MS ?? 400);
+const CLI_TRIES = Number(process.env.BENCH_CLI_TRIES ?? 8);
 
 const SENTENCES = [
   'The battery lasts two full days.', 'Packaging was torn when it arrived.', 'I wish it came in a bigger size.',
@@ -70,7 +74,7 @@ async function boot(overrides, simOpts = {}) {
     await sim.close();
     rmSync(home, { recursive: true, force: true });
   };
-  return { d, sim, client, close };
+  return { d, sim, client, close, home };
 }
 
 async function until(fn, deadlineMs) {
@@ -115,6 +119,56 @@ async function learningLatency(priorities) {
   }
 }
 
+/** `voc learn P --force --wait` as a user runs it (a child process against the daemon's home): whole wall time. */
+function cliLearn(home, product) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, VOC_HOME: home, VOC_DATABASE_URL: '', VOC_REDIS_URL: '' };
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'voc'), 'learn', product, '--force', '--wait', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.stdout.resume();
+    child.on('close', (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new Error(`voc learn exited ${code}: ${err}`))));
+  });
+}
+
+/** One learning call straight to the simulator: the provider round trip, the floor of any learning. */
+async function roundTrip(sim, product) {
+  const req = learnRequest({ product, title: null, reviews: generated(product, 8).map((r) => ({ rating: r.rating, text: r.body })) });
+  const t0 = performance.now();
+  const res = await fetch(`${sim.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-voc-task': 'learn', authorization: 'Bearer sk-bench' },
+    body: JSON.stringify({ model: 'qwen-flash', messages: req.messages, response_format: { type: 'json_object' } }),
+  });
+  await res.text();
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * The issue's figure: `voc learn P --force --wait` while translation saturates the budget (simulator latency
+ * CLI_LATENCY), every try's whole CLI wall, beside one provider round trip measured in the same run.
+ */
+async function learnCliWall() {
+  const { d, sim, client, close, home } = await boot({}, { latencyMs: CLI_LATENCY });
+  try {
+    const rows = generated('BULK', PENDING);
+    for (let i = 0; i < rows.length; i += 1000) await client.ingest({ file: 'bulk', rows: rows.slice(i, i + 1000) });
+    for (let p = 0; p < CLI_TRIES; p++) await client.ingest({ file: 'small', rows: generated(`C${p}`, 8) });
+    await client.submitJob({ kind: 'translate', productId: 'BULK' });
+    await until(() => d.ctx.gateway.stats().waiting.translation >= 50 && sim.stats().requests >= LIMIT * 2, 60000);
+    const walls = [];
+    const trips = [];
+    for (let p = 0; p < CLI_TRIES; p++) {
+      walls.push(await cliLearn(home, `C${p}`));
+      trips.push(await roundTrip(sim, `R${p}`));
+    }
+    return { walls, trips, waiting: d.ctx.gateway.stats().waiting.translation };
+  } finally {
+    await close();
+  }
+}
+
 async function analysisRun() {
   const file = path.resolve(root, '..', 'shared', 'data', 'finefoods-dev.csv');
   let rows = [];
@@ -142,6 +196,12 @@ async function analysisRun() {
 }
 
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'none');
+const cli = await learnCliWall();
+console.log(`voc learn P --force --wait, whole CLI wall, translation saturating the budget (${cli.waiting} calls waiting), simulator latency ${CLI_LATENCY} ms, ${CLI_TRIES} tries:`);
+console.log(`  tries (s)     : ${cli.walls.map(f2).join(' ')}`);
+console.log(`  first ${f2(cli.walls[0])} s, p50 ${f2(pct(cli.walls, 50))} s, max ${f2(Math.max(...cli.walls))} s; one provider round trip (same run) p50 ${f2(pct(cli.trips, 50))} s -> p50 x${f2(pct(cli.walls, 50) / pct(cli.trips, 50))}`);
+console.log('  goal (issue)  : every try <= 1.5 s, p50 <= 1.0 s (on an idle machine; the ratio to the round trip is what travels)');
+
 console.log(`learning latency: ${PENDING} pending translations, simulator limit ${LIMIT}/s, latency ${LATENCY} ms, ${LEARNS} learn jobs`);
 const on = await learningLatency(true);
 console.log(`  priorities on : p50 ${f2(pct(on.secs, 50))} s, p95 ${f2(pct(on.secs, 95))} s, max ${f2(Math.max(...on.secs))} s (translation calls waiting at the gateway: ${on.waiting})`);

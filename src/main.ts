@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
-import { PACKAGE_ROOT } from './config/load.js';
 import { handleError } from './cli/output.js';
 import { registerCommands } from './commands/index.js';
 
-const version = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version as string;
+// read beside dist/ rather than through config/load.js: --version must not load zod and the config schema
+const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
 /** The program with the commands argv needs registered (all of them when argv names none; see commands/index.ts). */
 export async function buildProgram(argv: string[] = []): Promise<Command> {

@@ -20,7 +20,7 @@ const lane = z.object({
 const pool = z.object({
   cap: z.number().int().min(1).max(10000).describe('concurrency cap: jobs in flight at once'),
   lanes: z.array(laneName).min(1).describe('lanes the pool serves, in priority order'),
-  jitterMs: range.describe('random start-up delay [min, max] in ms before an LLM job starts'),
+  jitterMs: range.describe('random start-up delay [min, max] in ms before an LLM job starts while others run or wait in its pool (a job alone starts at once)'),
   llm: z.boolean().describe('whether jobs of this pool may call the LLM'),
 });
 const price = z.object({

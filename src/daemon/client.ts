@@ -1,4 +1,6 @@
 import http from 'node:http';
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -6,24 +8,45 @@ import type { Config, LaneName } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../config/load.js';
 import { DaemonUnavailableError, VocError } from '../errors.js';
 import type { IngestSink } from '../ingest/sink.js';
+import { CHUNKS_IN_FLIGHT } from '../ingest/window.js';
+import type { InsertResult } from '../store/reviews.js';
 import type { DaemonClient, Health, JobView, JobsView, Stats } from './api.js';
 import { homePaths, prepareHome } from './lifecycle.js';
 
-/**
- * The socket is there but nobody answers, or it is not there at all. Requests use no keep-alive agent: a pooled
- * connection to a daemon that restarted would fail with EPIPE, and unix-socket connects are cheap.
- */
-const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
+/** Nothing listens on the socket: there is no daemon. */
+const ABSENT = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
+/** The connection broke mid-request: the daemon may well be alive (see `request`). */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE']);
+const RETRY_DELAYS_MS = [50, 200, 500, 1000, 2000];
 
-function request(socketPath: string, method: string, route: string, body?: unknown, timeoutMs = 0): Promise<unknown> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+/**
+ * One keep-alive agent per socket. Requests used to open a connection each and send `Connection: close`: the
+ * daemon then closes as soon as it has answered, and a client whose event loop was busy (parsing the next chunk)
+ * finished its write after that close and read EPIPE or ECONNRESET before the answer waiting in its buffer, so a
+ * big ingest stopped half-way with "no daemon". On a kept connection the daemon answers and leaves it open.
+ * Idle sockets are unref'd by the agent (the CLI still exits), and expire before the daemon's keepAliveTimeout.
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(socketPath: string): http.Agent {
+  let a = agents.get(socketPath);
+  if (!a) agents.set(socketPath, (a = new http.Agent({ keepAlive: true, maxSockets: 8 })));
+  return a;
+}
+
+class BrokenConnection extends Error {
+  constructor(readonly code: string, readonly reused: boolean) {
+    super(`the connection to the daemon broke (${code})`);
+  }
+}
+
+function attempt(socketPath: string, method: string, route: string, payload: string | undefined, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, agent: false, method, path: route, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      { socketPath, agent: agentFor(socketPath), method, path: route, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
-        res.on('error', reject);
+        res.on('error', (err: NodeJS.ErrnoException) => reject(BROKEN.has(err.code ?? '') ? new BrokenConnection(err.code!, false) : err));
         res.on('end', () => {
           const text = Buffer.concat(parts).toString('utf8');
           let json: unknown = null;
@@ -40,13 +63,53 @@ function request(socketPath: string, method: string, route: string, body?: unkno
         });
       },
     );
-    if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ECONNRESET' })));
+    if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (UNREACHABLE.has(err.code ?? '')) reject(new DaemonUnavailableError(`no daemon answers on ${socketPath}`));
+      const code = err.code ?? '';
+      if (ABSENT.has(code)) reject(new DaemonUnavailableError(`no daemon answers on ${socketPath}`));
+      else if (BROKEN.has(code)) reject(new BrokenConnection(code, req.reusedSocket));
+      else if (code === 'ETIMEDOUT') reject(new DaemonUnavailableError(`the daemon on ${socketPath} did not answer within ${timeoutMs} ms`));
       else reject(err);
     });
     req.end(payload);
   });
+}
+
+/** Whether anything accepts connections on the socket (the daemon may be busy; it is there). */
+function listening(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A request with the connection's failures sorted out. A kept connection the daemon closed meanwhile (it
+ * restarted, or its idle timeout won the race) fails before anything was sent: always retried, as Node's docs
+ * advise. A connection that breaks after the request went out is retried only when the request is idempotent (GETs,
+ * and ingest chunks, which carry an id the daemon answers again from memory). "No daemon" is said only when
+ * nothing listens on the socket; a daemon that is there but keeps breaking connections is reported as such.
+ */
+async function request(socketPath: string, method: string, route: string, body?: unknown, o: { timeoutMs?: number; idempotent?: boolean } = {}): Promise<unknown> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const idempotent = o.idempotent ?? method === 'GET';
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt(socketPath, method, route, payload, o.timeoutMs ?? 0);
+    } catch (err) {
+      if (!(err instanceof BrokenConnection)) throw err;
+      const there = await listening(socketPath);
+      if (!there) throw new DaemonUnavailableError(`no daemon answers on ${socketPath} (the connection broke: ${err.code})`);
+      if ((!idempotent && !err.reused) || i >= RETRY_DELAYS_MS.length) {
+        throw new VocError('DAEMON_CONNECTION', `the daemon on ${socketPath} is running but the connection broke (${err.code}) during ${method} ${route}${i ? ` ${i + 1} times` : ''}`, {
+          hint: 'see the daemon log (voc daemon status shows where it is)',
+          exitCode: 2,
+        });
+      }
+      await new Promise((r) => setTimeout(r, err.reused ? 0 : RETRY_DELAYS_MS[i]));
+    }
+  }
 }
 
 /** GET an NDJSON stream and hand each parsed line to onFrame until it ends or the signal aborts. */
@@ -86,7 +149,7 @@ function stream(socketPath: string, route: string, onFrame: (v: unknown) => void
     signal?.addEventListener('abort', () => (req.destroy(), resolve()), { once: true });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (signal?.aborted) return resolve();
-      if (UNREACHABLE.has(err.code ?? '')) reject(new DaemonUnavailableError(`no daemon answers on ${socketPath}`));
+      if (ABSENT.has(err.code ?? '') || BROKEN.has(err.code ?? '')) reject(new DaemonUnavailableError(`no daemon answers on ${socketPath}`));
       else reject(err);
     });
     req.end();
@@ -100,7 +163,8 @@ export function clientFor(socketPath: string): DaemonClient {
     health: () => get<Health>('/health'),
     stats: () => get<Stats>('/stats'),
     streamStats: (onStats, signal) => stream(socketPath, '/stats/stream', (v) => onStats(v as Stats), signal),
-    ingest: (chunk) => post('/ingest', chunk),
+    // a chunk carries its id: sent again after a broken connection, the daemon answers it from memory
+    ingest: (chunk) => request(socketPath, 'POST', '/ingest', chunk, { idempotent: !!chunk.chunkId }) as Promise<InsertResult>,
     submitJob: (req) => post<JobView>('/jobs', req),
     getJob: (id) => get<JobView>(`/jobs/${id}`),
     async followJob(id, onUpdate, signal) {
@@ -151,7 +215,7 @@ export async function waitForDaemon(socketPath: string, deadlineMs: number): Pro
   let delay = 25;
   while (Date.now() < end) {
     try {
-      return (await request(socketPath, 'GET', '/health', undefined, 2000)) as Health;
+      return (await request(socketPath, 'GET', '/health', undefined, { timeoutMs: 2000 })) as Health;
     } catch {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(250, delay * 2);
@@ -173,7 +237,7 @@ export async function connectDaemon(config: Config, o: ConnectOptions): Promise<
   const p = homePaths(config.home);
   const client = clientFor(p.socket);
   try {
-    await request(p.socket, 'GET', '/health', undefined, 5000);
+    await request(p.socket, 'GET', '/health', undefined, { timeoutMs: 5000 });
     return client;
   } catch (err) {
     if (!(err instanceof DaemonUnavailableError)) throw err;
@@ -186,10 +250,16 @@ export async function connectDaemon(config: Config, o: ConnectOptions): Promise<
   return client;
 }
 
-/** The ingest sink that posts each chunk to the daemon's ingestion lane; resolves after the commit. */
+/**
+ * The ingest sink that posts each chunk to the daemon's ingestion lane; resolves after the commit. Each chunk gets
+ * an id unique to this run, so a chunk sent again after a broken connection is counted once.
+ */
 export function daemonSink(client: DaemonClient): IngestSink {
+  const run = randomUUID();
+  let seq = 0;
   return {
-    write: (chunk) => client.ingest({ file: chunk.file, rows: chunk.rows, products: chunk.products }),
+    inFlight: CHUNKS_IN_FLIGHT,
+    write: (chunk) => client.ingest({ chunkId: `${run}:${++seq}`, file: chunk.file, rows: chunk.rows, products: chunk.products }),
     close: async () => {},
   };
 }

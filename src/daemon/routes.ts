@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import type { DaemonContext } from '../context.js';
+import type { InsertResult } from '../store/reviews.js';
 import type { Lanes } from '../lanes/runner.js';
 import { StoppingError } from '../lanes/runner.js';
 import { isLane } from '../lanes/pools.js';
@@ -6,7 +8,7 @@ import { ingestChunk } from '../ingest/commit.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
 import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
-import type { Health, IngestChunkRequest, JobsView, SubmitJobRequest } from './api.js';
+import type { Health, IngestChunkRequest, JobView, JobsView, SubmitJobRequest } from './api.js';
 import { HttpError, streamNdjson, type Handler, type Route } from './server.js';
 import { jobView, type JobManager } from './jobs.js';
 import type { StatsBuilder } from './stats.js';
@@ -34,7 +36,8 @@ function checkChunk(body: unknown): IngestChunkRequest {
     if (!ok) throw new HttpError(400, 'BAD_ROW', `row ${i} is not a validated review (sourceKey, productId, rating, body, bodyHash, class, bodyLen)`);
   });
   if (b.products != null && !Array.isArray(b.products)) throw new HttpError(400, 'BAD_CHUNK', 'products must be an array');
-  return { file: typeof b.file === 'string' ? b.file : null, rows: b.rows, products: b.products ?? undefined };
+  const chunkId = typeof b.chunkId === 'string' && b.chunkId.length <= 200 ? b.chunkId : undefined;
+  return { chunkId, file: typeof b.file === 'string' ? b.file : null, rows: b.rows, products: b.products ?? undefined };
 }
 
 function laneParam(name: string) {
@@ -58,8 +61,24 @@ const guard = (h: Handler): Handler => async (r) => {
   }
 };
 
+/** Chunks recently answered (or in progress), by id: enough for every chunk a client can have in flight or retry. */
+const REMEMBERED_CHUNKS = 1024;
+
 export function daemonRoutes(d: RouteDeps): Route[] {
   const { ctx, lanes, jobs, stats } = d;
+  const chunks = new LRUCache<string, Promise<InsertResult>>({ max: REMEMBERED_CHUNKS });
+  // a chunk sent again after its connection broke gets the first answer: its rows are not counted as duplicates
+  const ingestOnce = (req: IngestChunkRequest): Promise<InsertResult> => {
+    const id = req.chunkId;
+    if (!id) return ingestChunk(ctx, req);
+    let result = chunks.get(id);
+    if (!result) {
+      result = ingestChunk(ctx, req);
+      chunks.set(id, result);
+      result.catch(() => chunks.delete(id)); // a failed chunk runs again when it is retried
+    }
+    return result;
+  };
   const interval = ctx.config.daemon.statsIntervalMs;
   const pause = async (lane: string, paused: boolean) => {
     const l = laneParam(lane);
@@ -73,7 +92,7 @@ export function daemonRoutes(d: RouteDeps): Route[] {
     { method: 'GET', path: '/health', handler: () => d.health() },
     { method: 'GET', path: '/stats', handler: () => stats.build() },
     { method: 'GET', path: '/stats/stream', handler: (r) => streamNdjson(r, interval, () => stats.build()) },
-    { method: 'POST', path: '/ingest', handler: guard((r) => ingestChunk(ctx, checkChunk(r.body))) },
+    { method: 'POST', path: '/ingest', handler: guard((r) => ingestOnce(checkChunk(r.body))) },
     { method: 'POST', path: '/jobs', handler: guard((r) => jobs.submit(r.body as SubmitJobRequest)) },
     {
       method: 'GET',
@@ -94,12 +113,11 @@ export function daemonRoutes(d: RouteDeps): Route[] {
       handler: async (r) => {
         const id = jobId(r.params.id);
         await jobView(ctx, id); // 404 before the stream starts
-        let finished = false;
-        return streamNdjson(r, interval, async () => {
-          if (finished) return null;
-          const v = await jobView(ctx, id);
-          finished = v.status === 'done' || v.status === 'failed';
-          return v;
+        // the job's own events wake the stream and its final frame ends it: the follower hears of the end at once,
+        // not up to an interval later (the interval stays for jobs another daemon runs)
+        return streamNdjson(r, interval, () => jobView(ctx, id), {
+          wake: (now) => ctx.events.on('jobs:changed', (e) => e.id === id && now()),
+          last: (v) => (v as JobView).status === 'done' || (v as JobView).status === 'failed',
         });
       },
     },

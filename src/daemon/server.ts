@@ -147,16 +147,41 @@ export async function listenSocket(o: { socketPath: string; routes: Route[]; max
   };
 }
 
-/** Write NDJSON frames until the signal aborts; `next` returns the next frame, or null to end. */
-export async function streamNdjson(r: RequestInfo, intervalMs: number, next: () => Promise<unknown | null>): Promise<undefined> {
+/**
+ * Write NDJSON frames until the signal aborts; `next` returns the next frame, or null to end. Between frames it
+ * waits intervalMs, or less when `o.wake` calls back first (an event says the next frame has news); a frame that
+ * `o.last` says is final ends the stream at once.
+ */
+export async function streamNdjson(
+  r: RequestInfo,
+  intervalMs: number,
+  next: () => Promise<unknown | null>,
+  o: { wake?: (now: () => void) => () => void; last?: (frame: unknown) => boolean } = {},
+): Promise<undefined> {
   r.res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
-  while (!r.signal.aborted) {
-    const frame = await next();
-    if (frame === null) break;
-    // a slow reader: wait for the buffer to drain rather than pile frames up
-    if (!r.res.write(JSON.stringify(frame) + '\n')) await until(r.signal, (done) => r.res.once('drain', done));
-    if (r.signal.aborted) break;
-    await until(r.signal, (done) => setTimeout(done, intervalMs));
+  let woken = false;
+  let poke: (() => void) | null = null;
+  const off = o.wake?.(() => {
+    woken = true;
+    poke?.();
+  });
+  try {
+    while (!r.signal.aborted) {
+      woken = false;
+      const frame = await next();
+      if (frame === null) break;
+      // a slow reader: wait for the buffer to drain rather than pile frames up
+      if (!r.res.write(JSON.stringify(frame) + '\n')) await until(r.signal, (done) => r.res.once('drain', done));
+      if (r.signal.aborted || o.last?.(frame)) break;
+      if (woken) continue; // news arrived while this frame was built
+      await until(r.signal, (done) => {
+        const t = setTimeout(done, intervalMs);
+        poke = () => (clearTimeout(t), done());
+      });
+      poke = null;
+    }
+  } finally {
+    off?.();
   }
   r.res.end();
   return undefined;

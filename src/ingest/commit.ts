@@ -2,6 +2,8 @@ import type { DaemonContext } from '../context.js';
 import { insertReviews, type InsertResult, type NewReview, type ProductMeta } from '../store/reviews.js';
 
 export interface IngestChunkRequest {
+  /** unique per chunk of one run: a chunk sent again (the connection broke) gets the first answer, not duplicates */
+  chunkId?: string;
   file: string | null;
   rows: NewReview[];
   products?: ProductMeta[];

@@ -116,7 +116,9 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     const ev = { lane, pool: w.plan.name, label: job.label };
     o.events.emit('job:start', ev);
     try {
-      if (w.plan.llm) {
+      // the jitter spreads a burst of jobs starting together; a job alone in its pool (a learning job while the
+      // other lanes are saturated) has nobody to collide with and starts at once
+      if (w.plan.llm && (w.active.size > 1 || w.waiting.size > 0)) {
         const [lo, hi] = w.plan.jitterMs;
         await sleep(lo + random() * (hi - lo), o.signal);
       }

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Store } from './db.js';
 import { now } from './db.js';
 
@@ -121,33 +123,37 @@ export async function insertReviews(store: Store, rows: NewReview[], opts: { ing
 
 interface PgConn {
   query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  query<T extends NodeJS.WritableStream>(stream: T): T;
 }
 
+/** The staging table a chunk is copied into: one per connection, emptied by every commit. */
+const STAGE = 'voc_ingest_stage';
+const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (
+  source_key text, review_id text, product_id text, marketplace text, rating int, title text, body text, body_hash text,
+  review_date text, author text, language text, class text, body_len int, ord int
+) ON COMMIT DELETE ROWS`;
+const staged = new WeakSet<object>();
+
 /*
- * One statement for the whole chunk on PostgreSQL: the rows travel as one array per column (13 parameters instead
- * of 17 per row), the stored hashes of keys already present come back from the same snapshot the INSERT ran in,
- * and products are created for the rows that are new. ORDER BY ord keeps ids in file order.
+ * The chunk is in the staging table (COPY, the database's bulk path); one statement then moves it: the stored
+ * hashes of keys already present come back from the same snapshot the INSERT ran in, products are created for the
+ * rows that are new, ORDER BY ord keeps ids in file order.
  */
-const PG_INSERT = `
-WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::text[], $13::int[]) WITH ORDINALITY
-    AS t(${COLUMNS.join(', ')}, ord)
-),
-existing AS (
-  SELECT r.source_key, r.body_hash FROM reviews r WHERE r.source_key = ANY($1::text[])
+const PG_MOVE = `
+WITH existing AS (
+  SELECT r.source_key, r.body_hash FROM reviews r JOIN ${STAGE} s ON s.source_key = r.source_key
 ),
 fresh AS (
-  SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.source_key = i.source_key)
+  SELECT * FROM ${STAGE} s WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.source_key = s.source_key)
 ),
 new_products AS (
   INSERT INTO products (id, first_seen_at)
-  SELECT product_id, $14::bigint FROM fresh UNION SELECT unnest($16::text[]), $14::bigint
+  SELECT product_id, $1::bigint FROM fresh UNION SELECT unnest($3::text[]), $1::bigint
   ON CONFLICT (id) DO NOTHING RETURNING id
 ),
 inserted AS (
   INSERT INTO reviews (${COLUMNS.join(', ')}, ingest_file, created_at, tr_status, ins_status)
-  SELECT ${COLUMNS.join(', ')}, $15::text, $14::bigint, 'pending', 'pending' FROM fresh ORDER BY ord
+  SELECT ${COLUMNS.join(', ')}, $2::text, $1::bigint, 'pending', 'pending' FROM fresh ORDER BY ord
   ON CONFLICT (source_key) DO NOTHING RETURNING source_key
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted,
@@ -156,8 +162,8 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted,
        (SELECT coalesce(json_agg(json_build_array(source_key, body_hash)), '[]'::json) FROM existing) AS existing`;
 
 /**
- * A PostgreSQL array literal built here rather than by the driver: most review texts hold no quote or backslash,
- * and testing for one is cheaper than the driver's two replaces on every element.
+ * A PostgreSQL array literal built here rather than by the driver: most texts hold no quote or backslash, and
+ * testing for one is cheaper than the driver's two replaces on every element.
  */
 function pgArray(values: unknown[]): string {
   const parts = new Array<string>(values.length);
@@ -173,19 +179,35 @@ function pgArray(values: unknown[]): string {
   return `{${parts.join(',')}}`;
 }
 
-async function insertPg(conn: PgConn, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] }, result: InsertResult): Promise<void> {
-  const cols: unknown[][] = COLUMNS.map(() => new Array(rows.length));
+/** One field of COPY's text format: \N is NULL; backslash, tab, newline and carriage return are escaped. */
+function copyField(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') return String(v);
+  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+}
+
+function copyText(rows: NewReview[]): string {
+  const lines = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    const values = [r.sourceKey, r.reviewId, r.productId, r.marketplace, r.rating, r.title, r.body, r.bodyHash, r.reviewDate, r.author, r.language, r.class, r.bodyLen];
-    for (let c = 0; c < values.length; c++) cols[c][i] = values[c];
+    lines[i] = [r.sourceKey, r.reviewId, r.productId, r.marketplace, r.rating, r.title, r.body, r.bodyHash, r.reviewDate, r.author, r.language, r.class, r.bodyLen, i + 1]
+      .map(copyField)
+      .join('\t');
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+async function insertPg(conn: PgConn, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] }, result: InsertResult): Promise<void> {
+  const { from: copyFrom } = (await import('pg-copy-streams')).default;
+  if (!staged.has(conn)) {
+    await conn.query(STAGE_DDL);
+    staged.add(conn);
   }
   const metas = (opts.products ?? []).map((p) => [p, metaPatch(p)] as const).filter(([, patch]) => patch !== null);
-  // metadata updates join the insert in one transaction; a plain chunk is one statement, atomic on its own
-  if (metas.length) await conn.query('BEGIN');
+  await conn.query('BEGIN');
   try {
-    const params = [...cols.map(pgArray), now(), opts.ingestFile ?? null, pgArray((opts.products ?? []).map((p) => p.id))];
-    const out = (await conn.query(PG_INSERT, params)).rows[0];
+    if (rows.length) await pipeline(Readable.from([Buffer.from(copyText(rows))]), conn.query(copyFrom(`COPY ${STAGE} FROM STDIN`)));
+    const out = (await conn.query(PG_MOVE, [now(), opts.ingestFile ?? null, pgArray((opts.products ?? []).map((p) => p.id))])).rows[0];
     const stored = new Map((out.existing as Array<[string, string]>).map(([k, h]) => [k, h]));
     for (const r of rows) {
       const h = stored.get(r.sourceKey);
@@ -210,9 +232,9 @@ async function insertPg(conn: PgConn, rows: NewReview[], opts: { ingestFile?: st
       const keys = Object.keys(patch!);
       await conn.query(`UPDATE products SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE id = $1`, [meta.id, ...keys.map((k) => patch![k])]);
     }
-    if (metas.length) await conn.query('COMMIT');
+    await conn.query('COMMIT');
   } catch (err) {
-    if (metas.length) await conn.query('ROLLBACK').catch(() => {});
+    await conn.query('ROLLBACK').catch(() => {});
     throw err;
   }
 }
@@ -255,20 +277,21 @@ function insertSqlite(db: SqliteDb, rows: NewReview[], opts: { ingestFile?: stri
     productsDone.add(id);
     if (st.product.run(id, ts).changes > 0) result.newProducts.push(id);
   };
-  // one synchronous transaction: nothing else can write between the existence check and the insert
+  // one synchronous transaction: nothing else writes between the insert and the look-up of a key it found taken.
+  // Insert first: a new row (the common case) costs one look-up of its key instead of two.
   db.transaction(() => {
     for (const r of rows) {
-      const stored = st.existing.get(r.sourceKey) as { body_hash: string } | undefined;
-      if (stored) {
-        judgeExisting(r, stored.body_hash, result);
-        continue;
-      }
-      ensureProduct(r.productId);
       const n = st.review.run(
         r.sourceKey, r.reviewId ?? null, r.productId, r.marketplace ?? null, r.rating, r.title ?? null, r.body, r.bodyHash,
         r.reviewDate ?? null, r.author ?? null, r.language ?? null, r.class, r.bodyLen, file, ts,
       ).changes;
-      if (n > 0) result.inserted++;
+      if (n > 0) {
+        result.inserted++;
+        ensureProduct(r.productId);
+        continue;
+      }
+      const stored = st.existing.get(r.sourceKey) as { body_hash: string } | undefined;
+      if (stored) judgeExisting(r, stored.body_hash, result);
       else result.duplicates++;
     }
     for (const meta of opts.products ?? []) {

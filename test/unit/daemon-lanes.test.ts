@@ -160,4 +160,25 @@ describe('lanes and pools', () => {
     expect(await running).toBe('finished');
     expect(await drained).toBe(true);
   });
+
+  it('a learning job alone in its pool starts without the start-up jitter; jobs of a burst still wait theirs', async () => {
+    // a minute of jitter: a job that waited it would not finish within the test
+    const r = runner({ 'pools.vip.jitterMs': [60000, 60000] });
+    const started: string[] = [];
+    await r.submit({ lane: 'learning', label: 'alone', run: async () => void started.push('alone') });
+    expect(started).toEqual(['alone']);
+
+    // a burst: the first job holds the pool while two more arrive; they are spread by the jitter, not run at once
+    const g = gate();
+    const first = r.submit({ lane: 'learning', label: 'b0', run: async () => (started.push('b0'), g.opened) });
+    await until(() => started.includes('b0'));
+    void r.submit({ lane: 'learning', label: 'b1', run: async () => void started.push('b1') });
+    void r.submit({ lane: 'learning', label: 'b2', run: async () => void started.push('b2') });
+    await until(() => r.active('learning') === 3);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(started).toEqual(['alone', 'b0']);
+    g.open();
+    await first;
+    await r.drain(0);
+  });
 });
