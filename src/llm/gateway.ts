@@ -74,7 +74,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
       ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
     };
-    const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart };
+    const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart, onWire: (ms) => requests.wired(ms) };
     return attemptContext.run(ctx, () =>
       client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: req.signal ?? undefined }).withResponse(),
     );
@@ -166,6 +166,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       limit: llm.qps,
       adaptiveRate: Math.round(source.rate() * 100) / 100,
       window: requests.inLast(1000, now),
+      wireDelayMs: requests.wireDelays(),
       history: requests.history(now),
       waiting: dispatcher.waiting(),
       inFlight: counters.inFlight,
