@@ -48,8 +48,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const endpoint = opts.baseUrl ?? llm.baseUrl;
 
   const params = adaptiveParams(cfg);
+  // a permit lapses a second after its attempt would time out (the local timer starts after the reply)
   const source: PermitSource = opts.redis
-    ? new RedisPermits(opts.redis, throttleKeys(cfg), params, llm.pollBackoffMs, log)
+    ? new RedisPermits(opts.redis, throttleKeys(cfg), params, llm.pollBackoffMs, log, llm.timeoutMs + 1000)
     : new LocalPermits(params);
   const ledger = new UsageLedger(opts.usage, log);
   const closing = new AbortController();

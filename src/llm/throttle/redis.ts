@@ -23,12 +23,6 @@ export function throttleKeys(cfg: Config): Keys {
   return { window: base, rate: `${base}:rate`, slot: `${base}:slot`, epoch: `${base}:epoch`, pending: `${base}:pending` };
 }
 
-/**
- * How long a permit may stay off the wire before its slot lapses. Only a process killed between permit and wire
- * leaves one behind (normally the wire follows within milliseconds: see bench/wire.mjs); long enough that a live
- * process's late request is always still counted.
- */
-const PENDING_TTL_MS = 10_000;
 
 /** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
 const CALL_TIMEOUT_MS = 2000;
@@ -58,6 +52,12 @@ export class RedisPermits implements PermitSource {
     private p: AdaptiveParams,
     private backoffMs: [number, number],
     private log: Logger,
+    /**
+     * How long a permit may stay off the wire before its slot lapses: the attempt's timeout, which aborts a request
+     * not sent by then, so a live process's request is counted or never sent. Only a process killed between permit
+     * and wire leaves a slot behind this long (the wire follows within ms unless the machine is starved: bench/wire).
+     */
+    private pendingTtlMs = 60_000,
   ) {
     if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 5, lua: SLIDING_WINDOW_LUA });
     this.redis = redis as WithScript;
@@ -75,7 +75,7 @@ export class RedisPermits implements PermitSource {
   private args(mode: Mode, member: string, wiredAt: number): string[] {
     const p = this.p;
     return [mode, String(p.windowMs), String(p.qps), member, p.enabled ? '1' : '0', String(p.minQps), String(p.decreaseFactor),
-      String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS), this.epoch, String(PENDING_TTL_MS),
+      String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS), this.epoch, String(this.pendingTtlMs),
       String(Math.max(0, Date.now() - wiredAt)), String(PENDING_POLL_MS)];
   }
 
