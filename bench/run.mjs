@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench -- NAME...` runs bench/NAME.mjs for each name, or every bench when none is given.
+// `npm run bench -- NAME...` runs bench/NAME.mjs for each name, or every bench when none is given. Arguments after
+// a name that name no bench go to that bench (`npm run bench -- cap reviews.csv 4`).
 // Each bench is a plain Node script that prints figures; nothing here asserts.
 import { readdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -8,8 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const all = readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').map((f) => f.slice(0, -4)).sort();
-const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const chosen = names.length ? names : all;
+const args = new Map();
+let current = null;
+for (const a of process.argv.slice(2)) {
+  if (a.startsWith('-')) continue;
+  if (current === null || all.includes(a)) args.set((current = a), []);
+  else args.get(current).push(a);
+}
+const chosen = args.size ? [...args.keys()] : all;
 let failed = 0;
 for (const name of chosen) {
   const file = path.join(here, `${name}.mjs`);
@@ -19,7 +26,7 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n== bench ${name} ==`);
-  const r = spawnSync(process.execPath, [file], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [file, ...(args.get(name) ?? [])], { stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`bench ${name} exited with ${r.status ?? r.signal}`);
     failed++;

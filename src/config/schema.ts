@@ -53,7 +53,7 @@ export const configSchema = z.object({
     simulator: z.enum(['auto', 'always', 'never']).describe('auto: the built-in simulator answers when no API key is set'),
     qps: z.number().min(0.1).max(10000).describe('global cap: HTTP requests started in any sliding window (env VOC_QPS)'),
     windowMs: z.number().int().min(10).max(60000).describe('length of the sliding window in ms'),
-    marginMs: z.number().int().min(0).max(1000).describe('safety margin added to the window against network jitter'),
+    marginMs: z.number().int().min(0).max(1000).describe('safety margin added to the window against jitter between writing a request and its arrival at the provider'),
     rateKey: z.string().min(1).describe('Redis sorted set holding the shared window'),
     pollBackoffMs: range.describe('random back-off [min, max] between Redis polls after losing a slot to another daemon'),
     timeoutMs: z.number().int().min(100).describe('per-request timeout in ms'),

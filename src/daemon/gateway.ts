@@ -26,6 +26,7 @@ export function idleGatewayStats(config: Config, simulated = false): GatewayStat
     limit: config.llm.qps,
     adaptiveRate: config.llm.qps,
     window: 0,
+    wireDelayMs: { samples: 0, p50: 0, p95: 0, p99: 0, max: 0 },
     history: new Array(60).fill(0),
     waiting: Object.fromEntries(LLM_LANES.map((l) => [l, 0])) as GatewayStats['waiting'],
     inFlight: 0,

@@ -48,8 +48,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const endpoint = opts.baseUrl ?? llm.baseUrl;
 
   const params = adaptiveParams(cfg);
+  // a permit lapses a second after its attempt would time out (the local timer starts after the reply)
   const source: PermitSource = opts.redis
-    ? new RedisPermits(opts.redis, throttleKeys(cfg), params, llm.pollBackoffMs, log)
+    ? new RedisPermits(opts.redis, throttleKeys(cfg), params, llm.pollBackoffMs, log, llm.timeoutMs + 1000)
     : new LocalPermits(params);
   const ledger = new UsageLedger(opts.usage, log);
   const closing = new AbortController();
@@ -74,7 +75,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
       ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
     };
-    const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart };
+    const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart, onWire: (ms) => requests.wired(ms) };
     return attemptContext.run(ctx, () =>
       client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: req.signal ?? undefined }).withResponse(),
     );
@@ -166,6 +167,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       limit: llm.qps,
       adaptiveRate: Math.round(source.rate() * 100) / 100,
       window: requests.inLast(1000, now),
+      wireDelayMs: requests.wireDelays(),
       history: requests.history(now),
       waiting: dispatcher.waiting(),
       inFlight: counters.inFlight,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
 import type { LlmLane } from '../config/schema.js';
 import type { PriorityDispatcher } from './throttle/dispatcher.js';
 
@@ -8,23 +9,52 @@ export interface AttemptContext {
   lane: LlmLane;
   /** called the moment the permit is granted, right before the request goes out */
   onStart(): void;
+  /** called when the request was written to the socket, with the ms since its permit */
+  onWire?(delayMs: number): void;
 }
 
 export const attemptContext = new AsyncLocalStorage<AttemptContext>();
+
+/**
+ * Wire times. Node's fetch (undici) publishes `undici:request:create` inside the caller's async context and
+ * `undici:client:sendHeaders` right before the request is written to the socket: the first ties the request to the
+ * attempt that holds the permit, the second is the moment the provider's clock starts counting it.
+ */
+type WireWatch = (at: number) => void;
+const wireContext = new AsyncLocalStorage<WireWatch>();
+const watched = new WeakMap<object, WireWatch>();
+diagnostics.subscribe('undici:request:create', (m) => {
+  const watch = wireContext.getStore();
+  if (watch) watched.set((m as { request: object }).request, watch);
+});
+diagnostics.subscribe('undici:client:sendHeaders', (m) => {
+  const request = (m as { request: object }).request;
+  watched.get(request)?.(Date.now());
+  watched.delete(request);
+});
 
 /** Longest timer Node accepts; the SDK's own timeout is set to it because the per-attempt timeout is ours. */
 export const NO_SDK_TIMEOUT = 2_147_483_647;
 
 /**
- * The fetch the OpenAI SDK uses. The permit is taken here, at the last moment before the request is written,
- * so the SDK's own preparation never sits between the throttle's clock and the provider's: what the throttle
- * counts is what the provider sees. The attempt's timeout starts only once the permit is granted, so waiting
- * in the queue never counts against it; the SDK reports the abort as a connection timeout.
+ * The fetch the OpenAI SDK uses. The permit is taken here, at the last moment before the request is written, and
+ * the window counts the request from its wire time (see Permit): what the throttle counts is what the provider
+ * sees. A request that settles without a wire time seen (another fetch) counts from the moment it settled, a time
+ * it was surely sent by. The attempt's timeout starts only once the permit is granted, so waiting in the queue
+ * never counts against it; the SDK reports the abort as a connection timeout.
  */
 export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, base: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     const ctx = attemptContext.getStore();
-    await dispatcher.acquire(ctx?.priority ?? 9, ctx?.lane ?? 'translation', init?.signal);
+    const permit = await dispatcher.acquire(ctx?.priority ?? 9, ctx?.lane ?? 'translation', init?.signal);
+    const grantedAt = Date.now();
+    let sent = false;
+    const wired = (at: number) => {
+      if (sent) return;
+      sent = true;
+      permit.wired(at);
+      ctx?.onWire?.(at - grantedAt);
+    };
     ctx?.onStart();
     // not AbortSignal.timeout(): AbortSignal.any() holds its sources weakly, so a timeout signal nothing else
     // references can be garbage-collected before it fires, and a request the server never answers hangs forever.
@@ -32,7 +62,11 @@ export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, b
     const ac = new AbortController();
     setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs).unref();
     const signal = init?.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
-    return base(input, { ...init, signal });
+    try {
+      return await wireContext.run(wired, () => base(input, { ...init, signal }));
+    } finally {
+      wired(Date.now());
+    }
   };
 }
 

@@ -1,12 +1,37 @@
 /** Start times of HTTP requests (last 60 s) and of 429s (last 5 min), for the live window and the history graph. */
 const KEEP_MS = 60_000;
 const KEEP_429_MS = 5 * 60_000;
+/** wire delays kept for the distribution (the most recent ones) */
+const KEEP_DELAYS = 20_000;
+
+/** The distribution of the time from a permit to the request's wire time, in ms. */
+export interface WireDelays {
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
 
 export class RequestLog {
   total = 0;
   total429 = 0;
   private starts: number[] = [];
   private limited: number[] = [];
+  private delays: number[] = [];
+  private delayAt = 0;
+
+  /** a request reached the wire `ms` after its permit */
+  wired(ms: number): void {
+    if (this.delays.length < KEEP_DELAYS) this.delays.push(ms);
+    else this.delays[this.delayAt++ % KEEP_DELAYS] = ms;
+  }
+
+  wireDelays(): WireDelays {
+    const d = [...this.delays].sort((a, b) => a - b);
+    const q = (p: number) => (d.length ? d[Math.min(d.length - 1, Math.ceil(p * d.length) - 1)] : 0);
+    return { samples: d.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: d.length ? d[d.length - 1] : 0 };
+  }
 
   started(now = Date.now()): void {
     this.total++;

@@ -1,3 +1,4 @@
+import type { WireDelays } from './request-log.js';
 import type { LlmLane } from '../config/schema.js';
 
 export interface ChatMessage {
@@ -48,6 +49,8 @@ export interface GatewayStats {
   adaptiveRate: number;
   /** requests started in the last 1000 ms */
   window: number;
+  /** time from a permit to the request's wire time (the most recent 20000 requests) */
+  wireDelayMs: WireDelays;
   /** requests per second over the last 60 s, oldest first (60 numbers) */
   history: number[];
   /** calls waiting for a permit, by priority lane */

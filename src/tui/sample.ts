@@ -23,7 +23,7 @@ export function idleStats(now = Date.now()): Stats {
     lanes: Object.fromEntries(LANES.map((l) => [l, lane(l)])) as Record<LaneName, LaneStats>,
     pools: Object.fromEntries(POOLS.map((p) => [p, pool(p)])) as Record<PoolName, PoolStats>,
     gateway: {
-      limit: 25, adaptiveRate: 25, window: 0, history: new Array(60).fill(0), qps: 0,
+      limit: 25, adaptiveRate: 25, window: 0, wireDelayMs: { samples: 0, p50: 0, p95: 0, p99: 0, max: 0 }, history: new Array(60).fill(0), qps: 0,
       waiting: Object.fromEntries(LLM_LANES.map((l) => [l, 0])) as Stats['gateway']['waiting'],
       inFlight: 0, requests: 0, rejected429: 0, rejected429Last5m: 0, retries: 0, failures: 0,
       promptTokens: 0, completionTokens: 0, tokensLastMinute: 0, cost: 0, costToday: 0, currency: 'CNY',

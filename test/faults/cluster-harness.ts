@@ -101,8 +101,12 @@ export function makeCluster(n: number, o: { env: NodeJS.ProcessEnv; config: Reco
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (out += d));
-      const health = await waitForDaemon(homePaths(home).socket, 30_000);
-      if (!health || health.pid !== child.pid) throw new Error(`daemon ${i} did not start: ${out.slice(-2000)}`);
+      // a busy machine (two cores shared by several suites) can take well over 30 s to start a daemon
+      const health = await waitForDaemon(homePaths(home).socket, 90_000);
+      if (!health || health.pid !== child.pid) {
+        child.kill('SIGKILL'); // never left running behind a failed test
+        throw new Error(`daemon ${i} did not start: ${out.slice(-2000)}`);
+      }
       const d: DaemonProc = { index: i, home, id: health.id, child, output: () => out };
       cluster.daemons[i] = d;
       all.push(d);

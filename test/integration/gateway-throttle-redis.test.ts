@@ -98,13 +98,17 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
     const a = new RedisPermits(r1, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
     const b = new RedisPermits(r2, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
     try {
-      await b.take();
+      (await b.take()).wired(Date.now());
       expect(b.rate()).toBe(25);
       expect(await a.on429()).toBe(20);
       expect(await b.on429()).toBeNull(); // the same burst seen by another process does not lower it twice
-      await b.take();
+      const second = await b.take();
       expect(b.rate()).toBe(20);
-      expect(await r1.zcard(throttleKeys(cfg).window)).toBe(2);
+      // one on the wire, one holding its slot until it is sent
+      await until(async () => (await r1.zcard(throttleKeys(cfg).window)) === 1, 5000, 'the wire time to land');
+      expect(await r1.zcard(throttleKeys(cfg).pending)).toBe(1);
+      second.release();
+      await until(async () => (await r1.zcard(throttleKeys(cfg).pending)) === 0, 5000, 'the release to land');
     } finally {
       a.close();
       b.close();
@@ -148,8 +152,8 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
       await until(async () => (await sim.stats()).accepted >= 20, 20_000, 'calls to flow');
       server.kill('SIGKILL');
       await until(() => !gw.stats().throttleHealthy, 5_000, 'the throttle to report Redis down');
-      // a permit granted just before the kill may still be on its way
-      await new Promise((r) => setTimeout(r, 200));
+      // a permit granted just before the kill may still be on its way (on a busy machine, well after it)
+      await until(() => gw.stats().inFlight === 0, 10_000, 'the requests granted before the kill to end');
       const paused = (await sim.stats()).requests;
       const observeUntil = Date.now() + 1500;
       while (Date.now() < observeUntil) {

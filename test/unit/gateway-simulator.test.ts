@@ -105,13 +105,13 @@ describe('simulator answers', () => {
 });
 
 describe('simulator limits and faults', () => {
-  it('answers 429 with retry-after-ms beyond its limit and does not count rejected requests as accepted', async () => {
+  it('answers 429 with retry-after-ms beyond its limit, counts every arrival and does not count rejected requests as accepted', async () => {
     const s = await sim({ limit: 5, latencyMs: 0 });
     const rs = await Promise.all(Array.from({ length: 8 }, () => ask(s, 'translate_single', 'x')));
     const limited = rs.filter((r) => r.status === 429);
     expect(limited).toHaveLength(3);
     expect(Number(limited[0].headers.get('retry-after-ms'))).toBeGreaterThan(0);
-    expect(s.stats()).toMatchObject({ requests: 8, accepted: 5, rejected429: 3, maxInWindow: 5 });
+    expect(s.stats()).toMatchObject({ requests: 8, accepted: 5, rejected429: 3, maxInWindow: 5, max_arrivals_in_1s: 8 });
     s.reset();
     expect(s.stats().requests).toBe(0);
   });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { after429, rateAt, PROBE_STEPS, type AdaptiveParams } from '../../src/llm/adaptive.js';
 import { backoffMs, retryAfterMs } from '../../src/llm/retry.js';
 import { PriorityDispatcher } from '../../src/llm/throttle/dispatcher.js';
-import type { PermitSource } from '../../src/llm/throttle/types.js';
+import { LocalPermits } from '../../src/llm/throttle/local.js';
+import type { Permit, PermitSource } from '../../src/llm/throttle/types.js';
 import { UsageLedger } from '../../src/llm/usage.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -11,9 +12,14 @@ const P: AdaptiveParams = { qps: 25, enabled: true, decreaseFactor: 0.8, minQps:
 /** A permit source the test hands permits out of, one at a time. */
 function manualSource() {
   const pending: Array<() => void> = [];
+  const released: Permit[] = [];
+  const permit = (): Permit => {
+    const p: Permit = { wired: () => {}, release: () => void released.push(p) };
+    return p;
+  };
   const source: PermitSource = {
     kind: 'local',
-    take: () => new Promise<void>((r) => pending.push(r)),
+    take: () => new Promise<Permit>((r) => pending.push(() => r(permit()))),
     rate: () => 25,
     on429: async () => null,
     healthy: () => true,
@@ -21,6 +27,7 @@ function manualSource() {
   };
   return {
     source,
+    released,
     async grant() {
       while (!pending.length) await new Promise((r) => setImmediate(r));
       pending.shift()!();
@@ -55,9 +62,49 @@ describe('priority dispatcher', () => {
     a.abort(new Error('stop'));
     await expect(first).rejects.toThrow('stop');
     await m.grant();
-    await expect(second).resolves.toBeUndefined();
+    await expect(second).resolves.toMatchObject({ wired: expect.any(Function) });
+    expect(m.released).toHaveLength(0);
     expect(d.length).toBe(0);
     d.close();
+  });
+});
+
+describe('local window on wire times', () => {
+  const params: AdaptiveParams = { ...P, qps: 2, windowMs: 200 };
+
+  it('a permit not yet on the wire keeps its slot, then counts from its wire time', async () => {
+    const w = new LocalPermits(params);
+    try {
+      const first = await w.take();
+      await w.take();
+      let grantedAt = 0;
+      const third = w.take().then((p) => ((grantedAt = Date.now()), p));
+      await new Promise((r) => setTimeout(r, 2 * params.windowMs));
+      expect(grantedAt).toBe(0); // both permits are still off the wire: each may leave at any moment
+      const wiredAt = Date.now();
+      first.wired(wiredAt);
+      await third;
+      expect(grantedAt - wiredAt).toBeGreaterThanOrEqual(params.windowMs - 1);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('a released permit frees its slot at once', async () => {
+    const w = new LocalPermits(params);
+    try {
+      const first = await w.take();
+      await w.take();
+      let granted = false;
+      const third = w.take().then(() => (granted = true));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(granted).toBe(false);
+      first.release();
+      await third;
+      expect(granted).toBe(true);
+    } finally {
+      w.close();
+    }
   });
 });
 

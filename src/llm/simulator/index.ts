@@ -5,8 +5,8 @@ import { answerFor, dropOneKey, guessTask, isTask } from './answers.js';
 
 /**
  * An OpenAI-compatible endpoint of our own for tests, benchmarks and the demo. It enforces its own requests-per-
- * second limit with 429s (as DashScope does), adds seeded latency and injects faults on demand. Every answer says
- * it is simulated.
+ * second limit with 429s as a strict provider does (every arrival counts, a request answered 429 included), adds
+ * seeded latency and injects faults on demand. Every answer says it is simulated.
  */
 export interface SimulatorOptions {
   port?: number;
@@ -36,6 +36,8 @@ export interface SimStats {
   hangs: number;
   /** max requests accepted in any trailing 1000 ms window, measured on arrival */
   maxInWindow: number;
+  /** max requests that arrived in any trailing 1000 ms window, 429s included: what a strict provider counts */
+  max_arrivals_in_1s: number;
   byTask: Record<string, number>;
   limit: number;
 }
@@ -72,7 +74,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 const emptyStats = (limit: number): SimStats => ({
-  requests: 0, accepted: 0, rejected429: 0, errors500: 0, malformed: 0, droppedKeys: 0, hangs: 0, maxInWindow: 0, byTask: {}, limit,
+  requests: 0, accepted: 0, rejected429: 0, errors500: 0, malformed: 0, droppedKeys: 0, hangs: 0, maxInWindow: 0, max_arrivals_in_1s: 0, byTask: {}, limit,
 });
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -93,6 +95,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let rand = seededRandom(opts.seed ?? 1);
   let stats = emptyStats(limit);
   let accepted: number[] = []; // arrival times of accepted requests in the trailing window
+  let recent: number[] = []; // arrival times of every request in the trailing window, 429s included
   let arrivals: Arrival[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -105,10 +108,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     timers.add(t);
   };
 
-  /** Counts the request on arrival; false when the trailing window already holds `limit` accepted requests. */
+  /**
+   * Counts the request on arrival, as a strict provider does: a request is refused when `limit` requests (refused
+   * ones included) arrived in the trailing window, so a client that keeps knocking stays refused.
+   */
   const admit = (now: number): { ok: true } | { ok: false; retryAfterMs: number } => {
+    while (recent.length && recent[0] <= now - WINDOW_MS) recent.shift();
     while (accepted.length && accepted[0] <= now - WINDOW_MS) accepted.shift();
-    if (accepted.length >= limit) return { ok: false, retryAfterMs: Math.max(1, Math.ceil(accepted[0] + WINDOW_MS - now)) };
+    const over = recent.length >= limit;
+    const retryAfterMs = over ? Math.max(1, Math.ceil(recent[recent.length - Math.ceil(limit)] + WINDOW_MS - now)) : 0;
+    recent.push(now);
+    stats.max_arrivals_in_1s = Math.max(stats.max_arrivals_in_1s, recent.length);
+    if (over) return { ok: false, retryAfterMs };
     accepted.push(now);
     stats.maxInWindow = Math.max(stats.maxInWindow, accepted.length);
     return { ok: true };
@@ -260,6 +271,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reset: () => {
       stats = emptyStats(limit);
       accepted = [];
+      recent = [];
       arrivals = [];
       rand = seededRandom(opts.seed ?? 1);
     },

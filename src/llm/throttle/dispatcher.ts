@@ -1,9 +1,9 @@
 import { LLM_LANES, type LlmLane } from '../../config/schema.js';
-import { ClosedError, type PermitSource } from './types.js';
+import { ClosedError, type Permit, type PermitSource } from './types.js';
 
 interface Waiter {
   lane: LlmLane;
-  resolve: () => void;
+  resolve: (permit: Permit) => void;
   reject: (err: unknown) => void;
   cleanup: () => void;
 }
@@ -26,10 +26,10 @@ export class PriorityDispatcher {
     private beforeTake: () => Promise<void> = async () => {},
   ) {}
 
-  acquire(priority: number, lane: LlmLane, signal?: AbortSignal | null): Promise<void> {
+  acquire(priority: number, lane: LlmLane, signal?: AbortSignal | null): Promise<Permit> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Permit>((resolve, reject) => {
       let queue = this.queues.get(priority);
       if (!queue) {
         this.queues.set(priority, (queue = []));
@@ -69,11 +69,14 @@ export class PriorityDispatcher {
     try {
       while (!this.closed && this.size > 0) {
         await this.beforeTake();
-        await this.source.take();
+        const permit = await this.source.take();
         const w = this.next();
-        if (!w) break; // every waiter gave up meanwhile: the permit goes unused, which never risks the cap
+        if (!w) {
+          permit.release(); // every waiter gave up meanwhile: nothing is sent on this slot
+          break;
+        }
         w.cleanup();
-        w.resolve();
+        w.resolve(permit);
       }
     } catch (err) {
       if (!this.closed) this.failAll(err);

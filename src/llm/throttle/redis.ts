@@ -3,18 +3,26 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../config/schema.js';
 import { PROBE_STEPS, type AdaptiveParams } from '../adaptive.js';
 import type { Logger } from '../../log.js';
-import { COLD_EXTRA_MS } from './local.js';
+import { COLD_EXTRA_MS, PENDING_POLL_MS } from './local.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
-import { ClosedError, sleep, type PermitSource } from './types.js';
+import { ClosedError, sleep, type Permit, type PermitSource } from './types.js';
 
 type ScriptReply = [number, string, string, number, string, string?];
-type WithScript = Redis & { vocSlidingWindow(windowKey: string, rateKey: string, slotKey: string, epochKey: string, ...args: string[]): Promise<ScriptReply> };
+type WithScript = Redis & {
+  vocSlidingWindow(windowKey: string, rateKey: string, slotKey: string, epochKey: string, pendingKey: string, ...args: string[]): Promise<ScriptReply>;
+};
+type Keys = { window: string; rate: string; slot: string; epoch: string; pending: string };
+type Mode = 'take' | 'wire' | 'release' | '429';
 
-/** The Redis keys of the shared window: `${keyPrefix}${rateKey}` is the sorted set (ZCARD = requests in the window). */
-export function throttleKeys(cfg: Config): { window: string; rate: string; slot: string; epoch: string } {
+/**
+ * The Redis keys of the shared window: `${keyPrefix}${rateKey}` is the sorted set of wire times (ZCARD = requests
+ * sent in the window), `:pending` the permits not yet on the wire.
+ */
+export function throttleKeys(cfg: Config): Keys {
   const base = `${cfg.redis.keyPrefix}${cfg.llm.rateKey}`;
-  return { window: base, rate: `${base}:rate`, slot: `${base}:slot`, epoch: `${base}:epoch` };
+  return { window: base, rate: `${base}:rate`, slot: `${base}:slot`, epoch: `${base}:epoch`, pending: `${base}:pending` };
 }
+
 
 /** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
 const CALL_TIMEOUT_MS = 2000;
@@ -40,12 +48,18 @@ export class RedisPermits implements PermitSource {
 
   constructor(
     redis: Redis,
-    private keys: { window: string; rate: string; slot: string; epoch: string },
+    private keys: Keys,
     private p: AdaptiveParams,
     private backoffMs: [number, number],
     private log: Logger,
+    /**
+     * How long a permit may stay off the wire before its slot lapses: the attempt's timeout, which aborts a request
+     * not sent by then, so a live process's request is counted or never sent. Only a process killed between permit
+     * and wire leaves a slot behind this long (the wire follows within ms unless the machine is starved: bench/wire).
+     */
+    private pendingTtlMs = 60_000,
   ) {
-    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 4, lua: SLIDING_WINDOW_LUA });
+    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 5, lua: SLIDING_WINDOW_LUA });
     this.redis = redis as WithScript;
     this.lastRate = p.qps;
   }
@@ -58,19 +72,21 @@ export class RedisPermits implements PermitSource {
     return this.up;
   }
 
-  private args(mode: 'take' | '429'): string[] {
+  private args(mode: Mode, member: string, wiredAt: number): string[] {
     const p = this.p;
-    return [mode, String(p.windowMs), String(p.qps), `${this.id}:${++this.seq}`, p.enabled ? '1' : '0', String(p.minQps),
-      String(p.decreaseFactor), String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS), this.epoch];
+    return [mode, String(p.windowMs), String(p.qps), member, p.enabled ? '1' : '0', String(p.minQps), String(p.decreaseFactor),
+      String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS), this.epoch, String(this.pendingTtlMs),
+      String(Math.max(0, Date.now() - wiredAt)), String(PENDING_POLL_MS)];
   }
 
-  private async call(mode: 'take' | '429'): Promise<ScriptReply> {
+  private async call(mode: Mode, member = `${this.id}:${++this.seq}`, wiredAt = Date.now()): Promise<ScriptReply> {
     // a command queued while disconnected could run much later; ask only when connected
     if (this.redis.status !== 'ready') await this.ready();
+    const k = this.keys;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.redis.vocSlidingWindow(this.keys.window, this.keys.rate, this.keys.slot, this.keys.epoch, ...this.args(mode)),
+        this.redis.vocSlidingWindow(k.window, k.rate, k.slot, k.epoch, k.pending, ...this.args(mode, member, wiredAt)),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
         }),
@@ -106,13 +122,14 @@ export class RedisPermits implements PermitSource {
     else this.log.error('throttle_unavailable', { throttle: 'redis', error: (err as Error)?.message ?? String(err), note: 'LLM calls paused until Redis answers' });
   }
 
-  async take(): Promise<void> {
+  async take(): Promise<Permit> {
     let waitedExact = false;
     for (;;) {
       if (this.stop.signal.aborted) throw new ClosedError();
       let reply: ScriptReply;
+      const member = `${this.id}:${++this.seq}`;
       try {
-        reply = await this.call('take');
+        reply = await this.call('take', member);
       } catch (err) {
         if (this.stop.signal.aborted) throw new ClosedError();
         this.setHealth(false, err);
@@ -124,7 +141,7 @@ export class RedisPermits implements PermitSource {
       const [granted, wait, rate, , latest, epoch] = reply;
       if (epoch) this.epoch = String(epoch);
       this.lastRate = Number(rate);
-      if (Number(granted) === 1) return;
+      if (Number(granted) === 1) return this.permit(member);
       let ms = Math.ceil(Number(wait));
       // we waited the exact time and another process took the slot: back off so pollers fall out of step
       if (waitedExact && !String(latest).startsWith(`${this.id}:`)) {
@@ -134,6 +151,20 @@ export class RedisPermits implements PermitSource {
       waitedExact = true;
       await sleep(ms, this.stop.signal);
     }
+  }
+
+  /**
+   * The wire time goes to Redis as "so many ms ago" when the call is sent, so it needs no shared clock. Until it
+   * lands the permit counts as pending (starting now), the safe side; if Redis cannot be reached it lapses.
+   */
+  private permit(member: string): Permit {
+    let open = true;
+    const report = (mode: 'wire' | 'release', at: number) => {
+      if (!open) return;
+      open = false;
+      this.call(mode, member, at).catch((err) => this.log.debug('throttle_report_failed', { mode, error: (err as Error)?.message ?? String(err) }));
+    };
+    return { wired: (at) => report('wire', at), release: () => report('release', Date.now()) };
   }
 
   async on429(): Promise<number | null> {

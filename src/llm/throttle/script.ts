@@ -3,11 +3,12 @@
  * The clock is Redis TIME, so hosts with skewed clocks still agree. The adaptive rate lives in a hash beside the
  * window and is computed with the same formula as src/llm/adaptive.ts (rateAt / after429).
  *
- * KEYS[1]  window: sorted set, one member per request started, score = Redis time in ms (ZCARD = current count)
+ * KEYS[1]  window: sorted set, one member per request sent, score = its wire time in Redis ms
  * KEYS[2]  adaptive state: hash {base, changedAt, decreasedAt, ceiling}
  * KEYS[3]  pacing: hash {next: ideal start (Redis ms) of the next slot, so late polls do not slow the timeline;
- *          coldUntil: end of the first window after an idle one, paced wider}
- * ARGV[1]  mode: "take" (take a slot if one is free) or "429" (a provider 429 was seen: lower the rate)
+ *          coldUntil: end of the first window after an idle one, paced wider; last: member of the latest permit}
+ * ARGV[1]  mode: "take" (take a slot if one is free), "wire" (the permit ARGV[4] was written to the socket
+ *          ARGV[14] ms ago), "release" (the permit ARGV[4] will never be sent) or "429" (lower the rate)
  * ARGV[2]  window length in ms, safety margin included
  * ARGV[3]  qps: configured cap of requests per window
  * ARGV[4]  member: unique id of this request
@@ -19,14 +20,22 @@
  * ARGV[10] probeSteps: recovery periods the ceiling below the last 429's rate is kept
  * ARGV[11] coldExtraMs: added to the window when spacing the first window after an idle one
  * ARGV[12] the epoch this process saw on its last call ('' before its first): KEYS[4] holds the current one
+ * ARGV[13] pendingTtlMs: how long a permit may stay pending before it lapses
+ * ARGV[14] wire mode: ms between the wire time and the moment the caller sent this call (its own clock, so hosts
+ *          with skewed clocks still agree; the call's own transit makes the time a little later, the safe side)
+ * ARGV[15] pendingPollMs: the wait to answer when only pending permits fill the window
  * KEYS[4]  epoch: a marker that exists as long as Redis keeps its data. Missing for a process that saw one means
  *          Redis lost the window (restarted or flushed) while requests of the last window may still be on their
  *          way: no slot is given for one full window.
+ * KEYS[5]  pending: sorted set, one member per permit not yet on the wire, score = when it lapses (Redis ms). A
+ *          pending permit counts as starting now, so a request late to the wire cannot bunch with later ones; it
+ *          lapses after ARGV[13] only so that a process killed between permit and wire does not hold a slot forever
  *
  * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count,
- * member of the latest request (tells a poller whether another process took the slot it waited for) }.
- * A slot is free when fewer than floor(rate) requests started in the window AND the paced slot time has come:
- * permits are spaced evenly at window/rate so the cap also holds where the requests arrive.
+ * member of the latest permit (tells a poller whether another process took the slot it waited for) }.
+ * A slot is free when fewer than floor(rate) requests were sent in the window or are pending AND the paced slot
+ * time has come: permits are spaced evenly at window/rate so the requests also arrive spread out; a request sent
+ * late pushes the next slot to at least half a spacing after its wire time.
  */
 export const SLIDING_WINDOW_LUA = `
 local t = redis.call('TIME')
@@ -69,6 +78,25 @@ if mode == '429' then
   return {0, '0', tostring(rate), 0, ''}
 end
 
+if mode == 'release' then
+  redis.call('ZREM', KEYS[5], ARGV[4])
+  return {1, '0', tostring(rate), 0, ''}
+end
+
+if mode == 'wire' then
+  redis.call('ZREM', KEYS[5], ARGV[4])
+  local at = now - math.max(0, tonumber(ARGV[14]))
+  redis.call('ZADD', KEYS[1], at, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(win * 2))
+  local next = tonumber(redis.call('HGET', KEYS[3], 'next') or '0')
+  local half = win / rate / 2
+  if next < at + half then
+    redis.call('HSET', KEYS[3], 'next', tostring(at + half))
+    redis.call('PEXPIRE', KEYS[3], math.ceil(win * 2))
+  end
+  return {1, '0', tostring(rate), 0, ''}
+end
+
 local epoch = redis.call('GET', KEYS[4])
 if not epoch then
   epoch = ARGV[4]
@@ -80,30 +108,37 @@ if not epoch then
 end
 
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 local allowed = math.max(1, math.floor(rate))
-local count = redis.call('ZCARD', KEYS[1])
+local sent = redis.call('ZCARD', KEYS[1])
+local count = sent + redis.call('ZCARD', KEYS[5])
 local wait = 0
 if count >= allowed then
-  local e = redis.call('ZRANGE', KEYS[1], count - allowed, count - allowed, 'WITHSCORES')
-  wait = tonumber(e[2]) + win - now
+  -- the (count - allowed)th oldest wire time must leave; a pending permit leaves only after it is sent
+  local i = count - allowed
+  if i < sent then
+    local e = redis.call('ZRANGE', KEYS[1], i, i, 'WITHSCORES')
+    wait = tonumber(e[2]) + win - now
+  else
+    wait = tonumber(ARGV[15])
+  end
 end
-local pacing = redis.call('HMGET', KEYS[3], 'next', 'coldUntil')
+local pacing = redis.call('HMGET', KEYS[3], 'next', 'coldUntil', 'last')
 local slot = tonumber(pacing[1] or '0')
 local coldUntil = tonumber(pacing[2] or '0')
 wait = math.max(wait, slot - now)
 if wait > 0 then
-  local last = redis.call('ZRANGE', KEYS[1], -1, -1)
-  return {0, tostring(wait), tostring(rate), count, last[1] or '', epoch}
+  return {0, tostring(wait), tostring(rate), count, pacing[3] or '', epoch}
 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], math.ceil(win * 2))
+redis.call('ZADD', KEYS[5], now + tonumber(ARGV[13]), ARGV[4])
+redis.call('PEXPIRE', KEYS[5], math.ceil(win * 2 + tonumber(ARGV[13])))
 -- the first requests after an idle window pay cold paths (new sockets) after their permit: space them wider
 if count == 0 then coldUntil = now + win end
 local spacing = win / rate
 if now < coldUntil then spacing = (win + cold) / rate end
 -- stay on the ideal timeline while less than one spacing late; after an idle gap start afresh
 if now - slot < spacing then slot = slot + spacing else slot = now + spacing end
-redis.call('HSET', KEYS[3], 'next', tostring(slot), 'coldUntil', tostring(coldUntil))
+redis.call('HSET', KEYS[3], 'next', tostring(slot), 'coldUntil', tostring(coldUntil), 'last', ARGV[4])
 redis.call('PEXPIRE', KEYS[3], math.ceil(win * 2))
 return {1, '0', tostring(rate), count + 1, ARGV[4], epoch}
 `;
