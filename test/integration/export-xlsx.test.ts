@@ -8,6 +8,7 @@ import { openTestDb, type TestDb } from '../helpers/databases.js';
 import { insertReviews } from '../../src/store/reviews.js';
 import { runExport } from '../../src/commands/export.js';
 import { review } from './translate-fixtures.js';
+import { loadReportFixture } from './report-fixture.js';
 
 /**
  * The workbook is read back by a reader other than the one that wrote it: Debian's python3-openpyxl (installed by
@@ -128,6 +129,26 @@ describe.skipIf(!hasOpenpyxl)('voc export --format xlsx, read back with openpyxl
     expect(byId.get('r7')!.body).toEqual({ v: FORMULA, t: 's' });
     expect(byId.get('r7')!.title).toEqual({ v: '+1 would buy', t: 's' });
     expect(records(dump.Reviews)).toHaveLength(5000);
+  }, 60_000);
+
+  it('with analysis done the workbook has Insights and Themes sheets a pivot table can use', async () => {
+    const small = await openTestDb('sqlite');
+    try {
+      await loadReportFixture(small.store);
+      const file = path.join(dir, 'p1.xlsx');
+      await runExport({ product: 'P1', format: 'xlsx', out: file }, { config: small.config });
+      const dump = readBack(file);
+      expect(dump.sheets).toEqual(['Reviews', 'Insights', 'Themes']);
+      const insights = records(dump.Insights);
+      expect(insights).toHaveLength(10);
+      expect(insights[0]).toMatchObject({ dimension: { v: 'battery', t: 's' }, dimension_zh: { v: '电池', t: 's' }, summary_zh: { v: '电池续航长', t: 's' }, rating: { v: 5, t: 'n' }, review_date: { v: '2024-01-10', t: 'd' }, month: { v: '2024-01', t: 's' } });
+      expect(dump.Insights.freeze).toBe('A2');
+      expect(dump.Insights.filter).toBe('A1:K11');
+      const themes = records(dump.Themes);
+      expect(themes.map((t) => t.label_zh.v)).toEqual(['父母', '通勤', '父母', null, '跑步者', null]);
+    } finally {
+      await small.cleanup();
+    }
   }, 60_000);
 
   it('--since keeps the reviews dated on or after the day, like the report', async () => {
