@@ -27,7 +27,9 @@ async function* pages(store: Store, table: Table, cols: string[], o: ExportScope
       .orderBy('a.id')
       .limit(size);
     join?.(q);
-    if (o.productId) q.andWhere('a.product_id', o.productId);
+    // SQLite would read the product through its index and sort it all for every page; `+col` keeps it walking the
+    // ids from the last page on, so the whole export reads the table once
+    if (o.productId) q.andWhere(store.knex.raw(store.dialect === 'sqlite' ? '+a.product_id = ?' : 'a.product_id = ?', [o.productId]));
     if (o.since) q.andWhere('r.review_date', '>=', o.since);
     const page: Array<Record<string, unknown>> = await q;
     yield* page;

@@ -27,7 +27,8 @@ export async function* exportRows(store: Store, o: ExportScope = {}): AsyncGener
       .where('id', '>', last)
       .orderBy('id')
       .limit(size);
-    if (o.productId) q.andWhere('product_id', o.productId);
+    // on SQLite `+col` keeps the planner on the id order instead of sorting the product's index range every page
+    if (o.productId) q.andWhere(store.knex.raw(store.dialect === 'sqlite' ? '+product_id = ?' : 'product_id = ?', [o.productId]));
     if (o.since) q.andWhere('review_date', '>=', o.since);
     const page: Array<Record<string, unknown>> = await q;
     for (const r of page) {
