@@ -1,21 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
 import { runExport } from '../../src/commands/export.js';
+import { exportToString } from '../helpers/export.js';
 import { INSIGHT_FIELDS, THEME_FIELDS } from '../../src/analysis/export.js';
 import { loadReportFixture } from './report-fixture.js';
-
-async function exportToString(db: TestDb, opts: Parameters<typeof runExport>[0]): Promise<string> {
-  const sink = new PassThrough();
-  const parts: Buffer[] = [];
-  sink.on('data', (c: Buffer) => parts.push(c));
-  await runExport(opts, { config: db.config, stdout: sink });
-  return Buffer.concat(parts).toString('utf8');
-}
 
 const FORMULA = '=HYPERLINK("http://x","y")';
 

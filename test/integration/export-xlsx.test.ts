@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../helpers/databases.js';
 import { insertReviews } from '../../src/store/reviews.js';
 import { runExport } from '../../src/commands/export.js';
+import { exportToString } from '../helpers/export.js';
 import { review } from './translate-fixtures.js';
 import { loadReportFixture } from './report-fixture.js';
 
@@ -66,14 +66,10 @@ function records(s: SheetDump): Array<Record<string, { v: unknown; t: string }>>
 }
 
 async function ndjson(db: TestDb, opts: Parameters<typeof runExport>[0]): Promise<Array<Record<string, unknown>>> {
-  const sink = new PassThrough();
-  const parts: Buffer[] = [];
-  sink.on('data', (c: Buffer) => parts.push(c));
-  await runExport({ ...opts, format: 'ndjson' }, { config: db.config, stdout: sink });
-  return Buffer.concat(parts).toString('utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return (await exportToString(db, { ...opts, format: 'ndjson' })).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-export const FORMULA = '=HYPERLINK("http://x","y")';
+const FORMULA = '=HYPERLINK("http://x","y")';
 
 describe.skipIf(!hasOpenpyxl)('voc export --format xlsx, read back with openpyxl', () => {
   let db: TestDb;
