@@ -5,10 +5,12 @@ import { esc, fiveWShares, ratingHistogram, sentimentBars, trendLine } from './s
 /** Nothing may run or load even if escaping were ever wrong: no script source at all, styles inline, images data: only. */
 export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
+// Latin faces first, then a Simplified Chinese face for each platform (Linux: Noto/Source Han, macOS: PingFang,
+// Windows: Microsoft YaHei): naming them keeps Chinese out of the system's fallback, which may pick a Japanese face
 const CSS = `
 :root{--fg:#1d2330;--muted:#5b6475;--line:#dde2ea;--neg:#d64545;--neu:#a3acb9;--pos:#2f9e5b;--bar:#3b6fd8}
 *{box-sizing:border-box}
-body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;color:var(--fg);background:#fff}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei",sans-serif;color:var(--fg);background:#fff}
 main{max-width:960px;margin:0 auto;padding:16px}
 h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.2rem;margin-top:1.8em;border-bottom:1px solid var(--line);padding-bottom:.2em}h3{font-size:1rem}
 .meta{color:var(--muted);font-size:.85rem}

@@ -36,9 +36,26 @@ export function ratingHistogram(r: Ratings): string {
   return frame('ratings', 'Rating distribution', W, H, bars);
 }
 
+/** Month labels ("2025-01") at 11px are about 45 units wide: ticks at least this far apart never touch. */
+const MONTH_LABEL_GAP = 56;
+
+/**
+ * Which months get an axis label: every `step`-th counted back from the latest (always labelled, it is the one a
+ * reader looks for), with `step` the smallest that keeps neighbours MONTH_LABEL_GAP apart.
+ */
+export function monthTicks(count: number, span: number): number[] {
+  if (count <= 1) return count === 1 ? [0] : [];
+  const step = Math.max(1, Math.ceil(MONTH_LABEL_GAP / (span / (count - 1))));
+  const ticks: number[] = [];
+  for (let i = count - 1; i >= 0; i -= step) ticks.unshift(i);
+  return ticks;
+}
+
 export function trendLine(months: MonthRow[]): string {
-  const W = 480, H = 200, left = 36, right = 12, top = 14, plot = 140;
-  const x = (i: number) => (months.length <= 1 ? left + (W - left - right) / 2 : left + (i * (W - left - right)) / (months.length - 1));
+  // the right margin is half a label, so the latest month's label stays inside the chart
+  const W = 480, H = 200, left = 36, right = 28, top = 14, plot = 140;
+  const span = W - left - right;
+  const x = (i: number) => (months.length <= 1 ? left + span / 2 : left + (i * span) / (months.length - 1));
   const y = (v: number) => top + plot - ((v - 1) / 4) * plot;
   const grid = [1, 2, 3, 4, 5]
     .map((v) => `<line class="grid" x1="${left}" x2="${W - right}" y1="${f(y(v))}" y2="${f(y(v))}"/><text x="${left - 6}" y="${f(y(v) + 4)}" text-anchor="end">${v}</text>`)
@@ -47,10 +64,8 @@ export function trendLine(months: MonthRow[]): string {
   const dots = months
     .map((m, i) => `<circle class="dot" cx="${f(x(i))}" cy="${f(y(m.averageRating))}" r="3"><title>${esc(m.month)}: ${stars(m.averageRating)} (${int(m.reviews)} reviews)</title></circle>`)
     .join('');
-  // label at most ~6 months on the axis so the text never overlaps on a phone
-  const step = Math.max(1, Math.ceil(months.length / 6));
-  const ticks = months
-    .map((m, i) => (i % step === 0 || i === months.length - 1 ? `<text x="${f(x(i))}" y="${top + plot + 18}" text-anchor="middle">${esc(m.month)}</text>` : ''))
+  const ticks = monthTicks(months.length, span)
+    .map((i) => `<text class="month" x="${f(x(i))}" y="${top + plot + 18}" text-anchor="middle">${esc(months[i].month)}</text>`)
     .join('');
   const line = months.length > 1 ? `<polyline class="line" fill="none" points="${pts}"/>` : '';
   return frame('trend', 'Average rating by month', W, H, grid + line + dots + ticks);

@@ -6,12 +6,18 @@ import type { Store } from '../store/db.js';
  */
 export const EXPORT_FIELDS = ['review_id', 'product_id', 'rating', 'title', 'body', 'title_zh', 'body_zh', 'class', 'translation_status', 'translation_source', 'language', 'review_date'] as const;
 export type ExportRow = Record<(typeof EXPORT_FIELDS)[number], string | number | null>;
-export type ExportFormat = 'csv' | 'ndjson' | 'json';
 
 /** in_progress is a claim, not an outcome: users see it as pending */
 const STATUS: Record<string, string> = { pending: 'pending', in_progress: 'pending', done: 'done', skipped: 'skipped', failed: 'failed' };
 
-export async function* exportRows(store: Store, o: { productId?: string | null; pageSize?: number } = {}): AsyncGenerator<ExportRow> {
+/** Which reviews an export covers: one product or all, optionally only those dated on or after `since` (YYYY-MM-DD). */
+export interface ExportScope {
+  productId?: string | null;
+  since?: string | null;
+  pageSize?: number;
+}
+
+export async function* exportRows(store: Store, o: ExportScope = {}): AsyncGenerator<ExportRow> {
   const size = o.pageSize ?? 1000;
   let last = 0;
   for (;;) {
@@ -21,7 +27,9 @@ export async function* exportRows(store: Store, o: { productId?: string | null; 
       .where('id', '>', last)
       .orderBy('id')
       .limit(size);
-    if (o.productId) q.andWhere('product_id', o.productId);
+    // on SQLite `+col` keeps the planner on the id order instead of sorting the product's index range every page
+    if (o.productId) q.andWhere(store.knex.raw(store.dialect === 'sqlite' ? '+product_id = ?' : 'product_id = ?', [o.productId]));
+    if (o.since) q.andWhere('review_date', '>=', o.since);
     const page: Array<Record<string, unknown>> = await q;
     for (const r of page) {
       yield {
@@ -43,27 +51,4 @@ export async function* exportRows(store: Store, o: { productId?: string | null; 
     if (page.length < size) return;
     last = Number(page[page.length - 1].id);
   }
-}
-
-/** RFC 4180: quote fields with a comma, quote or line break; double the quotes. Formula-looking cells are kept as-is. */
-export function csvCell(v: string | number | null): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Text chunks of the export in the chosen format: header/opening, one per row, closing. */
-export async function* exportText(rows: AsyncIterable<ExportRow>, format: ExportFormat): AsyncGenerator<string> {
-  if (format === 'csv') yield EXPORT_FIELDS.join(',') + '\r\n';
-  if (format === 'json') yield '[';
-  let first = true;
-  for await (const r of rows) {
-    if (format === 'csv') yield EXPORT_FIELDS.map((f) => csvCell(r[f])).join(',') + '\r\n';
-    else if (format === 'ndjson') yield JSON.stringify(r) + '\n';
-    else {
-      yield (first ? '\n' : ',\n') + JSON.stringify(r);
-      first = false;
-    }
-  }
-  if (format === 'json') yield first ? ']\n' : '\n]\n';
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,31 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is required under CI for the HTML report test`);
 if (!hasChromium) console.warn(`[voc tests] ${CHROMIUM} not found: the HTML report browser test is skipped (apt-get install chromium)`);
 
+/** Debian's fonts-noto-cjk (installed by .ci/run): the face the report's font stack names first for Chinese on Linux. */
+const CJK_FONT = 'Noto Sans CJK SC';
+const hasCjkFont = (() => {
+  try {
+    return execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).includes(CJK_FONT);
+  } catch {
+    return false;
+  }
+})();
+if (hasChromium && !hasCjkFont && process.env.CI) throw new Error(`the font "${CJK_FONT}" (fonts-noto-cjk) is required under CI for the HTML report test`);
+if (hasChromium && !hasCjkFont) console.warn(`[voc tests] font "${CJK_FONT}" not found: the Chinese rendering check is skipped (apt-get install fonts-noto-cjk)`);
+
+/** A product whose title is Chinese and whose reviews span 30 months, for the font and month-axis checks. */
+const ZH_TITLE = '降噪蓝牙耳机 Pro（黑色）';
+async function loadLongProduct(db: TestDb): Promise<void> {
+  const k = db.store.knex;
+  await k('products').insert({ id: 'P3', title: ZH_TITLE, first_seen_at: 1_700_000_000_000, learn_status: 'none' });
+  const rows = Array.from({ length: 30 }, (_, i) => {
+    const date = `${2022 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-15`;
+    const body = `很好用，第${i}个月`;
+    return { source_key: `zh|${i}`, review_id: `zh${i}`, product_id: 'P3', rating: 1 + (i % 5), body, body_hash: `zh${i}`, review_date: date, class: 'short', body_len: body.length, created_at: 1_700_000_000_000 };
+  });
+  await k('reviews').insert(rows);
+}
+
 interface Visit {
   page: Page;
   requests: string[];
@@ -25,6 +51,7 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
   beforeAll(async () => {
     db = await openTestDb('sqlite');
     await loadReportFixture(db.store);
+    await loadLongProduct(db);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -94,6 +121,59 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     expect(await page.locator('.notice').innerText()).toContain('No analysis yet for P2');
     expect(await page.$$eval('svg[data-chart="ratings"]', (els) => els.length)).toBe(1);
     expect(requests).toHaveLength(1);
+    await page.close();
+  });
+
+  it('labels 30 months on the trend axis without any two labels touching, on a desktop and on a phone', async () => {
+    for (const viewport of [{ width: 1024, height: 800 }, { width: 375, height: 740 }]) {
+      const { page } = await open('P3', viewport);
+      expect(await page.$$eval('svg[data-chart="trend"] circle', (els) => els.length)).toBe(30);
+      const boxes = await page.$$eval('svg[data-chart="trend"] text.month', (els) =>
+        els.map((e) => {
+          const r = e.getBoundingClientRect();
+          return { text: e.textContent, left: r.left, right: r.right };
+        }),
+      );
+      const chart = (await page.locator('svg[data-chart="trend"]').boundingBox())!;
+      expect(boxes.length).toBeGreaterThanOrEqual(6);
+      expect(boxes.at(-1)!.text).toBe('2024-06');
+      for (let i = 1; i < boxes.length; i++) expect(boxes[i].left, `${boxes[i - 1].text} / ${boxes[i].text} at ${viewport.width}px`).toBeGreaterThan(boxes[i - 1].right);
+      for (const b of boxes) expect(b.left >= chart.x && b.right <= chart.x + chart.width, `${b.text} inside the chart`).toBe(true);
+      await page.close();
+    }
+  });
+
+  it.skipIf(!hasCjkFont)(`draws every Chinese character with ${CJK_FONT}, none as a fallback box`, async () => {
+    const { page } = await open('P3');
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument');
+    // the glyphs each font drew for a node's text, as Chromium's layout reports them
+    const fontsOf = async (selector: string) => {
+      const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      return fonts;
+    };
+    const title = await page.locator('h1').innerText();
+    expect(title).toContain(ZH_TITLE);
+    const cjkChars = [...title].filter((c) => /[\u3000-\u9fff\uff00-\uffef]/.test(c)).length;
+    expect(cjkChars).toBe(10);
+    const fonts = await fontsOf('h1');
+    const cjk = fonts.filter((f) => f.familyName === CJK_FONT).reduce((n, f) => n + f.glyphCount, 0);
+    // a character no font had would be drawn as a box by the first font and not counted here
+    expect(cjk, JSON.stringify(fonts)).toBeGreaterThanOrEqual(cjkChars);
+    // and by width: a CJK face draws each Han character one em wide, a box from a Latin face is narrower
+    const han = '降噪蓝牙耳机黑色';
+    const width = await page.evaluate((text) => {
+      const s = document.createElement('span');
+      s.textContent = text;
+      s.style.fontSize = '20px';
+      document.body.append(s);
+      return s.getBoundingClientRect().width;
+    }, han);
+    expect(width).toBeCloseTo(han.length * 20, 0);
+    await cdp.detach();
     await page.close();
   });
 });

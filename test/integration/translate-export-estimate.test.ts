@@ -1,23 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
 import { insertReviews } from '../../src/store/reviews.js';
 import { runExport } from '../../src/commands/export.js';
+import { exportToString } from '../helpers/export.js';
 import { runEstimate } from '../../src/commands/estimate.js';
 import { EXPORT_FIELDS } from '../../src/translate/export.js';
 import { review, seedExample } from './translate-fixtures.js';
-
-async function exportToString(db: TestDb, opts: Parameters<typeof runExport>[0]): Promise<string> {
-  const sink = new PassThrough();
-  const parts: Buffer[] = [];
-  sink.on('data', (c: Buffer) => parts.push(c));
-  await runExport(opts, { config: db.config, stdout: sink });
-  return Buffer.concat(parts).toString('utf8');
-}
 
 describe.each(DATABASES)('voc export on %s', (kind) => {
   let db: TestDb;
