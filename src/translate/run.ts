@@ -20,6 +20,11 @@ export interface TranslateRunOptions {
 }
 
 const ABORTED = 'run stopped before this text was sent';
+/** results written per transaction, at most; and the longest a finished result waits for its write */
+const FLUSH_ROWS = 500;
+const FLUSH_MS = 150;
+/** reviews claimed and not yet written back, at most (more when one chunk is larger) */
+const MAX_HELD = 5000;
 
 /**
  * One translation run: claim a chunk, resolve what costs nothing (skips, duplicates, cache), pack the rest into
@@ -40,6 +45,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   const packer = new Packer<PendingText>(packingOptions(tcfg, { batch: estimateTokens(batchSystemPrompt(target)), single: estimateTokens(singleSystemPrompt(target)) }));
   const transPool = cfg.lanes.translation?.pools[0] ?? 'trans';
   const maxInFlight = Math.max(2, 2 * (cfg.pools[transPool]?.cap ?? 1));
+  const maxHeld = Math.max(2 * tcfg.chunkSize, MAX_HELD);
   const tally = newTally();
 
   const held = new Set<number>();
@@ -51,34 +57,39 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     wake = null;
   };
 
-  // writes coalesce: every review whose last text resolved in the same tick shares one transaction
+  // results are written in batches: one transaction per FLUSH_ROWS results or FLUSH_MS, whichever comes first. A
+  // kill -9 costs at most the results of that window (their claims expire and are translated again), never a
+  // wrong row: a write lands only where this daemon still holds the claim.
   let outBuf: ReviewOutcome[] = [];
   let cacheBuf: Array<{ hash: string; translation: string }> = [];
   let releaseBuf: number[] = [];
   let writing: Promise<void> = Promise.resolve();
-  let scheduled = false;
-  const scheduleWrite = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      const outs = outBuf, cache = cacheBuf, rel = releaseBuf;
-      outBuf = [];
-      cacheBuf = [];
-      releaseBuf = [];
-      writing = writing.then(async () => {
-        try {
-          await settleReviews(ctx.store, owner, outs, { entries: cache, key: book.cacheKey() });
-          if (rel.length) await releaseClaims(ctx.store, 'tr', owner, rel);
-          for (const x of outs) held.delete(x.id);
-          for (const id of rel) held.delete(id);
-          o.progress?.(stats.snapshot(tally));
-        } catch (err) {
-          // the claims stay held and expire: another run takes the reviews over
-          ctx.log.error('translate_write_failed', { jobId: o.jobId, error: (err as Error).message });
-        }
-      });
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const outs = outBuf, cache = cacheBuf, rel = releaseBuf;
+    if (!outs.length && !cache.length && !rel.length) return;
+    outBuf = [];
+    cacheBuf = [];
+    releaseBuf = [];
+    writing = writing.then(async () => {
+      try {
+        await settleReviews(ctx.store, owner, outs, { entries: cache, key: book.cacheKey() });
+        if (rel.length) await releaseClaims(ctx.store, 'tr', owner, rel);
+        for (const x of outs) held.delete(x.id);
+        for (const id of rel) held.delete(id);
+        o.progress?.(stats.snapshot(tally));
+      } catch (err) {
+        // the claims stay held and expire: another run takes the reviews over
+        ctx.log.error('translate_write_failed', { jobId: o.jobId, error: (err as Error).message });
+      }
+      notify();
     });
+  };
+  const scheduleWrite = () => {
+    if (outBuf.length + cacheBuf.length + releaseBuf.length >= FLUSH_ROWS) flush();
+    else timer ??= setTimeout(flush, FLUSH_MS);
   };
 
   const follow = (r: PreparedReview) => {
@@ -151,7 +162,8 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   let claimed = 0;
   while (!stopped()) {
     if (o.limit && claimed >= o.limit) break;
-    while (inFlight >= maxInFlight && !stopped()) await new Promise<void>((r) => (wake = r));
+    // the window: batches in flight and reviews held are both bounded, whatever the size of the backlog
+    while ((inFlight >= maxInFlight || held.size >= maxHeld) && !stopped()) await new Promise<void>((r) => (wake = r));
     if (stopped()) break;
     const want = o.limit ? Math.min(tcfg.chunkSize, o.limit - claimed) : tcfg.chunkSize;
     const rows = await claimReviews(ctx.store, 'tr', { owner, leaseMs: cfg.daemon.leaseMs, limit: want, productId: o.productId, jobId: o.jobId });
@@ -163,6 +175,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       for (const b of packer.flush()) submit(b);
       // claims of ours with nothing in flight are ones whose write failed: hand them back to be claimed again
       if (inFlight === 0 && settling.size === 0 && held.size) {
+        flush();
         await writing;
         const stuck = [...held];
         await releaseClaims(ctx.store, 'tr', owner, stuck).then(() => stuck.forEach((id) => held.delete(id)), () => {});
@@ -186,6 +199,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   await Promise.all([...settling]);
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   await new Promise<void>((r) => setImmediate(r));
+  flush();
   await writing;
   if (held.size) await releaseClaims(ctx.store, 'tr', owner, [...held]).catch(() => {});
   return stats.finish(tally);
