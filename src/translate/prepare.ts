@@ -41,7 +41,7 @@ export function planFor(norm: string, target: string): TextPlan['action'] | 'non
 
 /** a text's result and what it costs to keep: the key, the promise, and a translation about as long as the text */
 type Known = { p: Promise<TextResult>; bytes: number };
-const KNOWN_BYTES = 16 * 1024 * 1024;
+const KNOWN_BYTES = 4 * 1024 * 1024;
 const knownBytes = (norm: string) => 200 + 4 * norm.length;
 
 export class TextBook {
