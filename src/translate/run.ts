@@ -49,6 +49,8 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   const tally = newTally();
 
   const held = new Set<number>();
+  /** claims whose results could not be written */
+  const unwritten = new Set<number>();
   const settling = new Set<Promise<void>>();
   let inFlight = 0;
   let wake: (() => void) | null = null;
@@ -81,7 +83,11 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         for (const id of rel) held.delete(id);
         o.progress?.(stats.snapshot(tally));
       } catch (err) {
-        // the claims stay held and expire: another run takes the reviews over
+        // the claims stay held and are handed back when the run runs dry (or expire): another run takes them over.
+        // They leave the window, so failing writes cannot stall the claiming loop.
+        for (const x of outs) unwritten.add(x.id);
+        for (const id of rel) unwritten.add(id);
+        for (const id of unwritten) held.delete(id);
         ctx.log.error('translate_write_failed', { jobId: o.jobId, error: (err as Error).message });
       }
       notify();
@@ -174,11 +180,11 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       // send our partial batches now: the others may be waiting for our claims just as we wait for theirs
       for (const b of packer.flush()) submit(b);
       // claims of ours with nothing in flight are ones whose write failed: hand them back to be claimed again
-      if (inFlight === 0 && settling.size === 0 && held.size) {
+      if (inFlight === 0 && settling.size === 0 && (held.size || unwritten.size)) {
         flush();
         await writing;
-        const stuck = [...held];
-        await releaseClaims(ctx.store, 'tr', owner, stuck).then(() => stuck.forEach((id) => held.delete(id)), () => {});
+        const stuck = [...held, ...unwritten];
+        await releaseClaims(ctx.store, 'tr', owner, stuck).then(() => stuck.forEach((id) => (held.delete(id), unwritten.delete(id))), () => {});
         continue;
       }
       await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
@@ -201,7 +207,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   await new Promise<void>((r) => setImmediate(r));
   flush();
   await writing;
-  if (held.size) await releaseClaims(ctx.store, 'tr', owner, [...held]).catch(() => {});
+  if (held.size || unwritten.size) await releaseClaims(ctx.store, 'tr', owner, [...held, ...unwritten]).catch(() => {});
   return stats.finish(tally);
 }
 
