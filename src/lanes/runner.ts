@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { ActiveLaneJob, LaneJob, LaneRunner, LaneStats, PoolStats } from './types.js';
 import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
 import { LaneMetrics } from './metrics.js';
-import { childSignal } from '../signals.js';
+import { childSignal } from '../llm/child-signal.js';
 
 interface Entry {
   id: string;
