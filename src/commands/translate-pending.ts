@@ -39,19 +39,25 @@ function parseLimit(v: string | number | undefined): number | undefined {
 }
 
 /**
- * Cron-safe: submits one translate job for every pending review in scope (overlapping runs share the work
- * through review claims, so none is translated twice). With --wait, follows the job to its end.
+ * Cron-safe: submits one translate job for every pending review in scope, or attaches to the one already open
+ * over that scope, so one backlog has one job and one summary. With --wait, follows the job to its end.
  */
 export async function runTranslatePending(o: TranslatePendingOptions, deps: TranslatePendingDeps): Promise<TranslatePendingResult> {
   const limit = parseLimit(o.limit);
   const out = deps.stdout ?? process.stdout;
   const client = deps.client ?? (await connectDaemon(deps.config, { autostart: true, configFile: deps.configFile, quiet: !!o.json }));
   const submitted = await client.submitJob({ kind: 'translate', productId: o.product ?? null, params: limit ? { limit } : {} });
+  const attached = !!submitted.attached;
+  // a job already open over this scope (the beat's, an earlier cron run's) takes the request in
+  const opening = attached
+    ? `translate job ${submitted.id} (${submitted.productId ? `product ${submitted.productId}` : 'every product'}) is already ${submitted.status}; attached to it`
+    : `translate job ${submitted.id} submitted${o.product ? ` for ${o.product}` : ''}`;
   if (!o.wait) {
-    if (o.json) out.write(JSON.stringify({ job: submitted.id, status: submitted.status }, null, 2) + '\n');
-    else out.write(`translate job ${submitted.id} submitted${o.product ? ` for ${o.product}` : ''}; follow it with \`voc status\`\n`);
+    if (o.json) out.write(JSON.stringify({ job: submitted.id, status: submitted.status, attached }, null, 2) + '\n');
+    else out.write(`${opening}; follow it with \`voc status\`\n`);
     return { job: submitted, exitCode: 0 };
   }
+  if (attached && !o.json) out.write(opening + '\n');
   const interactive = !o.json && (deps.interactive ?? isInteractive());
   const final = await followWithProgress(client, submitted.id, {
     format: 'translating [{bar}] {value}/{total} | {translated} translated, {failed} failed | {calls} calls',
@@ -69,7 +75,7 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
   if (final.status === 'failed') throw new VocError('JOB_FAILED', `translate job ${final.id} failed: ${final.error ?? 'unknown error'}`);
   const s = (final.result ?? {}) as Summary;
   const failed = Number(s.failed ?? 0);
-  if (o.json) out.write(JSON.stringify({ job: final.id, ...s }, null, 2) + '\n');
+  if (o.json) out.write(JSON.stringify({ job: final.id, attached, ...s }, null, 2) + '\n');
   else {
     const classes = s.classes ? ` (vip ${s.classes.vip ?? 0}, standard ${s.classes.standard ?? 0}, short ${s.classes.short ?? 0})` : '';
     const tokens = (s.promptTokens ?? 0) + (s.completionTokens ?? 0);

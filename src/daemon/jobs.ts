@@ -3,7 +3,7 @@ import type { DaemonContext } from '../context.js';
 import type { Service, ServiceJob } from '../lanes/types.js';
 import type { JobView, SubmitJobRequest } from './api.js';
 import { errorMessage } from '../errors.js';
-import { claimJobs, failJob, finishJob, getJobRow, insertJob, markRunning, openJobs, releaseJobs, saveProgress, toJobView, type JobRow } from '../store/jobs.js';
+import { claimJobs, failJob, finishJob, getJobRow, insertJob, markRunning, openJobCovering, openJobs, releaseJobs, saveProgress, toJobView, type JobRow } from '../store/jobs.js';
 import { HttpError } from './server.js';
 
 /** The lane a job row is listed under; the service decides which lanes its work actually runs on. */
@@ -40,6 +40,7 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
   const running = new Map<number, { promise: Promise<void>; mode: 'shared' | 'exclusive' }>();
   const log = ctx.log.child({ part: 'jobs' });
   let stopping = false;
+  let sharedSubmits: Promise<unknown> = Promise.resolve();
   let ticking = false;
   let again = false;
 
@@ -154,6 +155,19 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     }
     if (req.params != null && (typeof req.params !== 'object' || Array.isArray(req.params))) throw new HttpError(400, 'BAD_PARAMS', 'params must be an object');
     if (req.productId != null && typeof req.productId !== 'string') throw new HttpError(400, 'BAD_PRODUCT', 'productId must be a string');
+    if (byKind.get(req.kind)?.mode !== 'shared') return insert(req, source);
+    // one backlog, one job: a second run over the same reviews would split them, and each summary would tell half
+    // the story; the caller follows the open job instead (the beat's, a cron's, another daemon's). Submits are
+    // serialised so two at once cannot both find none open.
+    const turn = sharedSubmits.then(async () => {
+      const open = await openJobCovering(ctx.store, req.kind, req.productId ?? null);
+      return open ? { ...toJobView(open), attached: true } : insert(req, source);
+    });
+    sharedSubmits = turn.catch(() => {});
+    return turn;
+  }
+
+  async function insert(req: SubmitJobRequest, source: string): Promise<JobView> {
     const lane = KIND_LANES[req.kind] ?? (typeof req.params?.lane === 'string' && req.params.lane in ctx.config.lanes ? (req.params.lane as LaneName) : 'reports');
     const row = await insertJob(ctx.store, { kind: req.kind, lane, productId: req.productId ?? null, params: req.params ?? {}, source });
     ctx.events.emit('jobs:changed', { id: Number(row.id), kind: row.kind, status: 'queued' });

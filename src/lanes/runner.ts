@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { ActiveLaneJob, LaneJob, LaneRunner, LaneStats, PoolStats } from './types.js';
 import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
 import { LaneMetrics } from './metrics.js';
+import { childSignal } from '../llm/child-signal.js';
 
 interface Entry {
   id: string;
@@ -22,6 +23,8 @@ interface PoolWorker {
   waiting: Map<string, Entry>;
   /** entries of paused lanes: kept in order, pushed back into the queue on resume */
   held: Entry[];
+  /** entries waiting out their start-up delay, before they queue for a slot */
+  delaying: Set<Entry>;
   active: Set<Entry>;
   peak: number;
 }
@@ -60,14 +63,16 @@ export class StoppingError extends Error {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();
+  // a child signal: hundreds of jobs wait at once, and each listener added to the daemon's signal walked the rest
+  const child = childSignal(signal);
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
-      signal.removeEventListener('abort', done);
+      child.release();
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    child.signal.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -88,7 +93,7 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
   const workers = {} as Record<PoolName, PoolWorker>;
   for (const name of POOLS) {
     const plan = plans[name];
-    const w: PoolWorker = { plan, waiting: new Map(), held: [], active: new Set(), peak: 0, queue: null as never };
+    const w: PoolWorker = { plan, waiting: new Map(), held: [], delaying: new Set(), active: new Set(), peak: 0, queue: null as never };
     w.queue = new Queue<Entry, void>((entry: Entry, cb: (err?: unknown) => void) => {
       // an entry missing from `waiting` was refused by drain() already
       if (!w.waiting.delete(entry.id)) return cb();
@@ -116,12 +121,6 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     const ev = { lane, pool: w.plan.name, label: job.label };
     o.events.emit('job:start', ev);
     try {
-      // the jitter spreads a burst of jobs starting together; a job alone in its pool (a learning job while the
-      // other lanes are saturated) has nobody to collide with and starts at once
-      if (w.plan.llm && (w.active.size > 1 || w.waiting.size > 0)) {
-        const [lo, hi] = w.plan.jitterMs;
-        await sleep(lo + random() * (hi - lo), o.signal);
-      }
       const t0 = Date.now();
       const value = await job.run({ pool: w.plan.name, signal: o.signal });
       const ms = Date.now() - t0;
@@ -154,13 +153,29 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = { id: String(++seq), job: job as LaneJob<unknown>, pool, since: Date.now(), resolve: resolve as (v: unknown) => void, reject };
       queuedBy[job.lane]++;
-      if (paused.has(job.lane)) {
-        w.held.push(entry);
-        return;
-      }
-      w.waiting.set(entry.id, entry);
-      w.queue.push(entry);
+      const [lo, hi] = w.plan.jitterMs;
+      // the jitter spreads a burst of jobs starting together; a job alone in its pool (a learning job while the
+      // other lanes are saturated) has nobody to collide with and starts at once
+      const alone = w.active.size === 0 && w.waiting.size === 0 && w.delaying.size === 0;
+      const delay = w.plan.llm && !alone ? lo + random() * (hi - lo) : 0;
+      if (delay <= 0) return enqueue(w, entry);
+      // the start-up delay is waited before a slot is taken: a slot held while sleeping would cap a pool of 100
+      // at ~140 jobs/s with the trans pool's 0.2-1 s, below a 200/s budget
+      w.delaying.add(entry);
+      void sleep(delay, o.signal).then(() => {
+        if (!w.delaying.delete(entry)) return; // refused by drain() meanwhile
+        enqueue(w, entry);
+      });
     });
+  }
+
+  function enqueue(w: PoolWorker, entry: Entry): void {
+    if (paused.has(entry.job.lane)) {
+      w.held.push(entry);
+      return;
+    }
+    w.waiting.set(entry.id, entry);
+    w.queue.push(entry);
   }
 
   function setPaused(lane: LaneName, p: boolean): void {
@@ -207,7 +222,7 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     for (const name of POOLS) {
       const w = workers[name];
       const serving = [...new Set([...w.active].map((e) => e.job.lane))].sort((a, b) => w.plan.lanes.indexOf(a) - w.plan.lanes.indexOf(b));
-      out[name] = { active: w.active.size, cap: w.plan.cap, queued: w.waiting.size + w.held.length, serving, peak: w.peak };
+      out[name] = { active: w.active.size, cap: w.plan.cap, queued: w.waiting.size + w.held.length + w.delaying.size, serving, peak: w.peak };
     }
     return out;
   }
@@ -222,6 +237,7 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
       for (const e of w.active) active.push(view(e, 'active'));
       for (const e of w.waiting.values()) queued.push(view(e, 'queued'));
       for (const e of w.held) queued.push(view(e, 'queued'));
+      for (const e of w.delaying) queued.push(view(e, 'queued'));
     }
     return { active, queued };
   }
@@ -231,11 +247,12 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     // jobs that never started are refused now; their services see the rejection and give back claims
     for (const name of POOLS) {
       const w = workers[name];
-      for (const e of [...w.held, ...w.waiting.values()]) {
+      for (const e of [...w.held, ...w.delaying, ...w.waiting.values()]) {
         queuedBy[e.job.lane]--;
         e.reject(new StoppingError());
       }
       w.held = [];
+      w.delaying.clear();
       w.waiting.clear();
     }
     if (inFlight() === 0) return true;

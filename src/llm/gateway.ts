@@ -16,6 +16,7 @@ import { RedisPermits, throttleKeys } from './throttle/redis.js';
 import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
 import { costOf, estimateTokens, UsageLedger, type UsageWriter } from './usage.js';
+import { childSignal } from './child-signal.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -76,9 +77,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
       ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
     };
     const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart, onWire: (ms) => requests.wired(ms) };
-    return attemptContext.run(ctx, () =>
-      client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: req.signal ?? undefined }).withResponse(),
-    );
+    // the SDK never removes the abort listener it adds: it gets a signal of its own, not the caller's long-lived one
+    const child = req.signal ? childSignal(req.signal) : null;
+    try {
+      return await attemptContext.run(ctx, () =>
+        client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: child?.signal }).withResponse(),
+      );
+    } finally {
+      child?.release();
+    }
   }
 
   /** Every 429 is an event; the rate (and the human line) changes once per burst, see adaptive.ts. */

@@ -20,6 +20,8 @@ export interface JobView {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** set by POST /jobs when the request joined a job already open over its scope instead of starting one */
+  attached?: boolean;
 }
 
 /** Submitted jobs (learn, analyze, report, translate runs) are rows, so a restart resumes them. */
@@ -94,6 +96,20 @@ export async function openJobs(store: Store, kinds: string[]): Promise<JobRow[]>
 export async function hasOpenJob(store: Store, kind: string): Promise<boolean> {
   const row = await store.knex('jobs').select('id').where({ kind }).whereIn('status', ['queued', 'running']).first();
   return !!row;
+}
+
+/**
+ * The oldest open job of `kind` whose scope covers `productId` (every product, or that one) and that has no
+ * limit: work asked of that scope is already on its way there.
+ */
+export async function openJobCovering(store: Store, kind: string, productId: string | null): Promise<JobRow | undefined> {
+  const q = store.knex('jobs').select('*').where({ kind }).whereIn('status', ['queued', 'running']).orderBy('id');
+  q.andWhere((w) => {
+    w.whereNull('product_id');
+    if (productId) w.orWhere('product_id', productId);
+  });
+  const rows = (await q) as JobRow[];
+  return rows.find((r) => parse(r.params)?.limit == null);
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { Store } from './db.js';
 import { now } from './db.js';
-import { completeClaimed } from './claims.js';
 
 /**
  * The translation cache (text hash + model + target language -> translation) and the writes that settle a
@@ -28,14 +27,40 @@ export async function readCache(store: Store, hashes: string[], key: CacheKey): 
   return out;
 }
 
-export async function writeCache(k: Store['knex'], entries: Array<{ hash: string; translation: string }>, key: CacheKey): Promise<void> {
+/**
+ * Review text and model answers are untrusted: a lone surrogate or a NUL would make the JSON parameter (or a
+ * PostgreSQL text column) reject the whole write, so they are mended here.
+ */
+// Node 20 has String.prototype.isWellFormed / toWellFormed; the ES2022 typings this project compiles with do not
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+function clean(s: string | null | undefined): string | null {
+  if (s == null) return null;
+  const w = s as unknown as WellFormed;
+  const t = w.isWellFormed() ? s : w.toWellFormed();
+  return t.includes('\0') ? t.replaceAll('\0', '') : t;
+}
+
+type Raw = { changes?: number; rowCount?: number | null };
+const affected = (r: unknown) => Number((r as Raw).changes ?? (r as Raw).rowCount ?? 0);
+
+/*
+ * The batch travels as one JSON parameter and is unpacked by the database: one statement per write, however many
+ * rows, instead of a query built per row (on a busy run the builder cost more CPU than the database did).
+ */
+const CACHE_INSERT = {
+  sqlite: `INSERT INTO translation_cache (text_hash, model, target_lang, translation, created_at)
+    SELECT json_extract(value, '$.h'), ?, ?, json_extract(value, '$.t'), ? FROM json_each(?) WHERE true
+    ON CONFLICT (text_hash, model, target_lang) DO NOTHING`,
+  pg: `INSERT INTO translation_cache (text_hash, model, target_lang, translation, created_at)
+    SELECT v.h, ?, ?, v.t, ? FROM json_to_recordset(?::json) AS v(h text, t text)
+    ON CONFLICT (text_hash, model, target_lang) DO NOTHING`,
+};
+
+export async function writeCache(store: Store, entries: Array<{ hash: string; translation: string }>, key: CacheKey, trx?: Store['knex']): Promise<void> {
   if (entries.length === 0) return;
-  const ts = now();
   const unique = new Map(entries.map((e) => [e.hash, e.translation]));
-  const rows = [...unique].map(([hash, translation]) => ({ text_hash: hash, model: key.model, target_lang: key.targetLang, translation, created_at: ts }));
-  for (let i = 0; i < rows.length; i += 150) {
-    await k('translation_cache').insert(rows.slice(i, i + 150)).onConflict(['text_hash', 'model', 'target_lang']).ignore();
-  }
+  const json = JSON.stringify([...unique].map(([h, t]) => ({ h, t: clean(t) })));
+  await (trx ?? store.knex).raw(CACHE_INSERT[store.dialect], [key.model, key.targetLang, now(), json]);
 }
 
 /** How one review's translation ends. */
@@ -53,9 +78,38 @@ export interface ReviewOutcome {
   attempts: number;
 }
 
+/*
+ * Only rows this owner still holds in progress are written. A failed review keeps its old translation columns
+ * and counts an attempt; a settled one clears the error. On SQLite the unary + keeps the planner off the
+ * (tr_status, id) index: through it, every row in progress was joined against the whole batch.
+ */
+const SETTLE = {
+  sqlite: `UPDATE reviews SET tr_status = v.s, tr_error = v.e,
+      tr_attempts = CASE WHEN v.s = 'failed' THEN v.a ELSE reviews.tr_attempts END,
+      body_zh = CASE WHEN v.s = 'failed' THEN reviews.body_zh ELSE v.b END,
+      title_zh = CASE WHEN v.s = 'failed' THEN reviews.title_zh ELSE v.t END,
+      tr_cached = CASE WHEN v.s = 'failed' THEN reviews.tr_cached ELSE v.c END,
+      tr_source = CASE WHEN v.s = 'failed' THEN reviews.tr_source ELSE v.src END,
+      tr_owner = NULL, tr_lease = NULL, tr_at = ?
+    FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.s') AS s, json_extract(value, '$.e') AS e,
+                 json_extract(value, '$.a') AS a, json_extract(value, '$.b') AS b, json_extract(value, '$.t') AS t,
+                 json_extract(value, '$.c') AS c, json_extract(value, '$.src') AS src FROM json_each(?)) AS v
+    WHERE reviews.id = v.id AND reviews.tr_owner = ? AND +reviews.tr_status = 'in_progress'`,
+  pg: `UPDATE reviews SET tr_status = v.s, tr_error = v.e,
+      tr_attempts = CASE WHEN v.s = 'failed' THEN v.a ELSE reviews.tr_attempts END,
+      body_zh = CASE WHEN v.s = 'failed' THEN reviews.body_zh ELSE v.b END,
+      title_zh = CASE WHEN v.s = 'failed' THEN reviews.title_zh ELSE v.t END,
+      tr_cached = CASE WHEN v.s = 'failed' THEN reviews.tr_cached ELSE v.c END,
+      tr_source = CASE WHEN v.s = 'failed' THEN reviews.tr_source ELSE v.src END,
+      tr_owner = NULL, tr_lease = NULL, tr_at = ?
+    FROM json_to_recordset(?::json) AS v(id bigint, s text, e text, a integer, b text, t text, c boolean, src text)
+    WHERE reviews.id = v.id AND reviews.tr_owner = ? AND reviews.tr_status = 'in_progress'`,
+};
+
 /**
- * Settle reviews and remember fresh translations in one transaction. Only reviews this owner still holds are
- * written (a review taken over after a lease expiry is left to its new owner); returns how many were written.
+ * Settle reviews and remember fresh translations in one transaction of two statements. Only reviews this owner
+ * still holds are written (a review taken over after a lease expiry is left to its new owner); returns how many
+ * were written.
  */
 export async function settleReviews(
   store: Store,
@@ -64,23 +118,15 @@ export async function settleReviews(
   cache: { entries: Array<{ hash: string; translation: string }>; key: CacheKey },
 ): Promise<number> {
   if (outcomes.length === 0 && cache.entries.length === 0) return 0;
+  const rows = outcomes.map((o) =>
+    o.status === 'failed'
+      ? { id: o.id, s: o.status, e: clean((o.error ?? 'unknown error').slice(0, 500)), a: o.attempts + 1 }
+      : { id: o.id, s: o.status, e: null, b: clean(o.bodyZh), t: clean(o.titleZh), c: !!o.cached, src: o.source ?? null },
+  );
   return store.knex.transaction(async (trx) => {
-    await writeCache(trx as unknown as Store['knex'], cache.entries, cache.key);
-    const updates = outcomes.map((o) => {
-      const patch: Record<string, unknown> = { tr_status: o.status };
-      if (o.status === 'failed') {
-        patch.tr_error = (o.error ?? 'unknown error').slice(0, 500);
-        patch.tr_attempts = o.attempts + 1;
-      } else {
-        patch.tr_error = null;
-        patch.body_zh = o.bodyZh ?? null;
-        patch.title_zh = o.titleZh ?? null;
-        patch.tr_cached = !!o.cached;
-        patch.tr_source = o.source ?? null;
-      }
-      return { id: o.id, patch };
-    });
-    return completeClaimed(store, 'tr', owner, updates, trx as unknown as Store['knex']);
+    await writeCache(store, cache.entries, cache.key, trx as unknown as Store['knex']);
+    if (rows.length === 0) return 0;
+    return affected(await trx.raw(SETTLE[store.dialect], [now(), JSON.stringify(rows), owner]));
   });
 }
 

@@ -67,7 +67,7 @@ export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; 
           const zh = bullets.map((b, i) =>
             plans[i] === 'convert' ? convertChinese(b, target) : !send[i] ? b : (cached.get(sha256(norms[i])) ?? fresh.get(norms[i])!),
           );
-          await writeCache(ctx.store.knex, [...fresh].map(([n, t]) => ({ hash: sha256(n), translation: t })), key);
+          await writeCache(ctx.store, [...fresh].map(([n, t]) => ({ hash: sha256(n), translation: t })), key);
           await settleBullets(ctx.store, owner, p.id, { ok: true, zh });
           summary.translated++;
         }),

@@ -39,12 +39,18 @@ export function planFor(norm: string, target: string): TextPlan['action'] | 'non
   return planText(norm, target).action;
 }
 
+/** a text's result and what it costs to keep: the key, the promise, and a translation about as long as the text */
+type Known = { p: Promise<TextResult>; bytes: number };
+const KNOWN_BYTES = 4 * 1024 * 1024;
+const knownBytes = (norm: string) => 200 + 4 * norm.length;
+
 export class TextBook {
   /**
-   * hash of the normalised text -> its result, for the whole run: identical texts are paid once. Bounded so a
-   * backlog of millions stays in memory limits; a text that falls out is found in the cache table instead.
+   * hash of the normalised text -> its result, for the whole run: identical texts are paid once. Bounded by bytes
+   * (a count bound let long texts take hundreds of MB) so a backlog of millions stays flat; a text that falls out
+   * is found in the cache table instead.
    */
-  private known = new LRUCache<string, Promise<TextResult>>({ max: 100_000 });
+  private known = new LRUCache<string, Known>({ maxSize: KNOWN_BYTES, sizeCalculation: (v) => v.bytes });
 
   constructor(
     private store: Store,
@@ -81,7 +87,7 @@ export class TextBook {
     for (const n of needs) {
       const known = this.known.get(n.hash);
       if (known) {
-        mine.set(n.hash, known);
+        mine.set(n.hash, known.p);
         continue;
       }
       const hit = cached.get(n.hash);
@@ -94,7 +100,7 @@ export class TextBook {
         p = new Promise<TextResult>((r) => (resolve = r));
         items.push({ norm: n.norm, hash: n.hash, cls: n.cls, tokens: estimateTokens(n.norm), lang: n.lang, resolve });
       }
-      this.known.set(n.hash, p);
+      this.known.set(n.hash, { p, bytes: knownBytes(n.norm) });
       mine.set(n.hash, p);
     }
     // this chunk's own map: an entry the LRU drops meanwhile still reaches the reviews that wait on it

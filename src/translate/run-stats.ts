@@ -52,9 +52,13 @@ export class RunStats {
     ctx.counters.classifier.run = { ...zero(), jobId };
   }
 
-  /** Every line goes to the log; `screen: false` keeps one-review batches from flooding the status events. */
-  private line(text: string, o: { screen?: boolean } = {}): void {
-    this.ctx.log.info('translate', { jobId: this.jobId, text });
+  /**
+   * Every line goes to the log (`detail` ones at debug level: at 200 calls/s a line per batch cost more CPU than
+   * the call); `screen: false` keeps one-review batches from flooding the status events.
+   */
+  private line(text: string, o: { screen?: boolean; detail?: boolean } = {}): void {
+    if (o.detail) this.ctx.log.debug('translate', { jobId: this.jobId, text });
+    else this.ctx.log.info('translate', { jobId: this.jobId, text });
     if (o.screen !== false) this.ctx.events.emit('log:line', { text });
   }
 
@@ -86,7 +90,7 @@ export class RunStats {
 
   batchDone(cls: ReviewClass, ok: number, n: number, tally: CallTally): void {
     this.absorb(tally);
-    this.line(`${cls} batch done: ${ok}/${n}`, { screen: n > 1 });
+    this.line(`${cls} batch done: ${ok}/${n}`, { screen: n > 1, detail: true });
   }
 
   review(cls: ReviewClass, status: 'done' | 'skipped' | 'failed' | 'released', cached: boolean, converted = false): void {

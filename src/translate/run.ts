@@ -22,6 +22,11 @@ export interface TranslateRunOptions {
 const ABORTED = 'run stopped before this text was sent';
 /** tries of one coalesced write (about 30 s in all) before its results are left to lease expiry */
 const WRITE_ATTEMPTS = 6;
+/** results written per transaction, at most; and the longest a finished result waits for its write */
+const FLUSH_ROWS = 500;
+const FLUSH_MS = 150;
+/** reviews claimed and not yet written back, at most (more when one chunk is larger) */
+const MAX_HELD = 5000;
 
 /**
  * One translation run: claim a chunk, resolve what costs nothing (skips, duplicates, cache), pack the rest into
@@ -42,9 +47,12 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   const packer = new Packer<PendingText>(packingOptions(tcfg, { batch: estimateTokens(batchSystemPrompt(target)), single: estimateTokens(singleSystemPrompt(target)) }));
   const transPool = cfg.lanes.translation?.pools[0] ?? 'trans';
   const maxInFlight = Math.max(2, 2 * (cfg.pools[transPool]?.cap ?? 1));
+  const maxHeld = Math.max(2 * tcfg.chunkSize, MAX_HELD);
   const tally = newTally();
 
   const held = new Set<number>();
+  /** claims whose results could not be written */
+  const unwritten = new Set<number>();
   const settling = new Set<Promise<void>>();
   let inFlight = 0;
   let wake: (() => void) | null = null;
@@ -53,44 +61,53 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     wake = null;
   };
 
-  // writes coalesce: every review whose last text resolved in the same tick shares one transaction
+  // results are written in batches: one transaction per FLUSH_ROWS results or FLUSH_MS, whichever comes first. A
+  // kill -9 costs at most the results of that window (their claims expire and are translated again), never a
+  // wrong row: a write lands only where this daemon still holds the claim.
   let outBuf: ReviewOutcome[] = [];
   let cacheBuf: Array<{ hash: string; translation: string }> = [];
   let releaseBuf: number[] = [];
   let writing: Promise<void> = Promise.resolve();
-  let scheduled = false;
-  const scheduleWrite = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      const outs = outBuf, cache = cacheBuf, rel = releaseBuf;
-      outBuf = [];
-      cacheBuf = [];
-      releaseBuf = [];
-      writing = writing.then(async () => {
-        // finished translations are paid for: a short store outage is waited out (in order, inside the chain the
-        // run's end awaits) rather than the results dropped; the transaction makes a retry write each row once
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await settleReviews(ctx.store, owner, outs, { entries: cache, key: book.cacheKey() });
-            if (rel.length) await releaseClaims(ctx.store, 'tr', owner, rel);
-            for (const x of outs) held.delete(x.id);
-            for (const id of rel) held.delete(id);
-            o.progress?.(stats.snapshot(tally));
-            return;
-          } catch (err) {
-            if (attempt >= WRITE_ATTEMPTS) {
-              // the claims are no longer renewed once the run ends: they expire and another run takes them over
-              ctx.log.error('translate_write_failed', { jobId: o.jobId, attempts: attempt, error: (err as Error).message });
-              return;
-            }
-            ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: (err as Error).message });
-            await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const outs = outBuf, cache = cacheBuf, rel = releaseBuf;
+    if (!outs.length && !cache.length && !rel.length) return;
+    outBuf = [];
+    cacheBuf = [];
+    releaseBuf = [];
+    writing = writing.then(async () => {
+      // finished translations are paid for: a short store outage is waited out (in order, inside the chain the
+      // run's end awaits) rather than the results dropped; the transaction makes a retry write each row once
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await settleReviews(ctx.store, owner, outs, { entries: cache, key: book.cacheKey() });
+          if (rel.length) await releaseClaims(ctx.store, 'tr', owner, rel);
+          for (const x of outs) held.delete(x.id);
+          for (const id of rel) held.delete(id);
+          o.progress?.(stats.snapshot(tally));
+          break;
+        } catch (err) {
+          if (attempt >= WRITE_ATTEMPTS) {
+            // the claims stay held and are handed back when the run runs dry (or expire): another run takes them
+            // over. They leave the window, so failing writes cannot stall the claiming loop.
+            for (const x of outs) unwritten.add(x.id);
+            for (const id of rel) unwritten.add(id);
+            for (const id of unwritten) held.delete(id);
+            ctx.log.error('translate_write_failed', { jobId: o.jobId, attempts: attempt, error: (err as Error).message });
+            break;
           }
+          ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: (err as Error).message });
+          await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
         }
-      });
+      }
+      notify();
     });
+  };
+  const scheduleWrite = () => {
+    if (outBuf.length + cacheBuf.length + releaseBuf.length >= FLUSH_ROWS) flush();
+    else timer ??= setTimeout(flush, FLUSH_MS);
   };
 
   const follow = (r: PreparedReview) => {
@@ -163,7 +180,8 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   let claimed = 0;
   while (!stopped()) {
     if (o.limit && claimed >= o.limit) break;
-    while (inFlight >= maxInFlight && !stopped()) await new Promise<void>((r) => (wake = r));
+    // the window: batches in flight and reviews held are both bounded, whatever the size of the backlog
+    while ((inFlight >= maxInFlight || held.size >= maxHeld) && !stopped()) await new Promise<void>((r) => (wake = r));
     if (stopped()) break;
     const want = o.limit ? Math.min(tcfg.chunkSize, o.limit - claimed) : tcfg.chunkSize;
     const rows = await claimReviews(ctx.store, 'tr', { owner, leaseMs: cfg.daemon.leaseMs, limit: want, productId: o.productId, jobId: o.jobId });
@@ -174,10 +192,11 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       // send our partial batches now: the others may be waiting for our claims just as we wait for theirs
       for (const b of packer.flush()) submit(b);
       // claims of ours with nothing in flight are ones whose write failed: hand them back to be claimed again
-      if (inFlight === 0 && settling.size === 0 && held.size) {
+      if (inFlight === 0 && settling.size === 0 && (held.size || unwritten.size)) {
+        flush();
         await writing;
-        const stuck = [...held];
-        await releaseClaims(ctx.store, 'tr', owner, stuck).then(() => stuck.forEach((id) => held.delete(id)), () => {});
+        const stuck = [...held, ...unwritten];
+        await releaseClaims(ctx.store, 'tr', owner, stuck).then(() => stuck.forEach((id) => (held.delete(id), unwritten.delete(id))), () => {});
         continue;
       }
       await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
@@ -198,8 +217,9 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   await Promise.all([...settling]);
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   await new Promise<void>((r) => setImmediate(r));
+  flush();
   await writing;
-  if (held.size) await releaseClaims(ctx.store, 'tr', owner, [...held]).catch(() => {});
+  if (held.size || unwritten.size) await releaseClaims(ctx.store, 'tr', owner, [...held, ...unwritten]).catch(() => {});
   return stats.finish(tally);
 }
 

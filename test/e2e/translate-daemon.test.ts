@@ -72,7 +72,7 @@ describe('voc translate-pending through the daemon', () => {
     expect(JSON.parse(stdout.out.join(''))).toMatchObject({ translated: 2, failed: 1 });
   });
 
-  it('two overlapping runs share the work: no review is translated twice and both finish', async () => {
+  it('two overlapping runs are one job: the second attaches to the first and both report the whole backlog', async () => {
     const { d, config, sim, client } = await boot({ latencyMs: 30 }, { 'translate.chunkSize': 40 });
     const rows = Array.from({ length: 400 }, (_, i) => review(textOf(i % 5 === 0 ? 130 : 45, i + 1000)));
     await client.ingest({ file: 'x.csv', rows });
@@ -85,11 +85,30 @@ describe('voc translate-pending through the daemon', () => {
     expect([ra.exitCode, rb.exitCode]).toEqual([0, 0]);
     const sa = JSON.parse(a.out.join(''));
     const sb = JSON.parse(b.out.join(''));
-    expect(sa.translated + sb.translated).toBe(400);
-    // every text reached the simulator once: calls add up to what one run of these texts needs at most
-    const requests = sim.stats().accepted;
-    expect(sa.calls + sb.calls).toBe(requests);
+    expect(sb.job).toBe(sa.job);
+    expect([sa.attached, sb.attached].sort()).toEqual([false, true]);
+    expect(sa).toMatchObject({ reviews: 400, translated: 400 });
+    expect(sb).toMatchObject({ reviews: 400, translated: 400, calls: sa.calls });
+    expect(sa.calls).toBe(sim.stats().accepted);
+    expect(await d.ctx.store.knex('jobs').where({ kind: 'translate' }).count({ n: '*' }).first()).toMatchObject({ n: 1 });
     const stored = await d.ctx.store.knex('reviews').select('body', 'body_zh', 'tr_status');
     for (const r of stored) expect(r).toMatchObject({ tr_status: 'done', body_zh: simTranslation(normaliseForPrompt(r.body)) });
+  });
+
+  it("attaches to the beat's open job and says so; a job of one product does not cover every product", async () => {
+    const { config, client } = await boot({ latencyMs: 30 });
+    const rows = Array.from({ length: 120 }, (_, i) => review(textOf(45, i + 2000)));
+    await client.ingest({ file: 'x.csv', rows });
+    const beat = await client.submitJob({ kind: 'translate', params: {} });
+    const out = sink();
+    const res = await runTranslatePending({ wait: true }, { config, client, stdout: out, interactive: false });
+    expect(res.job.id).toBe(beat.id);
+    expect(out.out[0]).toMatch(new RegExp(`^translate job ${beat.id} \\(every product\\) is already (queued|running); attached to it`));
+    expect(out.out.join('')).toMatch(/translated 120 /);
+    // a narrower open job is not the whole backlog: a request for every product starts its own
+    const narrow = await client.submitJob({ kind: 'translate', productId: 'P-none', params: {} });
+    const wide = await runTranslatePending({ json: true }, { config, client, stdout: sink() });
+    expect(wide.job.id).not.toBe(narrow.id);
+    expect(wide.job.attached).toBeFalsy();
   });
 });

@@ -147,6 +147,17 @@ describe('lanes and pools', () => {
     expect(ran).toBe(5);
   });
 
+  it('an LLM job waits out its start-up delay before it takes a slot, and drain refuses it while it waits', async () => {
+    const r = runner({ 'pools.trans.cap': 1, 'pools.trans.jitterMs': [60_000, 60_000] });
+    const delayed = r.submit({ lane: 'translation', label: 'delayed', run: async () => 'ran' });
+    // the slot stays free for jobs whose delay is over: only the waiting count shows it
+    expect(r.poolStats().trans).toMatchObject({ active: 0, queued: 1 });
+    expect(r.list().queued.map((j) => j.label)).toEqual(['delayed']);
+    expect(r.queued('translation')).toBe(1);
+    expect(await r.drain(1000)).toBe(true);
+    await expect(delayed).rejects.toThrow('stopping');
+  });
+
   it('drain refuses waiting jobs and waits for the running ones', async () => {
     const r = runner({ 'pools.base.cap': 1 });
     const g = gate();

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runSim } from '../../src/commands/sim.js';
@@ -125,6 +126,23 @@ describe('simulator limits and faults', () => {
       const r = await gw.complete({ lane: 'translation', task: 'translate_batch', json: true, messages: [{ role: 'user', content: 'JSON: {"r1":"a"}' }] });
       expect(r.simulated).toBe(true);
       expect(r.model).toBe('qwen-flash-simulated');
+    } finally {
+      await gw.close();
+      home.cleanup();
+    }
+  });
+
+  it("leaves no abort listener behind on the caller's long-lived signal, however many calls it makes", async () => {
+    const s = await sim();
+    const home = tempHome('gwl');
+    const gw = createGateway({ config: testConfig(home.home), log: silentLogger, redis: null, store: null, baseUrl: s.url });
+    const daemonSignal = new AbortController().signal;
+    try {
+      for (let i = 0; i < 30; i++) {
+        await gw.complete({ lane: 'translation', task: 'translate_batch', json: true, signal: daemonSignal, messages: [{ role: 'user', content: `JSON: {"r1":"a${i}"}` }] });
+      }
+      // the SDK adds a listener per request and never removes it: on the daemon's signal that grew with every call
+      expect(getEventListeners(daemonSignal, 'abort').length).toBeLessThanOrEqual(1);
     } finally {
       await gw.close();
       home.cleanup();
