@@ -98,8 +98,8 @@ export const configSchema = z.object({
   }),
   analysis: z.object({
     autoAfterTranslation: z.boolean().describe('start insights and themes after translation by itself (costs money)'),
-    autoLearn: z.boolean().describe('learn a new product by itself once it has learnMinReviews reviews'),
-    learnMinReviews: z.number().int().min(1).describe('reviews a new product needs before it is learned automatically'),
+    autoLearn: z.boolean().describe('learn a new product on ingest by itself (off: learning runs when analysis is asked for)'),
+    learnMinReviews: z.number().int().min(1).describe('reviews a product needs before it is learned (automatically, or as estimated by ingest)'),
     learnSampleSize: z.number().int().min(1).max(500).describe('reviews sampled for learning, spread over ratings'),
     batchSize: classSizes.describe('reviews per analysis call by class'),
     maxInsights: z.number().int().min(1).max(20).describe('insights kept per review'),
