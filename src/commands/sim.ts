@@ -6,7 +6,13 @@ import { VocError } from '../errors.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../llm/simulator/index.js';
 
 /** The simulator's own options, as flags (it always listens on loopback). */
-export type SimOptions = Omit<SimulatorOptions, 'host'>;
+export type SimOptions = Omit<SimulatorOptions, 'host' | 'batch'> & {
+  batchDelayMs?: number;
+  batchFailRate?: number;
+  batchMalformedRate?: number;
+  batchExpireAfter?: number;
+  batchRogueLines?: boolean;
+};
 
 /** Start the simulated LLM endpoint with the config's simulator section, flags on top. */
 export async function runSim(options: SimOptions, deps: { config: Config }): Promise<Simulator> {
@@ -22,6 +28,14 @@ export async function runSim(options: SimOptions, deps: { config: Config }): Pro
       errorRate: options.errorRate ?? s.errorRate,
       hangRate: options.hangRate ?? s.hangRate,
       seed: options.seed ?? s.seed,
+      batch: {
+        ...s.batch,
+        completionMs: options.batchDelayMs ?? s.batch.completionMs,
+        failRate: options.batchFailRate ?? s.batch.failRate,
+        malformedRate: options.batchMalformedRate ?? s.batch.malformedRate,
+        expireAfterShare: options.batchExpireAfter ?? s.batch.expireAfterShare,
+        rogueLines: options.batchRogueLines ?? s.batch.rogueLines,
+      },
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -52,6 +66,11 @@ export function registerSim(program: Command): void {
     .option('--error-rate <r>', 'share of requests answered HTTP 500', num('error-rate', 0, 1))
     .option('--hang-rate <r>', 'share of requests never answered', num('hang-rate', 0, 1))
     .option('--seed <n>', 'random seed for latency and faults', num('seed', -2147483648, 2147483647, true))
+    .option('--batch-delay-ms <n>', 'Batch API: time from creating a batch to its completion (default 5000)', num('batch-delay-ms', 0, 86400000, true))
+    .option('--batch-fail-rate <r>', 'Batch API: share of lines answered with an error', num('batch-fail-rate', 0, 1))
+    .option('--batch-malformed-rate <r>', 'Batch API: share of lines whose answer is not the JSON asked for', num('batch-malformed-rate', 0, 1))
+    .option('--batch-expire-after <share>', 'Batch API: batches expire with only this share of their lines done', num('batch-expire-after', 0, 1))
+    .option('--batch-rogue-lines', 'Batch API: add output lines with an unknown and a repeated custom_id')
     .option('--json', 'print the URL as JSON')
     .action(async (opts: SimOptions & { json?: boolean }, cmd: Command) => {
       const sim = await runSim(opts, { config: configFor(cmd) });

@@ -83,6 +83,16 @@ export const configSchema = z.object({
     errorRate: rate.describe('share of requests answered HTTP 500'),
     hangRate: rate.describe('share of requests never answered'),
     seed: z.number().int().describe('random seed for latency and faults'),
+    batch: z.object({
+      completionMs: z.number().int().min(0).describe('time a Batch API batch takes from creation to completion, in ms'),
+      failRate: rate.describe('share of batch lines answered with an error (in the error file)'),
+      malformedRate: rate.describe('share of batch lines whose answer is not the JSON asked for'),
+      expireAfterShare: rate.nullable().describe('batches expire with only this share of their lines done (null: they complete)'),
+      rogueLines: z.boolean().describe('add output lines with an unknown and a repeated custom_id'),
+      rejectUploads: z.boolean().describe('answer every file upload with HTTP 400'),
+      maxLines: z.number().int().min(1).describe('requests per input file the Batch API accepts'),
+      maxBytes: z.number().int().min(1).describe('bytes per input file the Batch API accepts'),
+    }),
   }),
   translate: z.object({
     targetLanguage: z.string().min(2).describe('target language (BCP 47), default Simplified Chinese'),

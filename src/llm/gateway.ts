@@ -16,6 +16,8 @@ import { RedisPermits, throttleKeys } from './throttle/redis.js';
 import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
 import { costOf, estimateTokens, UsageLedger, type UsageWriter } from './usage.js';
+import { chatBody } from './chat-body.js';
+import { createBatchApi } from './batch-api.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -68,12 +70,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const priorityOf = (lane: LlmRequest['lane']) => llm.priorities[lane] ?? 9;
 
   async function attempt(req: LlmRequest, onStart: () => void) {
-    const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
-      model: llm.model,
-      messages: req.messages,
-      ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
-      ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
-    };
+    const body = chatBody(req, llm.model);
     const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart };
     return attemptContext.run(ctx, () =>
       client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: req.signal ?? undefined }).withResponse(),
@@ -191,6 +188,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   return {
     complete,
     stats,
+    // the Batch API has its own limits: its few management requests take no permit of the realtime budget
+    batch: createBatchApi({ apiKey, baseURL: endpoint, timeoutMs: llm.timeoutMs, model: llm.model, simulated, scrub }),
     close: () => {
       closed ??= (async () => {
         closing.abort();
