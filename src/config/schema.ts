@@ -26,6 +26,8 @@ const pool = z.object({
 const price = z.object({
   input: z.number().min(0).describe('price per million prompt tokens'),
   output: z.number().min(0).describe('price per million completion tokens'),
+  batchInput: z.number().min(0).optional().describe('Batch API price per million prompt tokens (default half of input)'),
+  batchOutput: z.number().min(0).optional().describe('Batch API price per million completion tokens (default half of output)'),
 });
 const classSizes = z.object({
   vip: z.number().int().min(1).max(100),
@@ -105,6 +107,12 @@ export const configSchema = z.object({
     tokenBudget: z.number().int().min(100).describe('input-token budget per call in the tokens profile'),
     chunkSize: z.number().int().min(1).max(10000).describe('reviews claimed from the store at a time'),
     maxAttempts: z.number().int().min(1).describe('runs that may retry a failed review before it stays failed'),
+    mode: z.enum(['realtime', 'batch', 'auto']).describe('realtime calls, the provider\'s Batch API (half price, up to 24 h), or batch for backlogs of batchMinReviews+'),
+    batchMinReviews: z.number().int().min(1).describe('in auto mode, backlogs of at least this many reviews go to the Batch API'),
+    batchPollMs: z.number().int().min(50).describe('how often a batch in flight is polled'),
+    batchRedo: z.enum(['realtime', 'batch']).describe('failed, malformed or missing batch lines are redone in realtime (split) or in a follow-up batch'),
+    batchMaxRequests: z.number().int().min(2).max(50000).describe('requests per batch file (the provider\'s limit: 50,000)'),
+    batchMaxBytes: z.number().int().min(10000).max(104857600).describe('bytes per batch file (the provider\'s limit: 100 MB)'),
   }),
   analysis: z.object({
     autoAfterTranslation: z.boolean().describe('start insights and themes after translation by itself (costs money)'),

@@ -233,9 +233,10 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
     const errors: SimBatch['errors'] = [];
     const lines = parseInput(input.content, errors);
     for (const l of lines) {
-      l.fail = rand() < (o.failRate ?? 0);
-      l.malformed = !l.fail && rand() < (o.malformedRate ?? 0);
       const task = l.body.response_format?.type === 'json_object' ? guessTask(l.body.messages ?? []) : 'translate_single';
+      l.fail = rand() < (o.failRate ?? 0);
+      // as in realtime: a plain-text answer has no form to break (see index.ts)
+      l.malformed = !l.fail && task !== 'translate_single' && rand() < (o.malformedRate ?? 0);
       stats.byTask[task] = (stats.byTask[task] ?? 0) + 1;
       stats.failedLines += l.fail ? 1 : 0;
       stats.malformedLines += l.malformed ? 1 : 0;
