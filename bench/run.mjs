@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const all = readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').map((f) => f.slice(0, -4)).sort();
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// options such as --file=PATH go to every bench that runs
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const chosen = names.length ? names : all;
 let failed = 0;
 for (const name of chosen) {
@@ -19,7 +21,7 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n== bench ${name} ==`);
-  const r = spawnSync(process.execPath, [file], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [file, ...flags], { stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`bench ${name} exited with ${r.status ?? r.signal}`);
     failed++;
