@@ -60,7 +60,7 @@ function render(r: EstimateResult, cfg: Config): string {
   const money = (c: number | null) => (c === null ? `no price for ${r.model}` : `${c.toFixed(4)} ${r.currency}`);
   const row = (name: string, p: ProfileEstimate) =>
     `  ${name.padEnd(22)} ${String(p.calls).padStart(8)} calls  ${String(p.reviewsPerCall).padStart(6)}/call  ${p.minutes.toFixed(1).padStart(7)} min  ` +
-    `${String(p.inputTokens + p.outputTokens).padStart(10)} tokens  ${money(p.cost)}`;
+    `${String(p.inputTokens + p.outputTokens).padStart(10)} tokens  ${money(p.cost)}  (Batch API ${money(p.batchCost)})`;
   const calls = (name: string, c: CallsEstimate) =>
     `  ${name.padEnd(22)} ${String(c.calls).padStart(8)} calls  ${''.padStart(11)}  ${(c.calls / r.qps / 60).toFixed(1).padStart(7)} min  ` +
     `${String(c.inputTokens + c.outputTokens).padStart(10)} tokens  ${money(c.cost)}`;
