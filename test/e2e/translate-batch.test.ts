@@ -12,6 +12,8 @@ import { simTranslation } from '../../src/llm/tasks.js';
 import { normaliseForPrompt } from '../../src/text.js';
 import type { Config } from '../../src/config/schema.js';
 import { review, seedExample, textOf } from '../integration/translate-fixtures.js';
+import { DATABASES, type DbKind } from '../helpers/databases.js';
+import { pgTestUrl } from '../helpers/services.js';
 
 /** Translation through the provider's Batch API, against the simulator's, with a real daemon in-process. */
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -19,12 +21,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function boot(batch: BatchSimOptions, overrides: Record<string, unknown> = {}) {
+async function boot(batch: BatchSimOptions, overrides: Record<string, unknown> = {}, kind: DbKind = 'sqlite') {
   const sim: Simulator = await startSimulator({ port: 0, seed: 5, limit: 500, latencyMs: 5, batch: { completionMs: 300, ...batch } });
   cleanups.push(() => sim.close());
   const h = tempHome('tb');
   cleanups.push(() => h.cleanup());
+  const pgu = kind === 'pg' ? pgTestUrl('tb') : null;
+  if (pgu) cleanups.push(() => pgu.drop());
   const config: Config = testConfig(h.home, {
+    databaseUrl: pgu?.url ?? null,
     overrides: { 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false, 'llm.qps': 500, 'translate.batchPollMs': 50, ...overrides },
   });
   const d: Daemon = await startDaemon(config, {
@@ -49,8 +54,8 @@ async function expectOwnTranslations(d: Daemon, n: number) {
 }
 
 describe('translate-pending --batch (Batch API)', () => {
-  it("the seed's 100 reviews: one upload, the same 19 requests as realtime, no realtime call, cost at the batch price", async () => {
-    const { d, config, sim, client } = await boot({});
+  it.each(DATABASES)("the seed's 100 reviews on %s: one upload, the same 19 requests as realtime, no realtime call, cost at the batch price", async (kind) => {
+    const { d, config, sim, client } = await boot({}, {}, kind);
     await client.ingest({ file: 'seed.csv', rows: seedExample() });
     const stdout = sink();
     const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout });
