@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const all = readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').map((f) => f.slice(0, -4)).sort();
 const args = new Map();
+// options such as --file=PATH go to every bench that runs; a bench's own words follow its name
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 let current = null;
 for (const a of process.argv.slice(2)) {
   if (a.startsWith('-')) continue;
@@ -26,7 +28,7 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n== bench ${name} ==`);
-  const r = spawnSync(process.execPath, [file, ...(args.get(name) ?? [])], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [file, ...(args.get(name) ?? []), ...flags], { stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`bench ${name} exited with ${r.status ?? r.signal}`);
     failed++;

@@ -4,9 +4,10 @@ import { productsToLearn } from '../store/labels.js';
 import { errorMessage } from '../errors.js';
 
 /**
- * Work the analysis lanes start by themselves: a product seen for the first time is learned once it has enough
- * reviews (autoLearn), and, when switched on, a product is analysed once its translations settle
- * (autoAfterTranslation, off by default because it costs money). Both create job rows, so they show in `voc jobs`
+ * Work the analysis lanes start by themselves, both off by default because they cost money and a user who asked
+ * only for translations should not pay for them: a product seen for the first time is learned once it has enough
+ * reviews (autoLearn), and a product is analysed once its translations settle (autoAfterTranslation; its analyze
+ * job learns the product first, on the fast lane). Both create job rows, so they show in `voc jobs`
  * and survive a restart. Checks run one at a time so a burst of ingest chunks creates one job per product.
  */
 export interface AutoTriggers {

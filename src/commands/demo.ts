@@ -145,7 +145,7 @@ export async function runDemo(o: DemoOptions, deps: { configFile?: string; stdou
     say(`\n[1/5] ingest ${path.relative(process.cwd(), file) || file}`);
     const ing = await runIngest({ files: [file], json: false }, { config, sink: daemonSink(client), stdout: progressOut, stderr: deps.stderr ?? process.stderr, interactive });
 
-    say('\n[2/5] translate (smart batches: short x20, standard x5, vip x1; new products are learned on the fast lane meanwhile)');
+    say('\n[2/5] translate (smart batches: short x20, standard x5, vip x1)');
     const tr = await follow(client, { kind: 'translate' }, 'translate', progressOut, interactive);
     const t = (tr.result ?? {}) as Record<string, number>;
     say(`  translated ${t.translated ?? 0}, skipped ${t.skipped ?? 0} (already Chinese or no letters), from cache/duplicates ${t.cached ?? 0}, failed ${t.failed ?? 0}; ${t.calls ?? 0} calls, ${t.fallbacks ?? 0} fallbacks`);

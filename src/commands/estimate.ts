@@ -4,6 +4,7 @@ import { configFor, globals } from '../cli/options.js';
 import { VocError } from '../errors.js';
 import { parseMapping, readReviews, type Format } from '../ingest/index.js';
 import { TranslationEstimator, type ProfileEstimate, type TranslationEstimate } from '../translate/estimate.js';
+import { AnalysisEstimator, type AnalysisEstimate, type CallsEstimate } from '../analysis/estimate.js';
 
 export interface EstimateOptions {
   files: string[];
@@ -23,6 +24,8 @@ export interface EstimateDeps {
 export interface EstimateResult extends TranslationEstimate {
   files: number;
   rejected: number;
+  /** learning (one call per product with enough reviews), insights and themes, if analysis is asked for */
+  analysis: AnalysisEstimate;
 }
 
 /** Read the dumps (nothing stored, nothing called) and project calls, time, tokens and cost per packing profile. */
@@ -35,15 +38,19 @@ export async function runEstimate(options: EstimateOptions, deps: EstimateDeps):
     throw new VocError('USAGE', (err as Error).message);
   }
   const est = new TranslationEstimator(deps.config);
+  const analysis = new AnalysisEstimator(deps.config);
   let rejected = 0;
   for (const source of options.files) {
     const items = readReviews(source, { config: deps.config, format: options.format as Format | undefined, encoding: options.encoding, mapping, product: options.product ?? null, stdin: deps.stdin });
     for await (const item of items) {
-      if (item.kind === 'review') est.add(item.review);
+      if (item.kind === 'review') {
+        est.add(item.review);
+        analysis.add(item.review);
+      }
       else if (item.kind === 'reject') rejected++;
     }
   }
-  const result: EstimateResult = { files: options.files.length, rejected, ...est.result() };
+  const result: EstimateResult = { files: options.files.length, rejected, ...est.result(), analysis: analysis.result() };
   deps.stdout.write(options.json ? JSON.stringify(result, null, 2) + '\n' : render(result, deps.config));
   return result;
 }
@@ -53,7 +60,10 @@ function render(r: EstimateResult, cfg: Config): string {
   const money = (c: number | null) => (c === null ? `no price for ${r.model}` : `${c.toFixed(4)} ${r.currency}`);
   const row = (name: string, p: ProfileEstimate) =>
     `  ${name.padEnd(22)} ${String(p.calls).padStart(8)} calls  ${String(p.reviewsPerCall).padStart(6)}/call  ${p.minutes.toFixed(1).padStart(7)} min  ` +
-    `${String(p.inputTokens + p.outputTokens).padStart(10)} tokens  ${money(p.cost)}`;
+    `${String(p.inputTokens + p.outputTokens).padStart(10)} tokens  ${money(p.cost)}  (Batch API ${money(p.batchCost)})`;
+  const calls = (name: string, c: CallsEstimate) =>
+    `  ${name.padEnd(22)} ${String(c.calls).padStart(8)} calls  ${''.padStart(11)}  ${(c.calls / r.qps / 60).toFixed(1).padStart(7)} min  ` +
+    `${String(c.inputTokens + c.outputTokens).padStart(10)} tokens  ${money(c.cost)}`;
   const active = cfg.translate.packing;
   return [
     `${r.reviews} reviews in ${r.files} file${r.files === 1 ? '' : 's'} (${r.rejected} rejected rows)`,
@@ -67,6 +77,10 @@ function render(r: EstimateResult, cfg: Config): string {
     row(`seed (1/5/20)${active === 'seed' ? ' *' : ''}`, r.profiles.seed),
     row(`tokens (${cfg.translate.tokenBudget})${active === 'tokens' ? ' *' : ''}`, r.profiles.tokens),
     `(* the configured profile, translate.packing; tokens are estimates: ~4 Latin characters or 1 CJK character per token)`,
+    `if analysis is asked for (\`voc analyze\`; not by default):`,
+    calls(`learning (${r.analysis.products} products)`, r.analysis.learn),
+    calls('insights', r.analysis.insights),
+    calls('themes', r.analysis.themes),
     '',
   ].join('\n');
 }

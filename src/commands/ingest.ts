@@ -10,6 +10,7 @@ import { storeSink, type IngestSink } from '../ingest/sink.js';
 import { ChunkWindow } from '../ingest/window.js';
 import { connectDaemon, daemonSink } from '../daemon/client.js';
 import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
+import { AnalysisEstimator } from '../analysis/estimate.js';
 
 export interface IngestOptions {
   files: string[];
@@ -41,6 +42,10 @@ export interface IngestSummary {
   duplicates: number;
   rejected: number;
   conflicts: number;
+  /** products this run stored for the first time */
+  newProducts: number;
+  /** what learning the new products with enough reviews would take (it runs when analysis is asked for) */
+  learning: { products: number; calls: number; cost: number | null; currency: string; automatic: boolean };
 }
 
 const SHOWN = 10;
@@ -62,7 +67,9 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   const interactive = deps.interactive ?? isInteractive();
   const progress: IngestProgress = interactive ? barProgress() : lineProgress(stderr);
   const rejectsOut: WriteStream | null = options.rejects ? createWriteStream(options.rejects) : null;
-  const summary: IngestSummary = { files: 0, rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0 };
+  const summary: IngestSummary = { files: 0, rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0, newProducts: 0, learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn } };
+  const analysis = new AnalysisEstimator(config);
+  const newProducts = new Set<string>();
   let shownRejects = 0;
   let shownConflicts = 0;
   const started = Date.now();
@@ -92,6 +99,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
           perFile.inserted += res.inserted;
           perFile.duplicates += res.duplicates;
           perFile.conflicts += res.conflicts.length;
+          for (const id of res.newProducts ?? []) newProducts.add(id);
           for (const c of res.conflicts) {
             note(file, c.line ?? 0, 'review_id', `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with a different body (kept the stored one)`, 'conflict');
           }
@@ -109,6 +117,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
           if (item.kind === 'review') {
             perFile.rows++;
             rows.push(item.review);
+            analysis.add(item.review);
             if (rows.length >= config.ingest.chunkSize) await flush();
           } else if (item.kind === 'reject') {
             if (item.field !== '(file)') perFile.rows++;
@@ -136,14 +145,28 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   const more = summary.rejected - Math.min(summary.rejected, SHOWN);
   if (more > 0) stderr.write(`... and ${more} more rejected rows${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`);
   const secs = Math.max((Date.now() - started) / 1000, 0.001);
+  summary.newProducts = newProducts.size;
+  const est = analysis.learning(newProducts);
+  summary.learning = { ...summary.learning, products: est.products, calls: est.learn.calls, cost: est.learn.cost };
   if (options.json) deps.stdout.write(JSON.stringify(summary) + '\n');
   else {
     deps.stdout.write(
       `ingested ${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.rows} rows, ${summary.inserted} inserted, ` +
         `${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.conflicts} conflicts (${Math.round(summary.rows / secs)} rows/s)\n`,
     );
+    if (summary.newProducts) deps.stdout.write(learningLine(summary, config) + '\n');
   }
   return summary;
+}
+
+/** New products are learned when analysis is asked for (or by themselves with analysis.autoLearn): say what it costs. */
+function learningLine(s: IngestSummary, config: Config): string {
+  const l = s.learning;
+  const head = `${s.newProducts} new product${s.newProducts === 1 ? '' : 's'}`;
+  if (!l.products) return `${head}, none with ${config.analysis.learnMinReviews}+ reviews to learn yet`;
+  const cost = l.cost === null ? `no price for ${config.llm.model}` : `~${l.cost.toFixed(4)} ${l.currency}`;
+  const what = `${head}; learning the ${l.products} with ${config.analysis.learnMinReviews}+ reviews takes ${l.calls} calls, ${cost}`;
+  return l.automatic ? `${what} (being learned now: analysis.autoLearn is on)` : `${what}, when you run \`voc analyze\` or \`voc learn\``;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];

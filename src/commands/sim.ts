@@ -6,7 +6,13 @@ import { VocError } from '../errors.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../llm/simulator/index.js';
 
 /** The simulator's own options, as flags (it always listens on loopback). */
-export type SimOptions = Omit<SimulatorOptions, 'host'>;
+export type SimOptions = Omit<SimulatorOptions, 'host' | 'batch'> & {
+  batchDelayMs?: number;
+  batchFailRate?: number;
+  batchMalformedRate?: number;
+  batchExpireAfter?: number;
+  batchRogueLines?: boolean;
+};
 
 /** Start the simulated LLM endpoint with the config's simulator section, flags on top. */
 export async function runSim(options: SimOptions, deps: { config: Config }): Promise<Simulator> {
@@ -25,6 +31,14 @@ export async function runSim(options: SimOptions, deps: { config: Config }): Pro
       apiKeys: options.apiKeys,
       models: options.models,
       noJsonModels: options.noJsonModels,
+      batch: {
+        ...s.batch,
+        completionMs: options.batchDelayMs ?? s.batch.completionMs,
+        failRate: options.batchFailRate ?? s.batch.failRate,
+        malformedRate: options.batchMalformedRate ?? s.batch.malformedRate,
+        expireAfterShare: options.batchExpireAfter ?? s.batch.expireAfterShare,
+        rogueLines: options.batchRogueLines ?? s.batch.rogueLines,
+      },
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -60,6 +74,11 @@ export function registerSim(program: Command): void {
     .option('--api-key <key>', 'accept only this key (repeat for several); others get 401, as a wrong key or region does', (v: string, prev: string[] = []) => [...prev, v])
     .option('--models <list>', 'comma-separated models it lists and accepts; another gets 404 model_not_found', list)
     .option('--without-json-mode <list>', 'comma-separated models that refuse JSON mode with a 400', list)
+    .option('--batch-delay-ms <n>', 'Batch API: time from creating a batch to its completion (default 5000)', num('batch-delay-ms', 0, 86400000, true))
+    .option('--batch-fail-rate <r>', 'Batch API: share of lines answered with an error', num('batch-fail-rate', 0, 1))
+    .option('--batch-malformed-rate <r>', 'Batch API: share of lines whose answer is not the JSON asked for', num('batch-malformed-rate', 0, 1))
+    .option('--batch-expire-after <share>', 'Batch API: batches expire with only this share of their lines done', num('batch-expire-after', 0, 1))
+    .option('--batch-rogue-lines', 'Batch API: add output lines with an unknown and a repeated custom_id')
     .option('--json', 'print the URL as JSON')
     .action(async (raw: SimOptions & { json?: boolean; apiKey?: string[]; withoutJsonMode?: string[] }, cmd: Command) => {
       const { apiKey, withoutJsonMode, ...rest } = raw;

@@ -12,6 +12,8 @@ export interface TranslatePendingOptions {
   limit?: string | number;
   wait?: boolean;
   json?: boolean;
+  /** through the provider's Batch API (half price, results within 24 h); false forces realtime */
+  batch?: boolean;
 }
 
 export interface TranslatePendingDeps {
@@ -29,7 +31,7 @@ export interface TranslatePendingResult {
   exitCode: number;
 }
 
-type Summary = { translated?: number; skipped?: number; cached?: number; converted?: number; failed?: number; calls?: number; promptTokens?: number; completionTokens?: number; cost?: number; classes?: Record<string, number>; total?: number; done?: number };
+type Summary = { batch?: { requests: number; completed: number; failed: number; status: string | null }; batchRequests?: number; translated?: number; skipped?: number; cached?: number; converted?: number; failed?: number; calls?: number; promptTokens?: number; completionTokens?: number; cost?: number; classes?: Record<string, number>; total?: number; done?: number };
 
 function parseLimit(v: string | number | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -46,7 +48,9 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
   const limit = parseLimit(o.limit);
   const out = deps.stdout ?? process.stdout;
   const client = deps.client ?? (await connectDaemon(deps.config, { autostart: true, configFile: deps.configFile, quiet: !!o.json }));
-  const submitted = await client.submitJob({ kind: 'translate', productId: o.product ?? null, params: limit ? { limit } : {} });
+  const params: Record<string, unknown> = limit ? { limit } : {};
+  if (o.batch !== undefined) params.batch = o.batch;
+  const submitted = await client.submitJob({ kind: 'translate', productId: o.product ?? null, params });
   const attached = !!submitted.attached;
   // a job already open over this scope (the beat's, an earlier cron run's) takes the request in
   const opening = attached
@@ -68,7 +72,10 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
       const p = (job.result ?? {}) as Summary;
       if (p.total === undefined) return null;
       const payload = { translated: p.translated ?? 0, failed: p.failed ?? 0, calls: p.calls ?? 0 };
-      const line = `translating: ${p.done ?? 0}/${p.total} done, ${payload.translated} translated, ${payload.failed} failed, ${payload.calls} calls`;
+      const b = p.batch;
+      // a batch job: the provider's own counts of its requests
+      const provider = b && b.requests ? ` | Batch API ${b.status ?? ''} ${b.completed + b.failed}/${b.requests} requests` : '';
+      const line = `translating: ${p.done ?? 0}/${p.total} done, ${payload.translated} translated, ${payload.failed} failed, ${payload.calls} calls${provider}`;
       return { done: p.done ?? 0, total: p.total, payload, line };
     },
   });
@@ -82,7 +89,7 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
     out.write(
       `translated ${s.translated ?? 0}${classes}, skipped ${s.skipped ?? 0}, from cache ${s.cached ?? 0}, ` +
         `${s.converted ? `converted without a call ${s.converted}, ` : ''}failed ${failed}; ` +
-        `${s.calls ?? 0} calls, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
+        `${s.calls ?? 0} calls${s.batchRequests ? ` + ${s.batchRequests} Batch API requests at the batch price` : ''}, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
     );
     if (failed) out.write(`${failed} reviews failed: later runs retry them up to translate.maxAttempts (${deps.config.translate.maxAttempts}) times\n`);
   }
@@ -95,6 +102,8 @@ export function registerTranslatePending(program: Command): void {
     .description('translate every pending review on the translation lane (cron-safe: overlapping runs never translate a review twice)')
     .option('--product <id>', 'only reviews of this product')
     .option('--limit <n>', 'at most N reviews')
+    .option('--batch', 'through the provider\'s Batch API: half price, results within 24 h (translate.mode sets the default)')
+    .option('--no-batch', 'realtime calls even when translate.mode is batch or auto')
     .option('--wait', 'follow the run and exit when it is done (0 all translated or skipped, 1 some failed, 2 no daemon)')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: TranslatePendingOptions, cmd: Command) => {

@@ -26,6 +26,8 @@ const pool = z.object({
 const price = z.object({
   input: z.number().min(0).describe('price per million prompt tokens'),
   output: z.number().min(0).describe('price per million completion tokens'),
+  batchInput: z.number().min(0).optional().describe('Batch API price per million prompt tokens (default half of input)'),
+  batchOutput: z.number().min(0).optional().describe('Batch API price per million completion tokens (default half of output)'),
 });
 const classSizes = z.object({
   vip: z.number().int().min(1).max(100),
@@ -83,6 +85,16 @@ export const configSchema = z.object({
     errorRate: rate.describe('share of requests answered HTTP 500'),
     hangRate: rate.describe('share of requests never answered'),
     seed: z.number().int().describe('random seed for latency and faults'),
+    batch: z.object({
+      completionMs: z.number().int().min(0).describe('time a Batch API batch takes from creation to completion, in ms'),
+      failRate: rate.describe('share of batch lines answered with an error (in the error file)'),
+      malformedRate: rate.describe('share of batch lines whose answer is not the JSON asked for'),
+      expireAfterShare: rate.nullable().describe('batches expire with only this share of their lines done (null: they complete)'),
+      rogueLines: z.boolean().describe('add output lines with an unknown and a repeated custom_id'),
+      rejectUploads: z.boolean().describe('answer every file upload with HTTP 400'),
+      maxLines: z.number().int().min(1).describe('requests per input file the Batch API accepts'),
+      maxBytes: z.number().int().min(1).describe('bytes per input file the Batch API accepts'),
+    }),
   }),
   translate: z.object({
     targetLanguage: z.string().min(2).describe('target language (BCP 47), default Simplified Chinese'),
@@ -95,11 +107,17 @@ export const configSchema = z.object({
     tokenBudget: z.number().int().min(100).describe('input-token budget per call in the tokens profile'),
     chunkSize: z.number().int().min(1).max(10000).describe('reviews claimed from the store at a time'),
     maxAttempts: z.number().int().min(1).describe('runs that may retry a failed review before it stays failed'),
+    mode: z.enum(['realtime', 'batch', 'auto']).describe('realtime calls, the provider\'s Batch API (half price, up to 24 h), or batch for backlogs of batchMinReviews+'),
+    batchMinReviews: z.number().int().min(1).describe('in auto mode, backlogs of at least this many reviews go to the Batch API'),
+    batchPollMs: z.number().int().min(50).describe('how often a batch in flight is polled'),
+    batchRedo: z.enum(['realtime', 'batch']).describe('failed, malformed or missing batch lines are redone in realtime (split) or in a follow-up batch'),
+    batchMaxRequests: z.number().int().min(2).max(50000).describe('requests per batch file (the provider\'s limit: 50,000)'),
+    batchMaxBytes: z.number().int().min(10000).max(104857600).describe('bytes per batch file (the provider\'s limit: 100 MB)'),
   }),
   analysis: z.object({
     autoAfterTranslation: z.boolean().describe('start insights and themes after translation by itself (costs money)'),
-    autoLearn: z.boolean().describe('learn a new product by itself once it has learnMinReviews reviews'),
-    learnMinReviews: z.number().int().min(1).describe('reviews a new product needs before it is learned automatically'),
+    autoLearn: z.boolean().describe('learn a new product on ingest by itself (off: learning runs when analysis is asked for)'),
+    learnMinReviews: z.number().int().min(1).describe('reviews a product needs before it is learned (automatically, or as estimated by ingest)'),
     learnSampleSize: z.number().int().min(1).max(500).describe('reviews sampled for learning, spread over ratings'),
     batchSize: classSizes.describe('reviews per analysis call by class'),
     maxInsights: z.number().int().min(1).max(20).describe('insights kept per review'),

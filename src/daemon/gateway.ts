@@ -69,7 +69,7 @@ export async function defaultGateway(args: GatewayArgs): Promise<{ gateway: Gate
   try {
     if (simulated) {
       const s = args.config.simulator;
-      const handle = await startSimulator({ port: 0, limit: s.limit, latencyMs: s.latencyMs, malformedRate: s.malformedRate, dropKeyRate: s.dropKeyRate, errorRate: s.errorRate, hangRate: s.hangRate, seed: s.seed });
+      const handle = await startSimulator({ port: 0, limit: s.limit, latencyMs: s.latencyMs, malformedRate: s.malformedRate, dropKeyRate: s.dropKeyRate, errorRate: s.errorRate, hangRate: s.hangRate, seed: s.seed, batch: s.batch });
       simClose = async () => {
         await handle.close();
       };

@@ -20,6 +20,19 @@ export interface Backlog {
   languages: LanguageMix[];
   /** seconds to drain at the current rate; null when idle or unknown */
   etaSeconds: number | null;
+  /** Batch API batches still with the provider or being collected (newest first), and what batches cost so far */
+  batches?: { inFlight: BatchInFlight[]; cost: number };
+}
+
+export interface BatchInFlight {
+  id: number;
+  jobId: number | null;
+  /** the provider's status, or the step voc is at before the provider has it */
+  status: string;
+  requests: number;
+  completed: number;
+  failed: number;
+  ageSec: number;
 }
 
 export interface DaemonRow {

@@ -4,6 +4,7 @@ import type { Lanes } from '../lanes/runner.js';
 import type { Backlog, DaemonRow, LanguageMix, Stats, StatsEvent } from './stats-types.js';
 import { listDaemons } from '../store/daemons.js';
 import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
+import { batchesInFlight } from '../store/batches.js';
 import { redactUrl } from '../config/redact.js';
 import { errorMessage } from '../errors.js';
 
@@ -74,7 +75,10 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
       const row = await q.count<{ n: number }[]>({ n: '*' }).first();
       pendingAnalyses = Number(row?.n ?? 0);
     }
-    const backlog = { pendingTranslations: Number(tr?.n ?? 0), pendingAnalyses, languages: await languageMix() };
+    const inFlight = (await batchesInFlight(ctx.store)).map((b) => ({ id: Number(b.id), jobId: b.job_id == null ? null : Number(b.job_id), status: b.provider_status ?? b.state,
+      requests: Number(b.requests), completed: Number(b.completed), failed: Number(b.failed), ageSec: Math.round((Date.now() - Number(b.created_at)) / 1000) }));
+    const spent = await k('llm_usage').where('batch', true).sum({ cost: 'cost' }).first();
+    const backlog = { pendingTranslations: Number(tr?.n ?? 0), pendingAnalyses, languages: await languageMix(), batches: { inFlight, cost: Math.round(Number(spent?.cost ?? 0) * 1e6) / 1e6 } };
     const at = Date.now();
     samples.push({ at, pending: backlog.pendingTranslations + backlog.pendingAnalyses });
     while (samples.length && samples[0].at < at - 60_000) samples.shift();

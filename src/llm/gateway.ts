@@ -17,6 +17,8 @@ import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
 import { costOf, estimateTokens, UsageLedger, type UsageWriter } from './usage.js';
 import { childSignal } from './child-signal.js';
+import { chatBody } from './chat-body.js';
+import { createBatchApi } from './batch-api.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -70,12 +72,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const priorityOf = (lane: LlmRequest['lane']) => llm.priorities[lane] ?? 9;
 
   async function attempt(req: LlmRequest, onStart: () => void) {
-    const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
-      model: llm.model,
-      messages: req.messages,
-      ...(req.json ? { response_format: { type: 'json_object' as const } } : {}),
-      ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
-    };
+    const body = chatBody(req, llm.model);
     const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart, onWire: (ms) => requests.wired(ms) };
     // the SDK never removes the abort listener it adds: it gets a signal of its own, not the caller's long-lived one
     const child = req.signal ? childSignal(req.signal) : null;
@@ -200,6 +197,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   return {
     complete,
     stats,
+    // the Batch API has its own limits: its few management requests take no permit of the realtime budget
+    batch: createBatchApi({ apiKey, baseURL: endpoint, timeoutMs: llm.timeoutMs, model: llm.model, simulated, scrub }),
     close: () => {
       closed ??= (async () => {
         closing.abort();

@@ -77,6 +77,42 @@ export interface GatewayStats {
 
 export interface Gateway {
   complete(req: LlmRequest): Promise<LlmResult>;
+  /** the provider's Batch API (absent in test doubles that only answer realtime calls) */
+  batch?: BatchApi;
   stats(): GatewayStats;
   close(): Promise<void>;
+}
+
+/** A batch as the provider reports it (OpenAI-compatible Batch API). */
+export interface RemoteBatch {
+  id: string;
+  status: 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+  total: number;
+  completed: number;
+  failed: number;
+  outputFileId: string | null;
+  errorFileId: string | null;
+  /** the provider's reasons when it failed the batch (validation) */
+  errors: string[];
+}
+
+/** One answer line of a batch's output or error file. */
+export type BatchAnswer =
+  | { customId: string; ok: true; content: string; model: string; promptTokens: number; completionTokens: number; simulated: boolean }
+  | { customId: string; ok: false; error: string };
+
+/**
+ * The provider's Batch API. Upload and create find their own earlier attempt (by file name, by metadata) before
+ * doing it again, so a daemon that died between the provider's answer and the store's write never uploads or
+ * pays twice.
+ */
+export interface BatchApi {
+  /** the JSONL line asking for `req` under `customId` (the same chat body as a realtime call) */
+  line(customId: string, req: LlmRequest): string;
+  upload(filename: string, jsonl: string, o?: { recover?: boolean }): Promise<string>;
+  create(fileId: string, tag: string, o?: { recover?: boolean }): Promise<RemoteBatch>;
+  retrieve(batchId: string): Promise<RemoteBatch>;
+  cancel(batchId: string): Promise<RemoteBatch>;
+  /** the answer lines of an output or error file; a line that is not what the API describes is reported as such */
+  answers(fileId: string): Promise<{ answers: BatchAnswer[]; bad: string[] }>;
 }

@@ -17,6 +17,8 @@ export interface UsageRow {
   status: 'ok' | 'error' | 'rate_limited';
   latency_ms: number | null;
   items: number | null;
+  /** made through the Batch API (billed at the batch price) */
+  batch?: boolean;
 }
 
 /** Stores a batch of usage rows (the daemon gives the store's; null keeps the counters only). */
@@ -38,6 +40,13 @@ export function costOf(cfg: Config, model: string, usage: LlmUsage): number {
   const price = cfg.llm.prices[model] ?? cfg.llm.prices[model.replace(/-simulated$/, '')];
   if (!price) return 0;
   return (usage.promptTokens * price.input + usage.completionTokens * price.output) / 1_000_000;
+}
+
+/** The Batch API's price: the table's batch prices, half the realtime price where it names none. */
+export function batchCostOf(cfg: Config, model: string, usage: LlmUsage): number {
+  const price = cfg.llm.prices[model] ?? cfg.llm.prices[model.replace(/-simulated$/, '')];
+  if (!price) return 0;
+  return (usage.promptTokens * (price.batchInput ?? price.input / 2) + usage.completionTokens * (price.batchOutput ?? price.output / 2)) / 1_000_000;
 }
 
 const dayOf = (ts: number) => new Date(ts).toDateString();

@@ -44,17 +44,37 @@ export interface CallOptions {
 
 const translationValue = z.string().refine((s) => s.trim().length > 0, 'empty translation');
 
+type RequestBase = Pick<LlmRequest, 'lane' | 'productId' | 'jobId' | 'signal'>;
+
+/** Whether texts go as the vip prompt (one text, plain answer) rather than keyed JSON. */
+export function isPlain(count: number, single: boolean | undefined): boolean {
+  return count === 1 && !!single;
+}
+
+/** The request for texts: the same for a realtime call and a Batch API line. */
+export function translationRequest(texts: string[], target: string, single: boolean | undefined, base: RequestBase, source?: string): LlmRequest {
+  return isPlain(texts.length, single)
+    ? singleRequest(texts[0], target, base, source)
+    : batchRequest(Object.fromEntries(keysFor(texts.length).map((k, i) => [k, texts[i]])), target, base, source);
+}
+
+/** The translations in an answer, aligned with the texts asked for; InvalidAnswerError when it is not that. */
+export function readTranslations(content: string, count: number, single: boolean | undefined): string[] {
+  if (isPlain(count, single)) {
+    const value = content.trim();
+    if (!value) throw new InvalidAnswerError('empty translation');
+    return [value];
+  }
+  return parseKeyedAnswer(content, keysFor(count), translationValue).map((v) => v.trim());
+}
+
 async function ask(texts: string[], o: CallOptions): Promise<string[]> {
-  const base: Pick<LlmRequest, 'lane' | 'productId' | 'jobId' | 'signal'> = { lane: 'translation', productId: o.productId ?? null, jobId: o.jobId ?? null, signal: o.signal };
+  const base: RequestBase = { lane: 'translation', productId: o.productId ?? null, jobId: o.jobId ?? null, signal: o.signal };
   const attempts = texts.length === 1 ? Math.max(1, o.singleAttempts ?? 4) : 1;
-  const plain = texts.length === 1 && !!o.single;
   let last: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0) o.tally.fallbacks++;
-    const req = plain
-      ? singleRequest(texts[0], o.targetLanguage, base, o.sourceLanguage)
-      : batchRequest(Object.fromEntries(keysFor(texts.length).map((k, i) => [k, texts[i]])), o.targetLanguage, base, o.sourceLanguage);
-    const res = await o.gateway.complete(req);
+    const res = await o.gateway.complete(translationRequest(texts, o.targetLanguage, o.single, base, o.sourceLanguage));
     o.tally.calls++;
     o.tally.items += texts.length;
     o.tally.promptTokens += res.usage.promptTokens;
@@ -62,12 +82,7 @@ async function ask(texts: string[], o: CallOptions): Promise<string[]> {
     o.tally.cost += res.cost;
     o.tally.simulated ||= res.simulated;
     try {
-      if (plain) {
-        const value = res.content.trim();
-        if (!value) throw new InvalidAnswerError('empty translation');
-        return [value];
-      }
-      return parseKeyedAnswer(res.content, keysFor(texts.length), translationValue).map((v) => v.trim());
+      return readTranslations(res.content, texts.length, o.single);
     } catch (err) {
       if (!(err instanceof InvalidAnswerError)) throw err;
       last = err;

@@ -19,6 +19,8 @@ export interface ProfileEstimate {
   outputTokens: number;
   /** null when the model has no price in config.llm.prices */
   cost: number | null;
+  /** the same calls as Batch API requests, at the batch price */
+  batchCost: number | null;
   reviewsPerCall: number;
 }
 
@@ -135,6 +137,7 @@ export class TranslationEstimator {
     }
     const price = this.cfg.llm.prices[this.cfg.llm.model];
     const cost = price ? (input / 1e6) * price.input + (output / 1e6) * price.output : null;
+    const batchCost = price ? (input / 1e6) * (price.batchInput ?? price.input / 2) + (output / 1e6) * (price.batchOutput ?? price.output / 2) : null;
     const calls = batches.length;
     return {
       calls,
@@ -142,6 +145,7 @@ export class TranslationEstimator {
       inputTokens: input,
       outputTokens: output,
       cost: cost === null ? null : Math.round(cost * 1e4) / 1e4,
+      batchCost: batchCost === null ? null : Math.round(batchCost * 1e4) / 1e4,
       reviewsPerCall: calls ? Math.round((this.items.length / calls) * 100) / 100 : 0,
     };
   }

@@ -7,6 +7,7 @@ import { TextBook, type PendingText, type PreparedReview, type TextResult } from
 import { estimateTokens } from './tokens.js';
 import { newTally, translateTexts } from './call.js';
 import { RunStats, type TranslateSummary } from './run-stats.js';
+import { BATCH_OWNER_PREFIX } from '../store/batches.js';
 
 export type { TranslateSummary } from './run-stats.js';
 
@@ -225,12 +226,13 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
 
 /** Whether reviews in scope are claimed by another owner right now (its batches are in flight, or it died). */
 async function othersHold(ctx: DaemonContext, productId?: string | null): Promise<boolean> {
-  const q = ctx.store.knex('reviews').select('id').where('tr_status', 'in_progress').whereNot('tr_owner', ctx.daemonId);
+  // reviews held by a Batch API batch are another run's for up to a day: never wait for them
+  const q = ctx.store.knex('reviews').select('id').where('tr_status', 'in_progress').whereNot('tr_owner', ctx.daemonId).andWhereNot('tr_owner', 'like', `${BATCH_OWNER_PREFIX}%`);
   if (productId) q.andWhere('product_id', productId);
   return !!(await q.first());
 }
 
-function pause(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
+export function pause(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
   return new Promise((resolve) => {
     const live = signals.filter((s): s is AbortSignal => !!s);
     const done = () => {

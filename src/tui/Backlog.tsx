@@ -26,6 +26,7 @@ export function Backlog({ stats, width }: { stats: Stats; width: number }) {
         <Paint tone="title">Backlog</Paint>
         {` ${num(b.pendingTranslations)} translations · ${num(b.pendingAnalyses)} analyses pending · ETA `}
         <Paint tone={b.etaSeconds === null ? 'dim' : 'ok'}>{eta}</Paint>
+        {batchLine(stats)}
       </Line>
       <Line>{`  languages ${languageLine(b.languages ?? [], width - 14)}`}</Line>
     </Box>
@@ -44,4 +45,14 @@ export function IngestBuffer({ stats }: { stats: Stats }) {
       {b.deadLetters ? ' (voc jobs)' : ''}
     </Line>
   );
+}
+
+/** Batch API batches in flight: the provider's status and counts of the newest, their age, and the batch spend. */
+function batchLine(stats: Stats): string {
+  const b = stats.backlog.batches;
+  if (!b || (!b.inFlight.length && !b.cost)) return '';
+  const cost = `${b.cost.toFixed(4)} ${stats.gateway.currency}`;
+  if (!b.inFlight.length) return ` · Batch API ${cost}`;
+  const x = b.inFlight[0];
+  return ` · Batch API ${b.inFlight.length} in flight (${x.status} ${num(x.completed + x.failed)}/${num(x.requests)}, ${duration(x.ageSec)}) ${cost}`;
 }

@@ -47,8 +47,8 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
 const quiet = { write: () => true };
 
 describe('analysis through the daemon', () => {
-  it('a product seen for the first time is learned automatically once it has enough reviews', async () => {
-    const { d, config, sim } = await boot({ limit: 100, latencyMs: 10 }, { 'analysis.learnMinReviews': 5 });
+  it('with analysis.autoLearn on, a product seen for the first time is learned automatically once it has enough reviews', async () => {
+    const { d, config, sim } = await boot({ limit: 100, latencyMs: 10 }, { 'analysis.learnMinReviews': 5, 'analysis.autoLearn': true });
     const client = await connectDaemon(config, { autostart: false });
     await client.ingest({ file: 'a.csv', rows: [1, 2, 3].map((i) => review(config, 'NEW1', i, bodyFor(i))) });
     // 3 reviews: not yet

@@ -8,7 +8,7 @@ describe('work the analysis service starts by itself', () => {
   afterEach(async () => db && (await db.cleanup()));
 
   it('at start-up, queues a learn job for every never-learned product with enough reviews', async () => {
-    db = await openTestDb('sqlite', { 'analysis.learnMinReviews': 5 });
+    db = await openTestDb('sqlite', { 'analysis.learnMinReviews': 5, 'analysis.autoLearn': true });
     await seed(db.config, db.store, 'BIG', 6);
     await seed(db.config, db.store, 'SMALL', 2);
     const ctx = makeCtx(db.config, db.store, fakeGateway(db.config));
@@ -26,8 +26,8 @@ describe('work the analysis service starts by itself', () => {
     expect(await db.store.knex('jobs').count<{ n: number }[]>({ n: '*' }).first()).toEqual({ n: 1 });
   });
 
-  it('autoLearn off: nothing is queued', async () => {
-    db = await openTestDb('sqlite', { 'analysis.autoLearn': false });
+  it('autoLearn off (the default): nothing is queued', async () => {
+    db = await openTestDb('sqlite');
     await seed(db.config, db.store, 'BIG', 10);
     const svc = createAnalysisService(makeCtx(db.config, db.store, fakeGateway(db.config)));
     await svc.ready;

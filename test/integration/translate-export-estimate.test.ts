@@ -87,7 +87,13 @@ describe('voc estimate', () => {
       expect(res.profiles.fixed10.calls).toBe(10);
       expect(res.profiles.tokens.calls).toBeLessThan(19);
       expect(res.profiles.seed.cost).toBeGreaterThan(0);
+      // the Batch API at half the realtime price by default
+      expect(res.profiles.seed.batchCost).toBeCloseTo(res.profiles.seed.cost! / 2, 3);
+      expect(out.join('')).toBe(JSON.stringify(res, null, 2) + '\n');
       expect(res.profiles.seed.minutes).toBeCloseTo(19 / 25 / 60, 2);
+      // analysis, if asked for: one learning call for the product, keyed batches of 1/3/10 by class for each lane
+      expect(res.analysis).toMatchObject({ products: 1, learn: { calls: 1 }, insights: { calls: 10 + 10 + 7 }, themes: { calls: 27 } });
+      expect(res.analysis.insights.cost).toBeGreaterThan(res.analysis.themes.cost!);
       expect(JSON.parse(out.join(''))).toMatchObject({ reviews: 102 });
       // nothing was stored
       expect(Number((await db.store.knex('reviews').count({ n: '*' }).first())!.n)).toBe(0);

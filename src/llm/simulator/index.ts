@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ChatMessage, TaskName } from '../types.js';
 import { answerFor, dropOneKey, guessTask, isTask } from './answers.js';
+import { createBatchApi, type BatchSimOptions, type BatchSimStats } from './batch.js';
 
 /**
  * An OpenAI-compatible endpoint of our own for tests, benchmarks and the demo. It enforces its own requests-per-
@@ -24,6 +25,8 @@ export interface SimulatorOptions {
   models?: string[];
   /** models that refuse JSON mode (response_format json_object) with a 400 */
   noJsonModels?: string[];
+  /** the Batch API's behaviour: completion delay, faults, expiry, limits */
+  batch?: BatchSimOptions;
 }
 
 export interface SimStats {
@@ -40,6 +43,8 @@ export interface SimStats {
   max_arrivals_in_1s: number;
   byTask: Record<string, number>;
   limit: number;
+  /** the Batch API: uploads, batches, lines by task (lines never count as requests above) */
+  batch?: BatchSimStats;
 }
 
 export interface Arrival {
@@ -224,13 +229,24 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     });
   };
 
+  const batchApi = createBatchApi(opts.batch ?? {}, seededRandom((opts.seed ?? 1) + 7), send);
+  const allStats = (): SimStats => ({ ...stats, byTask: { ...stats.byTask }, batch: batchApi.stats() });
+
   const server = http.createServer((req, res) => {
     const arrivedAt = Date.now();
-    // DashScope's OpenAI-compatible mode lives under /compatible-mode/v1: the same API
-    const url = (req.url ?? '/').split('?')[0].replace(/^\/compatible-mode\/v1\//, '/v1/');
+    // DashScope serves the OpenAI-compatible routes under /compatible-mode/v1
+    const url = (req.url ?? '/').split('?')[0].replace(/^\/compatible-mode(?=\/v1\/)/, '');
     if (req.method === 'POST' && url === '/v1/chat/completions') return chat(req, res, arrivedAt);
+    if (/^\/v1\/(files|batches)(\/|$)/.test(url)) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (!batchApi.handle(req, url, Buffer.concat(chunks), res)) send(res, 404, apiError(`no route ${req.method} ${url}`, 'invalid_request_error', 'not_found'));
+      });
+      return;
+    }
     req.resume();
-    if (req.method === 'GET' && url === '/stats') return send(res, 200, { ...stats, byTask: { ...stats.byTask } });
+    if (req.method === 'GET' && url === '/stats') return send(res, 200, allStats());
     if (req.method === 'GET' && url === '/arrivals') return send(res, 200, arrivals);
     if (req.method === 'POST' && url === '/stats/reset') {
       handle.reset();
@@ -266,10 +282,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const handle: Simulator = {
     url: `http://${addr.address}:${addr.port}/v1`,
-    stats: () => ({ ...stats, byTask: { ...stats.byTask } }),
+    stats: allStats,
     arrivals: () => arrivals.slice(),
     reset: () => {
       stats = emptyStats(limit);
+      batchApi.reset();
       accepted = [];
       recent = [];
       arrivals = [];

@@ -3,6 +3,7 @@ import * as initial from './20261128000000_initial.js';
 import * as dropBodyHashIndex from './20261128010000_drop_body_hash_index.js';
 import * as dropTrJobIndex from './20261130000000_drop_tr_job_index.js';
 import * as translationSource from './20261130090000_translation_source.js';
+import * as llmBatches from './20261130100000_llm_batches.js';
 
 /** Migrations are listed in code so the compiled package needs no directory scan. Append, never edit. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261128010000_drop_body_hash_index': dropBodyHashIndex,
   '20261130000000_drop_tr_job_index': dropTrJobIndex,
   '20261130090000_translation_source': translationSource,
+  '20261130100000_llm_batches': llmBatches,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,136 @@
+import OpenAI, { toFile } from 'openai';
+import { chatBody } from './chat-body.js';
+import type { BatchAnswer, BatchApi, LlmRequest, RemoteBatch } from './types.js';
+
+/**
+ * The OpenAI-compatible Batch API through the openai SDK (DashScope serves it under /compatible-mode/v1):
+ * files.create (purpose batch), batches.create (endpoint /v1/chat/completions, window 24h), batches.retrieve,
+ * batches.cancel, files.content. The key never reaches an error message: `scrub` removes it.
+ */
+export interface BatchApiOptions {
+  apiKey: string;
+  baseURL: string;
+  timeoutMs: number;
+  model: string;
+  simulated: boolean;
+  scrub: (text: string) => string;
+}
+
+const ENDPOINT = '/v1/chat/completions';
+/** entries of the provider's lists (newest first) searched for an earlier upload or batch of ours */
+const RECOVER_ITEMS = 2000;
+
+export function createBatchApi(o: BatchApiOptions): BatchApi {
+  const client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseURL, timeout: o.timeoutMs, maxRetries: 3 });
+  const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      const message = o.scrub(err instanceof Error ? err.message : String(err));
+      throw Object.assign(new Error(`Batch API ${what}: ${message}`, { cause: err }), { status });
+    }
+  };
+
+  const toRemote = (b: OpenAI.Batches.Batch): RemoteBatch => ({
+    id: b.id,
+    status: b.status,
+    total: b.request_counts?.total ?? 0,
+    completed: b.request_counts?.completed ?? 0,
+    failed: b.request_counts?.failed ?? 0,
+    outputFileId: b.output_file_id ?? null,
+    errorFileId: b.error_file_id ?? null,
+    errors: (b.errors?.data ?? []).map((e) => `${e.line != null ? `line ${e.line}: ` : ''}${e.code ?? 'error'}: ${e.message ?? ''}`.trim()),
+  });
+
+  async function findFile(filename: string): Promise<string | null> {
+    let seen = 0;
+    for await (const f of client.files.list({ purpose: 'batch' })) {
+      if (f.filename === filename) return f.id;
+      if (++seen >= RECOVER_ITEMS) break;
+    }
+    return null;
+  }
+
+  async function findBatch(tag: string): Promise<OpenAI.Batches.Batch | null> {
+    let seen = 0;
+    for await (const b of client.batches.list({ limit: 100 })) {
+      if (b.metadata?.voc_batch === tag) return b;
+      if (++seen >= RECOVER_ITEMS) break;
+    }
+    return null;
+  }
+
+  return {
+    line(customId: string, req: LlmRequest): string {
+      return JSON.stringify({ custom_id: customId, method: 'POST', url: ENDPOINT, body: chatBody(req, o.model) });
+    },
+    upload: (filename, jsonl, opts = {}) =>
+      wrap('upload', async () => {
+        if (opts.recover) {
+          const found = await findFile(filename);
+          if (found) return found;
+        }
+        const file = await client.files.create({ file: await toFile(Buffer.from(jsonl, 'utf8'), filename, { type: 'application/jsonl' }), purpose: 'batch' });
+        return file.id;
+      }),
+    create: (fileId, tag, opts = {}) =>
+      wrap('create', async () => {
+        if (opts.recover) {
+          const found = await findBatch(tag);
+          if (found) return toRemote(found);
+        }
+        return toRemote(await client.batches.create({ input_file_id: fileId, endpoint: ENDPOINT, completion_window: '24h', metadata: { voc_batch: tag } }));
+      }),
+    retrieve: (id) => wrap('retrieve', async () => toRemote(await client.batches.retrieve(id))),
+    cancel: (id) => wrap('cancel', async () => toRemote(await client.batches.cancel(id))),
+    answers: (fileId) =>
+      wrap('download', async () => {
+        const text = await (await client.files.content(fileId)).text();
+        return parseAnswers(text, o.simulated);
+      }),
+  };
+}
+
+/** Output and error lines: {custom_id, response: {status_code, body}, error}. Anything else is reported, not guessed. */
+export function parseAnswers(text: string, simulated: boolean): { answers: BatchAnswer[]; bad: string[] } {
+  const answers: BatchAnswer[] = [];
+  const bad: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    if (!raw.trim()) return;
+    let v: { custom_id?: unknown; response?: { status_code?: number; body?: OpenAI.Chat.ChatCompletion & { error?: { message?: string } } } | null; error?: { code?: string; message?: string } | null };
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      bad.push(`line ${i + 1} is not JSON`);
+      return;
+    }
+    if (typeof v.custom_id !== 'string') {
+      bad.push(`line ${i + 1} has no custom_id`);
+      return;
+    }
+    const customId = v.custom_id;
+    const res = v.response;
+    if (v.error || !res || res.status_code !== 200) {
+      const why = v.error?.message ?? v.error?.code ?? res?.body?.error?.message ?? `HTTP ${res?.status_code ?? 'none'}`;
+      answers.push({ customId, ok: false, error: String(why).slice(0, 300) });
+      return;
+    }
+    const body = res.body;
+    const content = body?.choices?.[0]?.message?.content;
+    if (typeof content !== 'string') {
+      answers.push({ customId, ok: false, error: 'answer has no message content' });
+      return;
+    }
+    answers.push({
+      customId,
+      ok: true,
+      content,
+      model: body?.model ?? '',
+      promptTokens: body?.usage?.prompt_tokens ?? 0,
+      completionTokens: body?.usage?.completion_tokens ?? 0,
+      simulated: simulated || body?.system_fingerprint === 'voc-simulator',
+    });
+  });
+  return { answers, bad };
+}

@@ -1,0 +1,122 @@
+import type { DaemonContext } from '../../context.js';
+import { VocError } from '../../errors.js';
+import { batchesOfJob, getBatch, leaseBatches, openBatchCount, type BatchRow } from '../../store/batches.js';
+import { countClaimable, requeueFailed } from '../../store/translations.js';
+import { newTally, type CallTally } from '../call.js';
+import { pause, runTranslation, type TranslateRunOptions, type TranslateSummary } from '../run.js';
+import { advance } from './drive.js';
+import { BATCH_HOLD_MS, planRound } from './plan.js';
+
+/**
+ * A translate job through the provider's Batch API. Rounds: claim everything pending in scope into batch files,
+ * drive them (upload, create, poll) until the provider is done, collect; what arrived or was handed back meanwhile
+ * makes the next round. Any daemon running the job drives any open batch whose driver's lease ran out, so a dead
+ * daemon's batches are resumed, not redone. After MAX_ROUNDS the rest goes through a realtime run.
+ */
+const MAX_ROUNDS = 3;
+/** steps one row may take in one poll (prepared -> uploading -> uploaded -> creating -> submitted) */
+const STEPS_PER_POLL = 5;
+
+export async function runBatchTranslation(ctx: DaemonContext, o: TranslateRunOptions): Promise<TranslateSummary> {
+  const api = ctx.gateway.batch;
+  if (!api) throw new VocError('NO_BATCH_API', 'this gateway has no Batch API', { hint: 'use translate.mode realtime' });
+  const cfg = ctx.config;
+  const owner = ctx.daemonId;
+  const stopped = () => ctx.signal.aborted || !!o.signal?.aborted;
+  await requeueFailed(ctx.store, { maxAttempts: cfg.translate.maxAttempts, productId: o.productId });
+  const tally: CallTally = newTally();
+  const claimable = await countClaimable(ctx.store, o.productId);
+  let total = o.limit ? Math.min(o.limit, claimable) : claimable;
+  let planned = 0;
+  let rounds = 0;
+  const progress = async () => o.progress?.(await snapshot(ctx, o.jobId, total, tally));
+
+  while (!stopped()) {
+    for (const leased of await leaseBatches(ctx.store, owner, cfg.daemon.leaseMs, BATCH_HOLD_MS, o.jobId)) {
+      let row: BatchRow = leased;
+      for (let step = 0; step < STEPS_PER_POLL && !stopped(); step++) {
+        const before = row.state;
+        if (await advance(ctx, api, row, tally)) break;
+        row = await getBatch(ctx.store, row.id);
+        if (row.state === before) break;
+      }
+    }
+    if (stopped()) break;
+    if ((await openBatchCount(ctx.store, o.jobId)) === 0) {
+      if (rounds >= MAX_ROUNDS || (o.limit && planned >= o.limit)) break;
+      const plan = await planRound(ctx, api, { jobId: o.jobId, productId: o.productId, limit: o.limit, planned });
+      planned += plan.reviews;
+      total = Math.max(total, planned);
+      if (!plan.batches.length) break;
+      rounds++;
+      continue;
+    }
+    await progress();
+    await pause(cfg.translate.batchPollMs, o.signal, ctx.signal);
+  }
+  if (stopped()) {
+    // hand our batches to whichever daemon polls next, without waiting for the lease to run out
+    await ctx.store.knex('llm_batches').where({ driver: owner }).update({ driver: null, driver_lease: null }).catch(() => {});
+    throw new VocError('STOPPING', 'the daemon is stopping; the batch job resumes after a restart');
+  }
+  let rest: TranslateSummary | null = null;
+  if (rounds >= MAX_ROUNDS && (await countClaimable(ctx.store, o.productId)) > 0) rest = await runTranslation(ctx, o);
+  await progress();
+  return summary(ctx, o.jobId, tally, rest);
+}
+
+async function jobCounts(ctx: DaemonContext, jobId: number | null) {
+  const rows: Array<{ tr_status: string; class: string; tr_cached: number | boolean | null; n: number | string }> = jobId == null ? [] :
+    await ctx.store.knex('reviews').where({ tr_job: jobId }).groupBy('tr_status', 'class', 'tr_cached').select('tr_status', 'class', 'tr_cached').count({ n: '*' });
+  const c = { translated: 0, skipped: 0, cached: 0, failed: 0, inFlight: 0, classes: { vip: 0, standard: 0, short: 0 } as Record<string, number> };
+  for (const r of rows) {
+    const n = Number(r.n);
+    if (r.tr_status === 'done') c.translated += n;
+    if (r.tr_status === 'done' && r.tr_cached) c.cached += n;
+    if (r.tr_status === 'skipped') c.skipped += n;
+    if (r.tr_status === 'failed') c.failed += n;
+    if (r.tr_status === 'in_progress') c.inFlight += n;
+    if (r.tr_status !== 'pending') c.classes[r.class] = (c.classes[r.class] ?? 0) + n;
+  }
+  return c;
+}
+
+/** Progress with the provider's counts: reviews in flight count as done in the share of their requests done. */
+async function snapshot(ctx: DaemonContext, jobId: number | null, total: number, tally: CallTally): Promise<Record<string, unknown>> {
+  const c = await jobCounts(ctx, jobId);
+  const batches = jobId == null ? [] : await batchesOfJob(ctx.store, jobId);
+  const open = batches.filter((b) => b.state !== 'done');
+  const requests = open.reduce((n, b) => n + Number(b.requests), 0);
+  const answered = open.reduce((n, b) => n + Number(b.completed) + Number(b.failed), 0);
+  const settled = c.translated + c.skipped + c.failed;
+  const done = settled + (requests ? Math.floor((c.inFlight * answered) / requests) : 0);
+  return { total: Math.max(total, settled), done, translated: c.translated, skipped: c.skipped, failed: c.failed, calls: tally.calls, mode: 'batch',
+    batch: { batches: open.length, requests, completed: open.reduce((n, b) => n + Number(b.completed), 0), failed: open.reduce((n, b) => n + Number(b.failed), 0), status: open[0]?.provider_status ?? open[0]?.state ?? null } };
+}
+
+async function summary(ctx: DaemonContext, jobId: number | null, tally: CallTally, rest: TranslateSummary | null): Promise<TranslateSummary> {
+  const c = await jobCounts(ctx, jobId);
+  const batches = jobId == null ? [] : await batchesOfJob(ctx.store, jobId);
+  const usage = jobId == null ? null : await ctx.store.knex('llm_usage').where({ job_id: jobId, batch: true }).sum({ p: 'prompt_tokens', c: 'completion_tokens', cost: 'cost' }).count({ n: '*' }).first();
+  const batchCost = Number(usage?.cost ?? 0);
+  return {
+    reviews: c.translated + c.skipped + c.failed,
+    translated: c.translated,
+    skipped: c.skipped,
+    cached: c.cached,
+    converted: rest?.converted ?? 0,
+    failed: c.failed,
+    // realtime calls only: redone lines (and a realtime pass after the last round)
+    calls: tally.calls + (rest?.calls ?? 0),
+    batchRequests: Number(usage?.n ?? 0),
+    batches: batches.map((b) => ({ id: Number(b.id), status: b.provider_status, requests: Number(b.requests), completed: Number(b.completed), failed: Number(b.failed) })),
+    promptTokens: tally.promptTokens + Number(usage?.p ?? 0) + (rest?.promptTokens ?? 0),
+    completionTokens: tally.completionTokens + Number(usage?.c ?? 0) + (rest?.completionTokens ?? 0),
+    cost: Math.round((tally.cost + batchCost + (rest?.cost ?? 0)) * 1e6) / 1e6,
+    batchCost: Math.round(batchCost * 1e6) / 1e6,
+    classes: { vip: c.classes.vip ?? 0, standard: c.classes.standard ?? 0, short: c.classes.short ?? 0 },
+    fallbacks: tally.fallbacks + (rest?.fallbacks ?? 0),
+    simulated: tally.simulated || !!rest?.simulated || ctx.gateway.stats().simulated,
+    mode: 'batch',
+  };
+}
