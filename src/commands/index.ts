@@ -30,7 +30,7 @@ const COMMANDS: CommandEntry[] = [
   { name: 'analyze', usage: '[options] [product]', about: 'full auto analysis: learn the product if needed, then insights and themes of every review not yet analysed', load: async () => (await import('./analyze.js')).registerAnalyze },
   { name: 'translate-pending', usage: '[options]', about: 'translate every pending review on the translation lane (cron-safe: overlapping runs never translate a review twice)', load: async () => (await import('./translate-pending.js')).registerTranslatePending },
   { name: 'estimate', usage: '[options] <files...>', about: 'project translation calls, time, tokens and cost for review dumps, without storing or calling anything', load: async () => (await import('./estimate.js')).registerEstimate },
-  { name: 'export', usage: '[options]', about: 'write stored reviews with their translations as CSV, NDJSON or JSON, streamed (no daemon needed)', load: async () => (await import('./export.js')).registerExport },
+  { name: 'export', usage: '[options]', about: 'write stored reviews with their translations (or their insights / 5W tags) as CSV, NDJSON, JSON or an Excel workbook, streamed (no daemon needed)', load: async () => (await import('./export.js')).registerExport },
   { name: 'demo', usage: '[options]', about: 'run the whole job end to end on embedded defaults: ingest, translate, learn, analyse, report (simulated LLM when no key is set)', load: async () => (await import('./demo.js')).registerDemo },
   { name: 'doctor', usage: '[options]', about: 'check Node, config, home, store, Redis and the LLM provider (key, region, model); exit 1 when something needs fixing', load: async () => (await import('./doctor.js')).registerDoctor },
 ];

@@ -160,7 +160,7 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     // the story; the caller follows the open job instead (the beat's, a cron's, another daemon's). Submits are
     // serialised so two at once cannot both find none open.
     const turn = sharedSubmits.then(async () => {
-      const open = await openJobCovering(ctx.store, req.kind, req.productId ?? null);
+      const open = await openJobCovering(ctx.store, req.kind, req.productId ?? null, req.params?.batch);
       return open ? { ...toJobView(open), attached: true } : insert(req, source);
     });
     sharedSubmits = turn.catch(() => {});

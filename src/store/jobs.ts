@@ -100,16 +100,17 @@ export async function hasOpenJob(store: Store, kind: string): Promise<boolean> {
 
 /**
  * The oldest open job of `kind` whose scope covers `productId` (every product, or that one) and that has no
- * limit: work asked of that scope is already on its way there.
+ * limit, run in the same mode (`batch` param): work asked of that scope is already on its way there.
  */
-export async function openJobCovering(store: Store, kind: string, productId: string | null): Promise<JobRow | undefined> {
+export async function openJobCovering(store: Store, kind: string, productId: string | null, mode: unknown = null): Promise<JobRow | undefined> {
   const q = store.knex('jobs').select('*').where({ kind }).whereIn('status', ['queued', 'running']).orderBy('id');
   q.andWhere((w) => {
     w.whereNull('product_id');
     if (productId) w.orWhere('product_id', productId);
   });
   const rows = (await q) as JobRow[];
-  return rows.find((r) => parse(r.params)?.limit == null);
+  // a run asked of another mode (realtime while a Batch API job is open, or the other way) is its own job
+  return rows.find((r) => parse(r.params)?.limit == null && (parse(r.params)?.batch ?? null) === (mode ?? null));
 }
 
 /**
