@@ -53,6 +53,5 @@ export function summaryLine(d: ReportData): string {
 
 /** Review text arrives from strangers: strip control characters (terminal escapes) before any renderer sees it. */
 export function clean(text: string | null | undefined): string {
-  // eslint-disable-next-line no-control-regex
   return (text ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ');
 }
