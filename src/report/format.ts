@@ -25,8 +25,6 @@ export const ratingDelta = (now: number | null, before: number | null): string =
 
 export const ratingsText = (r: Ratings): string => (['5', '4', '3', '2', '1'] as const).map((k) => `${k}★ ${int(r[k])}`).join(' · ');
 
-export const SENTIMENT_LABEL: Record<string, string> = { positive: 'positive', neutral: 'neutral', negative: 'negative' };
-
 export const W_TITLE: Record<string, string> = {
   who: 'Who buys',
   what: 'What for',
