@@ -1,6 +1,5 @@
 import { errorMessage, VocError } from '../errors.js';
-import { knownSecrets, scrubText } from '../config/redact.js';
-import { API_KEY_ENV } from '../config/load.js';
+import { API_KEY_ENV, knownSecrets, scrubText } from '../config/redact.js';
 
 /** Progress bars and colours only on an interactive terminal, never under NO_COLOR, cron or a pipe. */
 export function isInteractive(stream: NodeJS.WriteStream = process.stdout): boolean {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ZodError } from 'zod';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
-import { rememberSecrets, secretsIn } from './redact.js';
+import { API_KEY_ENV, rememberSecrets, secretsIn } from './redact.js';
 
 /** The package root: config/default.json and samples/ live there, in the repo and in the installed package. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,9 +45,6 @@ export interface LoadOptions {
   /** flags, as dotted paths: { 'llm.qps': 10 } */
   overrides?: Record<string, unknown>;
 }
-
-/** The environment variables that may carry the LLM API key, first set wins. */
-export const API_KEY_ENV = ['VOC_LLM_API_KEY', 'DASHSCOPE_API_KEY', 'OPENAI_API_KEY'] as const;
 
 /** The environment layer, and which variable set each option (for `voc doctor`). */
 function envLayer(env: NodeJS.ProcessEnv, names: Record<string, string> = {}): Plain {

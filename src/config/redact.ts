@@ -1,6 +1,10 @@
 /** Secrets never leave the process: API keys and passwords in URLs are masked wherever text is shown or logged. */
 const SECRET_KEYS = /(api[-_]?key|password|secret|token$|authorization)/i;
 
+/** The environment variables that may carry the LLM API key, first set wins (here, not in load.ts: the error funnel
+ * needs it without loading zod at start-up). */
+export const API_KEY_ENV = ['VOC_LLM_API_KEY', 'DASHSCOPE_API_KEY', 'OPENAI_API_KEY'] as const;
+
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
