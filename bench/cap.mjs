@@ -6,6 +6,7 @@
 // PostgreSQL schema, one Redis window); the last two runs have a CPU-bound process beside them. Prints per run the
 // simulator's max arrivals in any 1000 ms (429s included), its 429s and the sustained rate over the busy seconds.
 // Usage: npm run bench -- cap <reviews file> [runs]   (or CAP_DATA / CAP_RUNS; CAP_MALFORMED, default 0.15)
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -96,9 +96,13 @@ try {
   try {
     // usually gone already: the session ends when the screen quits
     execFileSync('tmux', ['-L', tmuxSock, 'kill-server'], { stdio: 'ignore' });
-  } catch {}
+  } catch {
+    // the session is gone already
+  }
   try {
     voc('daemon', 'stop');
-  } catch {}
+  } catch {
+    // no daemon left to stop
+  }
   rmSync(home, { recursive: true, force: true });
 }

@@ -31,26 +31,6 @@ export class DaemonUnavailableError extends VocError {
   }
 }
 
-/** Worth another attempt: 429, 5xx, timeouts, connection errors. */
-export class RetryableError extends Error {
-  readonly retryAfterMs?: number;
-  readonly status?: number;
-  constructor(message: string, opts: { retryAfterMs?: number; status?: number; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'RetryableError';
-    this.retryAfterMs = opts.retryAfterMs;
-    this.status = opts.status;
-  }
-}
-
-/** The provider said 429: retry after the wait, and slow everybody down. */
-export class RateLimitedError extends RetryableError {
-  constructor(message: string, retryAfterMs?: number) {
-    super(message, { retryAfterMs, status: 429 });
-    this.name = 'RateLimitedError';
-  }
-}
-
 /** Retrying cannot help: bad input, invalid answer after all attempts, 4xx other than 429. */
 export class UnrecoverableError extends Error {
   constructor(message: string, opts: { cause?: unknown } = {}) {

@@ -9,7 +9,6 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SUMMARY_WINDOW_MS = 60_000;
 

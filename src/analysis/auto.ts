@@ -1,5 +1,5 @@
 import type { DaemonContext } from '../context.js';
-import { insertJob } from '../store/jobs.js';
+import { hasOpenJob, insertJob } from '../store/jobs.js';
 import { productsToLearn } from '../store/labels.js';
 import { errorMessage } from '../errors.js';
 
@@ -18,13 +18,8 @@ export interface AutoTriggers {
   stop(): Promise<void>;
 }
 
-async function openJobFor(ctx: DaemonContext, kind: string, productId: string): Promise<boolean> {
-  const row = await ctx.store.knex('jobs').where({ kind, product_id: productId }).whereIn('status', ['queued', 'running']).first('id');
-  return !!row;
-}
-
 async function createJob(ctx: DaemonContext, kind: 'learn' | 'analyze', productId: string): Promise<void> {
-  if (await openJobFor(ctx, kind, productId)) return;
+  if (await hasOpenJob(ctx.store, kind, productId)) return;
   const row = await insertJob(ctx.store, { kind, lane: 'learning', productId, params: {}, source: 'auto' });
   ctx.log.info('auto_job', { kind, productId, id: row.id });
   ctx.events.emit('log:line', { text: `${kind === 'learn' ? 'new product' : 'translated'} ${productId}: ${kind} job ${row.id} queued automatically` });

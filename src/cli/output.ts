@@ -1,5 +1,5 @@
 import { errorMessage, VocError } from '../errors.js';
-import { scrubText } from '../config/redact.js';
+import { API_KEY_ENV, knownSecrets, scrubText } from '../config/redact.js';
 
 /** Progress bars and colours only on an interactive terminal, never under NO_COLOR, cron or a pipe. */
 export function isInteractive(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -10,9 +10,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Secrets that must never reach the terminal, whatever an error message says. */
-const secrets = (): string[] =>
-  [process.env.VOC_LLM_API_KEY, process.env.DASHSCOPE_API_KEY, process.env.OPENAI_API_KEY].filter((s): s is string => !!s);
+/**
+ * Secrets that must never reach the terminal, whatever an error message says: those of every configuration
+ * loaded (config file, environment, flags), and the key variables even when no configuration was loaded yet.
+ */
+const secrets = (): string[] => [...knownSecrets(), ...API_KEY_ENV.map((name) => process.env[name] ?? '')];
 
 /**
  * The one error funnel: prints the one-line reason (and a hint) for a user error, a stack trace for a bug, and
@@ -21,7 +23,7 @@ const secrets = (): string[] =>
 export function handleError(err: unknown): void {
   if (err instanceof VocError) {
     process.stderr.write(scrubText(`voc: ${err.message}`, secrets()) + '\n');
-    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    if (err.hint) process.stderr.write(scrubText(`hint: ${err.hint}`, secrets()) + '\n');
     process.exitCode = err.exitCode;
     return;
   }

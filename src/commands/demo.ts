@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { loadConfig, PACKAGE_ROOT, usesSimulator } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
+import { followWithProgress } from '../cli/follow.js';
 import { VocError } from '../errors.js';
 import { connectDaemon, daemonSink } from '../daemon/client.js';
 import type { DaemonClient, JobView, SubmitJobRequest } from '../daemon/api.js';
@@ -72,48 +72,40 @@ async function checkSpend(config: Config, file: string, o: DemoOptions, out: Out
   if (!/^y(es)?$/i.test(answer.trim())) throw new VocError('DEMO_CANCELLED', 'demo cancelled; nothing was spent');
 }
 
-/** Follow a job, showing its progress and the throttle at work (a bar on a TTY, a line every 2 s otherwise). */
+/**
+ * Follow a job through the one follower (cli/follow.ts), showing the throttle at work beside its progress: the
+ * gateway's figures are polled every 500 ms and shown with the job's next snapshot.
+ */
 async function follow(client: DaemonClient, req: SubmitJobRequest, label: string, out: Out, interactive: boolean): Promise<JobView> {
   const job = await client.submitJob(req);
-  const bar = interactive
-    ? new cliProgress.SingleBar({ format: `${label.padEnd(11)} [{bar}] {value}/{total} | LLM {window}/{limit} req/s, {waiting} waiting, {r429} 429s`, hideCursor: true }, cliProgress.Presets.shades_classic)
-    : null;
-  let progress = { done: 0, total: 0 };
   let gw = { window: 0, limit: 0, waiting: 0, r429: 0 };
-  let lastLine = 0;
-  const show = () => {
-    if (bar) {
-      if (progress.total > 0) {
-        if (!bar.getTotal()) bar.start(progress.total, progress.done, gw);
-        bar.setTotal(Math.max(progress.total, progress.done));
-        bar.update(progress.done, gw);
-      }
-    } else if (Date.now() - lastLine >= 2000 && progress.total > 0 && gw.limit > 0) {
-      lastLine = Date.now();
-      out.write(`  ${label}: ${progress.done}/${progress.total} | LLM ${gw.window}/${gw.limit} requests in the last second, ${gw.waiting} waiting, ${gw.r429} 429s\n`);
-    }
-  };
   const ticker = setInterval(() => {
     client
       .stats()
       .then((s) => {
         const waiting = Object.values(s.gateway.waiting).reduce((a, b) => a + b, 0);
         gw = { window: s.gateway.window, limit: s.gateway.limit, waiting, r429: s.gateway.rejected429 };
-        show();
       })
       .catch(() => {});
   }, 500);
   try {
-    const final = await client.followJob(job.id, (j) => {
-      const r = (j.result ?? {}) as { done?: number; total?: number };
-      if (typeof r.total === 'number') progress = { done: r.done ?? 0, total: r.total };
-      show();
+    const final = await followWithProgress(client, job.id, {
+      format: `${label.padEnd(11)} [{bar}] {value}/{total} | LLM {window}/{limit} req/s, {waiting} waiting, {r429} 429s`,
+      interactive,
+      quiet: false,
+      out,
+      view: (j) => {
+        const r = (j.result ?? {}) as { done?: number; total?: number };
+        if (typeof r.total !== 'number' || r.total <= 0) return null;
+        const done = r.done ?? 0;
+        const line = `  ${label}: ${done}/${r.total} | LLM ${gw.window}/${gw.limit} requests in the last second, ${gw.waiting} waiting, ${gw.r429} 429s`;
+        return { done, total: r.total, payload: { ...gw }, line };
+      },
     });
     if (final.status === 'failed') throw new VocError('DEMO_FAILED', `${label} failed: ${final.error ?? 'unknown error'}`);
     return final;
   } finally {
     clearInterval(ticker);
-    bar?.stop();
   }
 }
 

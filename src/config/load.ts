@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ZodError } from 'zod';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
+import { API_KEY_ENV, rememberSecrets, secretsIn } from './redact.js';
 
 /** The package root: config/default.json and samples/ live there, in the repo and in the installed package. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -57,7 +58,7 @@ function envLayer(env: NodeJS.ProcessEnv, names: Record<string, string> = {}): P
   if (str(env.VOC_REDIS_URL)) set('redis.url', 'VOC_REDIS_URL', env.VOC_REDIS_URL);
   if (str(env.VOC_LLM_BASE_URL)) set('llm.baseUrl', 'VOC_LLM_BASE_URL', env.VOC_LLM_BASE_URL);
   if (str(env.VOC_LLM_MODEL)) set('llm.model', 'VOC_LLM_MODEL', env.VOC_LLM_MODEL);
-  const keyVar = ['VOC_LLM_API_KEY', 'DASHSCOPE_API_KEY', 'OPENAI_API_KEY'].find((k) => str(env[k]));
+  const keyVar = API_KEY_ENV.find((k) => str(env[k]));
   if (keyVar) set('llm.apiKey', keyVar, env[keyVar]);
   if (str(env.VOC_QPS)) {
     const n = Number(env.VOC_QPS);
@@ -135,6 +136,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) setPath(flags, k, v);
   merged = deepMerge(merged, flags);
   merged.home = home;
+  // before validation: a bad config must not print the key it carries either
+  rememberSecrets(secretsIn(merged));
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error, merged), 'see `voc config --help` for every option');
   checkRouting(parsed.data);

@@ -117,7 +117,10 @@ export async function listenSocket(o: { socketPath: string; routes: Route[]; max
       let status = 500;
       let code = 'INTERNAL';
       if (err instanceof HttpError) ({ status, code } = err);
-      else if (err instanceof VocError) ({ code } = err), (status = 400);
+      else if (err instanceof VocError) {
+        code = err.code;
+        status = 400;
+      }
       if (status >= 500) o.log.error('request_failed', { url: req.url, error: errorMessage(err) });
       if (status === 413) res.setHeader('connection', 'close');
       send(res, status, { error: { code, message: errorMessage(err) } });

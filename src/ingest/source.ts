@@ -69,7 +69,10 @@ export function detectEncoding(name: string, head: Buffer, atEnd: boolean): stri
   const nul = head.indexOf(0);
   if (nul >= 0) {
     let even = 0, odd = 0;
-    for (let i = 0; i < Math.min(head.length, 4096); i++) if (head[i] === 0) (i % 2 ? odd++ : even++);
+    for (let i = 0; i < Math.min(head.length, 4096); i++) if (head[i] === 0) {
+      if (i % 2) odd++;
+      else even++;
+    }
     const n = Math.min(head.length, 4096) / 2;
     // UTF-16 text of mostly ASCII has NULs in one byte position of every pair and almost none in the other
     if ((odd > n * 0.4 && even < n * 0.05) || (even > n * 0.4 && odd < n * 0.05)) {

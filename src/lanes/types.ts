@@ -1,7 +1,4 @@
-import type { Config, LaneName, PoolName } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import type { Store } from '../store/db.js';
-import type { Gateway } from '../llm/types.js';
+import type { LaneName, PoolName } from '../config/schema.js';
 
 /** A unit of work on a lane. `run` gets the pool that took it (learning may run in insight/theme). */
 export interface LaneJob<T = unknown> {

@@ -25,8 +25,6 @@ export const ratingDelta = (now: number | null, before: number | null): string =
 
 export const ratingsText = (r: Ratings): string => (['5', '4', '3', '2', '1'] as const).map((k) => `${k}★ ${int(r[k])}`).join(' · ');
 
-export const SENTIMENT_LABEL: Record<string, string> = { positive: 'positive', neutral: 'neutral', negative: 'negative' };
-
 export const W_TITLE: Record<string, string> = {
   who: 'Who buys',
   what: 'What for',
@@ -53,6 +51,5 @@ export function summaryLine(d: ReportData): string {
 
 /** Review text arrives from strangers: strip control characters (terminal escapes) before any renderer sees it. */
 export function clean(text: string | null | undefined): string {
-  // eslint-disable-next-line no-control-regex
   return (text ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ');
 }

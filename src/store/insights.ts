@@ -112,29 +112,3 @@ export async function resetForRedo(store: Store, kind: AnalysisKind, productId: 
     return ids.length;
   });
 }
-
-export interface AnalysisCounts {
-  reviews: number;
-  insDone: number;
-  thmDone: number;
-  insFailed: number;
-  thmFailed: number;
-  pending: number;
-}
-
-/** Where a product's analysis stands (progress snapshots, summaries). */
-export async function analysisCounts(store: Store, productIds: string[]): Promise<AnalysisCounts> {
-  const k = store.knex;
-  const row = await k('reviews')
-    .whereIn('product_id', productIds)
-    .first(
-      k.raw('count(*) as reviews'),
-      k.raw("sum(case when ins_status = 'done' then 1 else 0 end) as ins_done"),
-      k.raw("sum(case when thm_status = 'done' then 1 else 0 end) as thm_done"),
-      k.raw("sum(case when ins_status = 'failed' then 1 else 0 end) as ins_failed"),
-      k.raw("sum(case when thm_status = 'failed' then 1 else 0 end) as thm_failed"),
-      k.raw("sum(case when ins_status in ('pending','in_progress') or thm_status in ('pending','in_progress') then 1 else 0 end) as pending"),
-    );
-  const n = (v: unknown) => Number(v ?? 0);
-  return { reviews: n(row?.reviews), insDone: n(row?.ins_done), thmDone: n(row?.thm_done), insFailed: n(row?.ins_failed), thmFailed: n(row?.thm_failed), pending: n(row?.pending) };
-}

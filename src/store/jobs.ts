@@ -93,8 +93,11 @@ export async function openJobs(store: Store, kinds: string[]): Promise<JobRow[]>
   return store.knex('jobs').select('*').whereIn('kind', kinds).whereIn('status', ['queued', 'running']).orderBy('id');
 }
 
-export async function hasOpenJob(store: Store, kind: string): Promise<boolean> {
-  const row = await store.knex('jobs').select('id').where({ kind }).whereIn('status', ['queued', 'running']).first();
+/** A queued or running job of this kind (for this product, when given): automatic jobs never pile up. */
+export async function hasOpenJob(store: Store, kind: string, productId?: string): Promise<boolean> {
+  const q = store.knex('jobs').select('id').where({ kind }).whereIn('status', ['queued', 'running']);
+  if (productId !== undefined) q.where({ product_id: productId });
+  const row = await q.first();
   return !!row;
 }
 

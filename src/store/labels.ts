@@ -120,11 +120,6 @@ export async function sampleForLearning(store: Store, productId: string, size: n
   return out.map((r) => ({ rating: Number(r.rating), text: (r.body_zh || normaliseForPrompt(r.body)).slice(0, maxChars), translated: !!r.body_zh }));
 }
 
-export async function reviewCount(store: Store, productId: string): Promise<number> {
-  const row = await store.knex('reviews').where({ product_id: productId }).count<{ n: number }[]>({ n: '*' }).first();
-  return Number(row?.n ?? 0);
-}
-
 /** Products never learned that have at least `minReviews` reviews (the automatic learning at start-up). */
 export async function productsToLearn(store: Store, minReviews: number, ids?: string[]): Promise<string[]> {
   const q = store

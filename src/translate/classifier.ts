@@ -22,7 +22,3 @@ export function classify(body: string, rating: number | null | undefined, rules:
 export function classifyTitle(title: string, rules: ClassifierRules): ReviewClass {
   return classify(title, null, rules);
 }
-
-export function batchSizeOf(cls: ReviewClass, sizes: Config['translate']['batchSize']): number {
-  return sizes[cls];
-}

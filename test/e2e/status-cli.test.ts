@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
-import { cleanEnv as env, repoRoot, voc as vocCli, vocBin } from '../helpers/cli.js';
+import { repoRoot, voc as vocCli } from '../helpers/cli.js';
 
-const bin = vocBin;
 const voc = (home: string, args: string[], timeout?: number) => vocCli(home, args, { timeout });
 
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempHome, testConfig } from '../helpers/home.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { connectDaemon } from '../../src/daemon/client.js';
-import { startSimulator, type Simulator } from '../../src/llm/simulator/index.js';
+import { startSimulator } from '../../src/llm/simulator/index.js';
 import { createGateway } from '../../src/llm/gateway.js';
 import { createTranslationService } from '../../src/translate/service.js';
 import { silentLogger } from '../../src/log.js';

@@ -199,7 +199,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         return later(delay, () => send(res, 500, apiError('Internal server error (simulated)', 'internal_error', 'InternalError')));
       }
       const model = String(body.model ?? 'qwen-flash');
-      let { content, keyed } = answerFor(task, messages);
+      const answer = answerFor(task, messages);
+      const keyed = answer.keyed;
+      let content = answer.content;
       // a caller that is not one of voc's prompts (voc doctor --call) asking for JSON mode gets JSON, as from a real model
       if (!isTask(header) && task === 'translate_single' && body.response_format?.type === 'json_object') content = JSON.stringify({ ok: true, text: content });
       const fault = rand();

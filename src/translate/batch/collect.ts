@@ -44,7 +44,10 @@ export async function collectBatch(ctx: DaemonContext, api: BatchApi, row: Batch
     if (!fileId) continue;
     const got = await api.answers(fileId);
     answers.push(...got.answers);
-    for (const b of got.bad) (problems++, problem(ctx, row, `output ${b}; ignored`));
+    for (const b of got.bad) {
+      problems++;
+      problem(ctx, row, `output ${b}; ignored`);
+    }
   }
   const seen = new Map<string, number>();
   for (const a of answers) seen.set(a.customId, (seen.get(a.customId) ?? 0) + 1);
