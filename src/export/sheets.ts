@@ -18,6 +18,8 @@ export const REVIEW_SHEET = {
     col('body_zh', 'long', 50),
     col('class', 'text', 9),
     col('translation_status', 'text', 12),
+    col('translation_source', 'text', 10),
+    col('language', 'text', 8),
   ],
 };
 

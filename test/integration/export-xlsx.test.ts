@@ -110,10 +110,10 @@ describe.skipIf(!hasOpenpyxl)('voc export --format xlsx, read back with openpyxl
     expect(sheet.numfmt.review_date).toBe('yyyy-mm-dd');
     // a header that stays put, a filter over all rows, readable widths, wrapped long text
     expect(sheet.freeze).toBe('A2');
-    expect(sheet.filter).toBe('A1:J10001');
+    expect(sheet.filter).toBe('A1:L10001');
     expect(sheet.widths.G).toBeGreaterThanOrEqual(40);
     expect(sheet.wrap).toMatchObject({ body: true, body_zh: true, review_id: false });
-    expect(sheet.rows[0].map(([h]) => h)).toEqual(['review_id', 'product_id', 'rating', 'review_date', 'title', 'title_zh', 'body', 'body_zh', 'class', 'translation_status']);
+    expect(sheet.rows[0].map(([h]) => h)).toEqual(['review_id', 'product_id', 'rating', 'review_date', 'title', 'title_zh', 'body', 'body_zh', 'class', 'translation_status', 'translation_source', 'language']);
   }, 120_000);
 
   it('writes a formula-looking review as a text cell, never as a formula', async () => {
