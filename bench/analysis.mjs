@@ -35,17 +35,33 @@ const CLI_LATENCY = Number(process.env.BENCH_CLI_LATENCY_MS ?? 400);
 const CLI_TRIES = Number(process.env.BENCH_CLI_TRIES ?? 8);
 
 const SENTENCES = [
-  'The battery lasts two full days.', 'Packaging was torn when it arrived.', 'I wish it came in a bigger size.',
-  'Great value compared to the brand name one.', 'My kids use it every morning before school.', 'The lid broke after a week.',
-  'Tastes fresh and not too sweet.', 'Delivery took longer than promised.', 'Bought it as a gift for my father.',
+  'The battery lasts two full days.',
+  'Packaging was torn when it arrived.',
+  'I wish it came in a bigger size.',
+  'Great value compared to the brand name one.',
+  'My kids use it every morning before school.',
+  'The lid broke after a week.',
+  'Tastes fresh and not too sweet.',
+  'Delivery took longer than promised.',
+  'Bought it as a gift for my father.',
 ];
 const base = loadConfig({ env: { VOC_HOME: tmpdir() } });
 function review(product, i, body, rating) {
   const len = [...body].length;
   return {
-    sourceKey: `bench|${product}|${i}`, reviewId: `${product}-${i}`, productId: product, marketplace: null, rating, title: null, body,
-    bodyHash: createHash('sha256').update(body).digest('hex'), reviewDate: null, author: null, language: 'en',
-    class: classify(body, rating, base.translate), bodyLen: len,
+    sourceKey: `bench|${product}|${i}`,
+    reviewId: `${product}-${i}`,
+    productId: product,
+    marketplace: null,
+    rating,
+    title: null,
+    body,
+    bodyHash: createHash('sha256').update(body).digest('hex'),
+    reviewDate: null,
+    author: null,
+    language: 'en',
+    class: classify(body, rating, base.translate),
+    bodyLen: len,
   };
 }
 function generated(product, n, offset = 0) {
@@ -61,7 +77,13 @@ async function boot(overrides, simOpts = {}) {
   const sim = await startSimulator({ port: 0, limit: LIMIT, latencyMs: LATENCY, seed: 1, ...simOpts });
   const config = loadConfig({
     env: { VOC_HOME: home },
-    overrides: { 'beat.checkPendingTranslations': false, 'analysis.autoLearn': false, 'llm.qps': LIMIT, 'daemon.shutdownTimeoutMs': 3000, ...overrides },
+    overrides: {
+      'beat.checkPendingTranslations': false,
+      'analysis.autoLearn': false,
+      'llm.qps': LIMIT,
+      'daemon.shutdownTimeoutMs': 3000,
+      ...overrides,
+    },
   });
   const d = await startDaemon(config, {
     log: silentLogger,
@@ -124,11 +146,16 @@ function cliLearn(home, product) {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, VOC_HOME: home, VOC_DATABASE_URL: '', VOC_REDIS_URL: '' };
     const t0 = performance.now();
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'voc'), 'learn', product, '--force', '--wait', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'voc'), 'learn', product, '--force', '--wait', '--json'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (c) => (err += c));
     child.stdout.resume();
-    child.on('close', (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new Error(`voc learn exited ${code}: ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new Error(`voc learn exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -197,22 +224,38 @@ async function analysisRun() {
 
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'none');
 const cli = await learnCliWall();
-console.log(`voc learn P --force --wait, whole CLI wall, translation saturating the budget (${cli.waiting} calls waiting), simulator latency ${CLI_LATENCY} ms, ${CLI_TRIES} tries:`);
+console.log(
+  `voc learn P --force --wait, whole CLI wall, translation saturating the budget (${cli.waiting} calls waiting), simulator latency ${CLI_LATENCY} ms, ${CLI_TRIES} tries:`,
+);
 console.log(`  tries (s)     : ${cli.walls.map(f2).join(' ')}`);
-console.log(`  first ${f2(cli.walls[0])} s, p50 ${f2(pct(cli.walls, 50))} s, max ${f2(Math.max(...cli.walls))} s; one provider round trip (same run) p50 ${f2(pct(cli.trips, 50))} s -> p50 x${f2(pct(cli.walls, 50) / pct(cli.trips, 50))}`);
+console.log(
+  `  first ${f2(cli.walls[0])} s, p50 ${f2(pct(cli.walls, 50))} s, max ${f2(Math.max(...cli.walls))} s; one provider round trip (same run) p50 ${f2(pct(cli.trips, 50))} s -> p50 x${f2(pct(cli.walls, 50) / pct(cli.trips, 50))}`,
+);
 console.log('  goal (issue)  : every try <= 1.5 s, p50 <= 1.0 s (on an idle machine; the ratio to the round trip is what travels)');
 
 console.log(`learning latency: ${PENDING} pending translations, simulator limit ${LIMIT}/s, latency ${LATENCY} ms, ${LEARNS} learn jobs`);
 const on = await learningLatency(true);
-console.log(`  priorities on : p50 ${f2(pct(on.secs, 50))} s, p95 ${f2(pct(on.secs, 95))} s, max ${f2(Math.max(...on.secs))} s (translation calls waiting at the gateway: ${on.waiting})`);
+console.log(
+  `  priorities on : p50 ${f2(pct(on.secs, 50))} s, p95 ${f2(pct(on.secs, 95))} s, max ${f2(Math.max(...on.secs))} s (translation calls waiting at the gateway: ${on.waiting})`,
+);
 const off = await learningLatency(false);
-console.log(`  priorities off: p50 ${f2(pct(off.secs, 50))} s, p95 ${f2(pct(off.secs, 95))} s, max ${f2(Math.max(...off.secs))} s (translation calls waiting at the gateway: ${off.waiting})`);
+console.log(
+  `  priorities off: p50 ${f2(pct(off.secs, 50))} s, p95 ${f2(pct(off.secs, 95))} s, max ${f2(Math.max(...off.secs))} s (translation calls waiting at the gateway: ${off.waiting})`,
+);
 console.log(`  ratio off/on  : p50 x${f2(pct(off.secs, 50) / pct(on.secs, 50))}, p95 x${f2(pct(off.secs, 95) / pct(on.secs, 95))}`);
 
 const a = await analysisRun();
 const r = a.result;
 const ideal = Number(r.calls ?? 0) / LIMIT;
-console.log(`analysis of ${ANALYSE} reviews (${a.source}; vip ${a.classes.vip}, standard ${a.classes.standard}, short ${a.classes.short}): job ${a.status}${a.error ? ` (${a.error})` : ''}`);
-console.log(`  calls ${r.calls} (learn 1 + insights ${a.sim.byTask.insights ?? 0} + themes ${a.sim.byTask.themes ?? 0}), calls per review ${f2(Number(r.calls) / ANALYSE)}`);
-console.log(`  insights ${r.insights} (${f2(Number(r.insights) / ANALYSE)} per review), themes ${r.themes} (${r.unmapped} unmapped), made-up quotes dropped ${r.droppedQuotes}, failed ${r.failed}`);
-console.log(`  wall ${f2(a.wall)} s vs ideal ${f2(ideal)} s (calls / ${LIMIT}): x${f2(a.wall / ideal)}; simulator max in any 1000 ms ${a.sim.maxInWindow}, 429s ${a.sim.rejected429}`);
+console.log(
+  `analysis of ${ANALYSE} reviews (${a.source}; vip ${a.classes.vip}, standard ${a.classes.standard}, short ${a.classes.short}): job ${a.status}${a.error ? ` (${a.error})` : ''}`,
+);
+console.log(
+  `  calls ${r.calls} (learn 1 + insights ${a.sim.byTask.insights ?? 0} + themes ${a.sim.byTask.themes ?? 0}), calls per review ${f2(Number(r.calls) / ANALYSE)}`,
+);
+console.log(
+  `  insights ${r.insights} (${f2(Number(r.insights) / ANALYSE)} per review), themes ${r.themes} (${r.unmapped} unmapped), made-up quotes dropped ${r.droppedQuotes}, failed ${r.failed}`,
+);
+console.log(
+  `  wall ${f2(a.wall)} s vs ideal ${f2(ideal)} s (calls / ${LIMIT}): x${f2(a.wall / ideal)}; simulator max in any 1000 ms ${a.sim.maxInWindow}, 429s ${a.sim.rejected429}`,
+);

@@ -35,7 +35,10 @@ for await (const item of readReviews(file, { config: base })) if (item.kind === 
 async function run(name, batch, faults = {}) {
   const home = mkdtempSync(path.join(tmpdir(), 'voc-bb-'));
   const sim = await startSimulator({ port: 0, limit: LIMIT, latencyMs: 800, seed: 1, batch: { completionMs: 3000, ...faults } });
-  const config = loadConfig({ env: { VOC_HOME: home }, overrides: { 'beat.checkPendingTranslations': false, 'llm.qps': LIMIT, 'translate.batchPollMs': 500 } });
+  const config = loadConfig({
+    env: { VOC_HOME: home },
+    overrides: { 'beat.checkPendingTranslations': false, 'llm.qps': LIMIT, 'translate.batchPollMs': 500 },
+  });
   const d = await startDaemon(config, {
     log: silentLogger,
     gatewayFactory: (args) => createGateway({ ...args, baseUrl: sim.url, simulated: true }),
@@ -54,10 +57,24 @@ async function run(name, batch, faults = {}) {
   await sim.close();
   rmSync(home, { recursive: true, force: true });
   const r = final.result;
-  return { name, reviews: stored.length, own, calls: r.calls, requests: r.batchRequests ?? 0, uploads: s.batch.uploads, tokens: r.promptTokens + r.completionTokens, cost: r.cost, wall };
+  return {
+    name,
+    reviews: stored.length,
+    own,
+    calls: r.calls,
+    requests: r.batchRequests ?? 0,
+    uploads: s.batch.uploads,
+    tokens: r.promptTokens + r.completionTokens,
+    cost: r.cost,
+    wall,
+  };
 }
 
-const results = [await run('realtime', false), await run('batch', true), await run('batch, 10% malformed + 5% failed lines', true, { malformedRate: 0.1, failRate: 0.05 })];
+const results = [
+  await run('realtime', false),
+  await run('batch', true),
+  await run('batch, 10% malformed + 5% failed lines', true, { malformedRate: 0.1, failRate: 0.05 }),
+];
 const rt = results[0];
 console.log(`${rows.length} reviews from ${path.basename(file)}; simulator: realtime ${LIMIT}/s, 800 ms; batches complete after 3 s`);
 for (const r of results) {

@@ -40,7 +40,14 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const n = i % 2 === 0 || !hasServices ? 1 : 2;
     const hog = RUNS >= 4 && i >= RUNS - 2;
-    const sim = await startSim(work, ['--limit', String(LIMIT), '--malformed-rate', String(MALFORMED), '--seed', String(Date.now() % 100000)]);
+    const sim = await startSim(work, [
+      '--limit',
+      String(LIMIT),
+      '--malformed-rate',
+      String(MALFORMED),
+      '--seed',
+      String(Date.now() % 100000),
+    ]);
     const cpu = hog ? spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }) : null;
     const c = await daemons(n, sim.url, 'cap');
     const t0 = Date.now();
@@ -76,7 +83,9 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`cap: ${path.basename(data)}, simulator limit ${LIMIT}/s, malformed share ${MALFORMED}${hasServices ? '' : ' (PostgreSQL/Redis unreachable: one daemon only)'}`);
+console.log(
+  `cap: ${path.basename(data)}, simulator limit ${LIMIT}/s, malformed share ${MALFORMED}${hasServices ? '' : ' (PostgreSQL/Redis unreachable: one daemon only)'}`,
+);
 console.table(table);
 const worst = table.reduce((m, r) => Math.max(m, r.max_arrivals_in_1s), 0);
 console.log(`worst max_arrivals_in_1s ${worst} (cap ${LIMIT}), 429s in total ${table.reduce((s, r) => s + r['429s'], 0)}`);

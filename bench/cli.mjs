@@ -36,7 +36,11 @@ const runs = new Map(cases.map(([name]) => [name, []]));
 for (const [, args] of cases) once(args); // warm the file cache
 for (let i = 0; i < RUNS; i++) for (const [name, args] of cases) runs.get(name).push(once(args));
 
-console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${RUNS} runs each, interleaved`);
+console.log(
+  `machine: ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; ${RUNS} runs each, interleaved`,
+);
 const base = median(runs.get('node -e 0').map((r) => r.secs));
 console.log('command         median s  x node -e 0  peak RSS MB  goal (issue)');
 const goals = { 'voc --version': '<= 0.2 s (~1.8x)', 'voc --help': '<= 0.4 s (~3.6x)', 'node -e 0': 'baseline' };
@@ -44,6 +48,8 @@ for (const [name] of cases) {
   const rs = runs.get(name);
   const s = median(rs.map((r) => r.secs));
   const rss = rs[0].rssMb == null ? 'n/a' : median(rs.map((r) => r.rssMb)).toFixed(0);
-  console.log(`${name.padEnd(15)} ${s.toFixed(3).padStart(8)}  ${(s / base).toFixed(2).padStart(10)}x  ${rss.padStart(11)}  ${goals[name]}`);
+  console.log(
+    `${name.padEnd(15)} ${s.toFixed(3).padStart(8)}  ${(s / base).toFixed(2).padStart(10)}x  ${rss.padStart(11)}  ${goals[name]}`,
+  );
 }
 console.log('\nthe goals are in seconds on an idle machine; on a loaded one read the ratio to node -e 0 (0.11 s idle)');

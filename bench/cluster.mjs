@@ -46,8 +46,12 @@ async function reachable() {
 if (!(await reachable())) process.exit(0);
 
 // the classes in the proportions of the failure suite: 9 short, 7 standard, 4 vip in every 20
-const PARTS = ['the strap feels solid and the buckle has not loosened after daily use', 'delivery took longer than promised but the box arrived intact',
-  'battery life is about half of what the listing claims', 'customer support answered within a day and sent a replacement part'];
+const PARTS = [
+  'the strap feels solid and the buckle has not loosened after daily use',
+  'delivery took longer than promised but the box arrived intact',
+  'battery life is about half of what the listing claims',
+  'customer support answered within a day and sent a replacement part',
+];
 function csv(file, n, tag) {
   const q = (s) => `"${s.replace(/"/g, '""')}"`;
   const lines = ['review_id,product_id,rating,body'];
@@ -70,10 +74,14 @@ function env(home, extra) {
   for (const [k, v] of Object.entries(process.env)) if (!/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k)) e[k] = v;
   return { ...e, VOC_HOME: home, NO_COLOR: '1', ...extra };
 }
-const voc = async (home, extra, args) => (await run(process.execPath, [bin, ...args], { env: env(home, extra), maxBuffer: 64 << 20, timeout: 900_000 })).stdout;
+const voc = async (home, extra, args) =>
+  (await run(process.execPath, [bin, ...args], { env: env(home, extra), maxBuffer: 64 << 20, timeout: 900_000 })).stdout;
 
 async function startSim(home) {
-  const child = spawn(process.execPath, [bin, 'sim', '--port', '0', '--json', '--limit', String(LIMIT), '--latency-ms', String(LATENCY)], { env: env(home, {}), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'sim', '--port', '0', '--json', '--limit', String(LIMIT), '--latency-ms', String(LATENCY)], {
+    env: env(home, {}),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {
@@ -95,8 +103,18 @@ async function cluster(n, simUrl) {
   const u = new URL(PG_BASE);
   u.searchParams.set('schema', schema);
   const prefix = `vocbench:${randomBytes(4).toString('hex')}:`;
-  const shared = { VOC_DATABASE_URL: u.toString(), VOC_REDIS_URL: REDIS_URL, VOC_LLM_BASE_URL: simUrl, VOC_LLM_API_KEY: 'sk-bench-cluster' };
-  const config = { redis: { keyPrefix: prefix }, llm: { qps: LIMIT }, beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } };
+  const shared = {
+    VOC_DATABASE_URL: u.toString(),
+    VOC_REDIS_URL: REDIS_URL,
+    VOC_LLM_BASE_URL: simUrl,
+    VOC_LLM_API_KEY: 'sk-bench-cluster',
+  };
+  const config = {
+    redis: { keyPrefix: prefix },
+    llm: { qps: LIMIT },
+    beat: { checkPendingTranslations: false },
+    analysis: { autoLearn: false },
+  };
   const homes = [];
   const children = [];
   for (let i = 0; i < n; i++) {
@@ -164,5 +182,7 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`cluster: ${REVIEWS} reviews backlog, simulator limit ${LIMIT}/s latency ${LATENCY} ms; ingestion of 3 x ${INGEST_ROWS} rows in parallel`);
+console.log(
+  `cluster: ${REVIEWS} reviews backlog, simulator limit ${LIMIT}/s latency ${LATENCY} ms; ingestion of 3 x ${INGEST_ROWS} rows in parallel`,
+);
 console.table(table);

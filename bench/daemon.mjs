@@ -34,7 +34,21 @@ const rows = (n) =>
   Array.from({ length: n }, () => {
     const i = seq++;
     const body = `bench review ${i}: the zipper broke after two weeks, otherwise a fine bag for the price`;
-    return { sourceKey: `bench:${i}`, reviewId: String(i), productId: `P${i % 50}`, marketplace: null, rating: 1 + (i % 5), title: null, body, bodyHash: `h${i}`, reviewDate: null, author: null, language: 'en', class: 'standard', bodyLen: body.length };
+    return {
+      sourceKey: `bench:${i}`,
+      reviewId: String(i),
+      productId: `P${i % 50}`,
+      marketplace: null,
+      rating: 1 + (i % 5),
+      title: null,
+      body,
+      bodyHash: `h${i}`,
+      reviewDate: null,
+      author: null,
+      language: 'en',
+      class: 'standard',
+      bodyLen: body.length,
+    };
   });
 
 async function ingestLatencies(chunks) {
@@ -48,12 +62,20 @@ async function ingestLatencies(chunks) {
 }
 
 // 1. dispatch overhead: zero-work jobs through the pools, 354 at a time (no jitter: we time the runner, not sleep)
-const noJitter = loadConfig({ env: { VOC_HOME: home }, overrides: Object.fromEntries(['vip', 'trans', 'insight', 'theme'].map((p) => [`pools.${p}.jitterMs`, [0, 0]])) });
+const noJitter = loadConfig({
+  env: { VOC_HOME: home },
+  overrides: Object.fromEntries(['vip', 'trans', 'insight', 'theme'].map((p) => [`pools.${p}.jitterMs`, [0, 0]])),
+});
 const { createLaneRunner } = await dist('lanes/runner.js');
 const { SafeEmitter } = await dist('events.js');
 const bare = createLaneRunner({ config: noJitter, events: new SafeEmitter(), log: silentLogger, signal: new AbortController().signal });
 // 354 LLM-lane jobs: 350 fill vip/trans/insight/theme, the 4 extra learning jobs wait on vip (nothing touches base)
-const mix = [...Array(54).fill('learning'), ...Array(100).fill('translation'), ...Array(100).fill('insight_extraction'), ...Array(100).fill('theme_extraction')];
+const mix = [
+  ...Array(54).fill('learning'),
+  ...Array(100).fill('translation'),
+  ...Array(100).fill('insight_extraction'),
+  ...Array(100).fill('theme_extraction'),
+];
 const rounds = 60;
 const t0 = performance.now();
 for (let r = 0; r < rounds; r++) await Promise.all(mix.map((lane) => bare.submit({ lane, label: 'noop', run: async () => {} })));
@@ -86,9 +108,15 @@ clearInterval(sampler);
 await d.close();
 rmSync(home, { recursive: true, force: true });
 
-console.log(`jobs submitted at once        ${mix.length}: ${inFlightSeen} running, ${waitingSeen} waiting (pool peaks: ${Object.entries(pools).map(([k, p]) => `${k} ${p.peak}/${p.cap}`).join(', ')})`);
+console.log(
+  `jobs submitted at once        ${mix.length}: ${inFlightSeen} running, ${waitingSeen} waiting (pool peaks: ${Object.entries(pools)
+    .map(([k, p]) => `${k} ${p.peak}/${p.cap}`)
+    .join(', ')})`,
+);
 console.log(`2-second jobs finished         ${finished}`);
-console.log(`peak RSS                       ${(peakRss / 1024 / 1024).toFixed(0)} MB (target < 250 MB; the seed budgeted 6.5 GB for five workers)`);
+console.log(
+  `peak RSS                       ${(peakRss / 1024 / 1024).toFixed(0)} MB (target < 250 MB; the seed budgeted 6.5 GB for five workers)`,
+);
 console.log(`overhead per job dispatch      ${(perDispatch * 1000).toFixed(1)} us (target < 1 ms), ${rounds * mix.length} zero-work jobs`);
 console.log(`ingest 1,000 rows, idle        p50 ${ms(pct(idle, 0.5))}  p95 ${ms(pct(idle, 0.95))}`);
 console.log(`ingest 1,000 rows, 354 busy    p50 ${ms(pct(busy, 0.5))}  p95 ${ms(pct(busy, 0.95))} (target p95 < 1 s)`);

@@ -3,7 +3,17 @@
 // on SQLite and on PostgreSQL, through the daemon (the default) and with --direct, against the bulk loader of each
 // (sqlite3 .import, psql \copy) into a plain table.
 // Prints figures and ratios; asserts nothing. BENCH_ROWS changes the row count.
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir, cpus } from 'node:os';
@@ -108,7 +118,10 @@ function throughDaemon(env, file) {
  */
 function throughQuietDaemon(env, file) {
   mkdirSync(env.VOC_HOME, { recursive: true });
-  writeFileSync(path.join(env.VOC_HOME, 'config.json'), JSON.stringify({ analysis: { autoLearn: false }, beat: { checkPendingTranslations: false } }));
+  writeFileSync(
+    path.join(env.VOC_HOME, 'config.json'),
+    JSON.stringify({ analysis: { autoLearn: false }, beat: { checkPendingTranslations: false } }),
+  );
   return throughDaemon(env, file);
 }
 
@@ -125,7 +138,11 @@ const results = [];
 const csv = path.join(work, 'reviews-200k.csv');
 let t = Date.now();
 await buildCsv(csv);
-console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall times stretch under load)`);
+console.log(
+  `machine: ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (wall times stretch under load)`,
+);
 console.log(`built ${fmt(ROWS)} rows (${fmt(statSync(csv).size / 1048576, 1)} MB) in ${fmt((Date.now() - t) / 1000, 1)} s`);
 
 // --- SQLite ---
@@ -133,7 +150,9 @@ console.log(`built ${fmt(ROWS)} rows (${fmt(statSync(csv).size / 1048576, 1)} MB
   const db = path.join(work, 'plain.db');
   const haveSqlite3 = spawnSync('sqlite3', ['-version'], { encoding: 'utf8' }).status === 0;
   if (!haveSqlite3) console.log('sqlite3 is not installed (Debian: apt-get install sqlite3): the SQLite baseline and ratios are skipped');
-  const base = haveSqlite3 ? measure('sqlite3', [db, `CREATE TABLE plain (${COLUMNS});`, '.mode csv', `.import --skip 1 ${csv} plain`]) : null;
+  const base = haveSqlite3
+    ? measure('sqlite3', [db, `CREATE TABLE plain (${COLUMNS});`, '.mode csv', `.import --skip 1 ${csv} plain`])
+    : null;
   const viaDaemon = throughDaemon({ VOC_HOME: path.join(work, 'home-sqlite-daemon'), VOC_DATABASE_URL: '' }, csv);
   const viaQuiet = throughQuietDaemon({ VOC_HOME: path.join(work, 'home-sqlite-quiet'), VOC_DATABASE_URL: '' }, csv);
   const viaDirect = direct({ VOC_HOME: path.join(work, 'home-sqlite-direct'), VOC_DATABASE_URL: '' }, csv);
@@ -167,8 +186,17 @@ else {
 }
 
 console.log('');
-const GOALS = { 'SQLite daemon': '<= 4x', 'SQLite quiet': '<= 4x', 'SQLite --direct': '<= 4x', 'PostgreSQL daemon': '<= 3x', 'PostgreSQL quiet': '<= 3x', 'PostgreSQL --direct': '<= 2x' };
-console.log('store       path      voc ingest rows/s  voc s  client CPU s  client RSS MB  daemon RSS MB  inserted  re-ingest s  baseline           baseline s  voc/baseline  goal');
+const GOALS = {
+  'SQLite daemon': '<= 4x',
+  'SQLite quiet': '<= 4x',
+  'SQLite --direct': '<= 4x',
+  'PostgreSQL daemon': '<= 3x',
+  'PostgreSQL quiet': '<= 3x',
+  'PostgreSQL --direct': '<= 2x',
+};
+console.log(
+  'store       path      voc ingest rows/s  voc s  client CPU s  client RSS MB  daemon RSS MB  inserted  re-ingest s  baseline           baseline s  voc/baseline  goal',
+);
 for (const r of results) {
   console.log(
     [
@@ -189,5 +217,5 @@ for (const r of results) {
   );
 }
 console.log('\npaths: daemon = `voc ingest` through the daemon (the default); quiet = the same with auto-learn and the');
-console.log('beat\'s translation check off (the ingestion lane alone); --direct = the CLI writes to the store itself');
+console.log("beat's translation check off (the ingestion lane alone); --direct = the CLI writes to the store itself");
 console.log('\ngoals (issue): PostgreSQL <= 3x \\copy through the daemon, <= 2x with --direct; SQLite <= 4x .import; client RSS <= 200 MB');

@@ -92,7 +92,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 /** `vite-node bench/loadgen-main.ts '<LoadOptions as JSON>'`: run the load and print the result as one JSON line. */
 export async function loadMain(argv: string[]): Promise<void> {
   const opts = JSON.parse(argv[0] ?? '{}') as LoadOptions & { verbose?: boolean };
-  const log = opts.verbose ? createLogger({ write: (l) => process.stderr.write(l), level: 'info', secrets: [opts.config.llm.apiKey] }) : undefined;
+  const log = opts.verbose
+    ? createLogger({ write: (l) => process.stderr.write(l), level: 'info', secrets: [opts.config.llm.apiKey] })
+    : undefined;
   const result = await runLoad({ ...opts, log });
   process.stdout.write(JSON.stringify(result) + '\n');
 }

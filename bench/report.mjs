@@ -42,8 +42,27 @@ const arg = (name, dflt) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const N = arg('--reviews', 100000);
-const DIMS = ['battery', 'fit', 'sound', 'noise cancelling', 'case', 'charging', 'bluetooth', 'comfort', 'price', 'packaging', 'microphone', 'controls'];
-const WS = { who: ['parents', 'students', 'runners', 'commuters'], what: ['music', 'calls', 'workouts'], when: ['morning', 'travel'], where: ['gym', 'office', 'train'], why: ['gift', 'replacement'] };
+const DIMS = [
+  'battery',
+  'fit',
+  'sound',
+  'noise cancelling',
+  'case',
+  'charging',
+  'bluetooth',
+  'comfort',
+  'price',
+  'packaging',
+  'microphone',
+  'controls',
+];
+const WS = {
+  who: ['parents', 'students', 'runners', 'commuters'],
+  what: ['music', 'calls', 'workouts'],
+  when: ['morning', 'travel'],
+  where: ['gym', 'office', 'train'],
+  why: ['gift', 'replacement'],
+};
 const TYPES = ['pain_point', 'praise', 'feature_request', 'usage_scenario', 'comparison'];
 const SENT = ['negative', 'positive', 'neutral'];
 const MPS = ['amazon.com', 'amazon.de', 'ebay', 'aliexpress'];
@@ -51,7 +70,7 @@ const LANGS = ['en', 'de', 'fr', 'es', 'ja'];
 
 // a cheap deterministic generator: the same data on every run and database
 let seed = 12345;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 const pick = (a) => a[Math.floor(rnd() * a.length)];
 
 async function insertAll(knex, table, rows, cols) {
@@ -67,8 +86,16 @@ async function seedStore(store) {
   const k = store.knex;
   const t = Date.now();
   await k('products').insert({ id: PRODUCT, title: 'Bench earbuds', first_seen_at: t, learn_status: 'done' });
-  const labels = [...DIMS.map((d) => ({ kind: 'dimension', name: d })), ...Object.entries(WS).flatMap(([w, names]) => names.map((name) => ({ kind: w, name })))];
-  await insertAll(k, 'product_labels', labels.map((l) => ({ product_id: PRODUCT, kind: l.kind, name: l.name, name_zh: `${l.name}-zh`, learned_at: t })), 6);
+  const labels = [
+    ...DIMS.map((d) => ({ kind: 'dimension', name: d })),
+    ...Object.entries(WS).flatMap(([w, names]) => names.map((name) => ({ kind: w, name }))),
+  ];
+  await insertAll(
+    k,
+    'product_labels',
+    labels.map((l) => ({ product_id: PRODUCT, kind: l.kind, name: l.name, name_zh: `${l.name}-zh`, learned_at: t })),
+    6,
+  );
   const labelRows = await k('product_labels').where('product_id', PRODUCT).select('id', 'kind', 'name');
   const byW = {};
   for (const l of labelRows) (byW[l.kind] ??= []).push(l.id);
@@ -79,10 +106,22 @@ async function seedStore(store) {
     for (let i = base; i < base + n; i++) {
       const body = `Review ${i}: ${'solid sound, decent battery and a snug fit. '.repeat(1 + (i % 4))}`;
       reviews.push({
-        source_key: `bench|${i}`, review_id: String(i), product_id: PRODUCT, marketplace: pick(MPS), rating: 1 + Math.floor(rnd() * 5),
-        body, body_hash: `h${i}`, review_date: new Date(start + Math.floor(rnd() * 730) * 86400000).toISOString().slice(0, 10),
-        language: pick(LANGS), class: 'standard', body_len: body.length, created_at: t, tr_status: rnd() < 0.9 ? 'done' : 'pending',
-        ins_status: 'done', thm_status: 'done', body_zh: '译文',
+        source_key: `bench|${i}`,
+        review_id: String(i),
+        product_id: PRODUCT,
+        marketplace: pick(MPS),
+        rating: 1 + Math.floor(rnd() * 5),
+        body,
+        body_hash: `h${i}`,
+        review_date: new Date(start + Math.floor(rnd() * 730) * 86400000).toISOString().slice(0, 10),
+        language: pick(LANGS),
+        class: 'standard',
+        body_len: body.length,
+        created_at: t,
+        tr_status: rnd() < 0.9 ? 'done' : 'pending',
+        ins_status: 'done',
+        thm_status: 'done',
+        body_zh: '译文',
       });
     }
     await insertAll(k, 'reviews', reviews, 16);
@@ -97,19 +136,48 @@ async function seedStore(store) {
         const type = pick(TYPES);
         const s = type === 'pain_point' ? 'negative' : type === 'praise' ? 'positive' : pick(SENT);
         const g = Math.floor(rnd() * 40);
-        insights.push({ review_id: rid, product_id: PRODUCT, type, dimension: dim, sentiment: s, quote: `the ${dim} ${'is really something '.repeat(1 + (g % 5))}#${g}`, summary_zh: `${dim}问题${g}`, created_at: t });
+        insights.push({
+          review_id: rid,
+          product_id: PRODUCT,
+          type,
+          dimension: dim,
+          sentiment: s,
+          quote: `the ${dim} ${'is really something '.repeat(1 + (g % 5))}#${g}`,
+          summary_zh: `${dim}问题${g}`,
+          created_at: t,
+        });
       }
-      for (const w of ['who', 'what', 'why']) themes.push({ review_id: rid, product_id: PRODUCT, w, tag: `${w}-tag`, label_id: rnd() < 0.85 ? pick(byW[w]) : null, created_at: t });
+      for (const w of ['who', 'what', 'why'])
+        themes.push({
+          review_id: rid,
+          product_id: PRODUCT,
+          w,
+          tag: `${w}-tag`,
+          label_id: rnd() < 0.85 ? pick(byW[w]) : null,
+          created_at: t,
+        });
     }
     await insertAll(k, 'insights', insights, 8);
     await insertAll(k, 'themes', themes, 6);
   }
-  const usage = Array.from({ length: 5000 }, (_, i) => ({ ts: t + i, lane: 'translation', product_id: PRODUCT, model: 'qwen-flash', prompt_tokens: 800, completion_tokens: 400, cost: 0.0007, status: 'ok' }));
+  const usage = Array.from({ length: 5000 }, (_, i) => ({
+    ts: t + i,
+    lane: 'translation',
+    product_id: PRODUCT,
+    model: 'qwen-flash',
+    prompt_tokens: 800,
+    completion_tokens: 400,
+    cost: 0.0007,
+    status: 'ok',
+  }));
   await insertAll(k, 'llm_usage', usage, 8);
 }
 
 function child(env, format, all) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', format, all ? 'all' : 'one'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', format, all ? 'all' : 'one'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -121,7 +189,9 @@ async function runOn(name, env) {
   await seedStore(store);
   const seedMs = performance.now() - t0;
   await store.close();
-  console.log(`\n${name}: ${N.toLocaleString('en-US')} reviews, ${(N * 4).toLocaleString('en-US')} insights, ${(N * 3).toLocaleString('en-US')} themes (seeded in ${(seedMs / 1000).toFixed(1)} s)`);
+  console.log(
+    `\n${name}: ${N.toLocaleString('en-US')} reviews, ${(N * 4).toLocaleString('en-US')} insights, ${(N * 3).toLocaleString('en-US')} themes (seeded in ${(seedMs / 1000).toFixed(1)} s)`,
+  );
   // CPU time is this process's own (SQLite runs in it; PostgreSQL's work is in the server): it shows how much
   // of the wall time was waiting for a busy machine
   console.log('  format   time     cpu      peak RSS   size');
@@ -130,7 +200,9 @@ async function runOn(name, env) {
     const r = child(env, format, all);
     const ok = r.ms < 2000 && r.rssMb < 200 ? 'ok' : 'OVER TARGET';
     rows.push(r);
-    console.log(`  ${(all ? `${format} --all` : format).padEnd(8)} ${(r.ms / 1000).toFixed(2).padStart(5)} s  ${(r.cpuMs / 1000).toFixed(2).padStart(5)} s  ${r.rssMb.toFixed(0).padStart(5)} MB  ${(r.bytes / 1024).toFixed(0).padStart(5)} KB  ${ok}`);
+    console.log(
+      `  ${(all ? `${format} --all` : format).padEnd(8)} ${(r.ms / 1000).toFixed(2).padStart(5)} s  ${(r.cpuMs / 1000).toFixed(2).padStart(5)} s  ${r.rssMb.toFixed(0).padStart(5)} MB  ${(r.bytes / 1024).toFixed(0).padStart(5)} KB  ${ok}`,
+    );
   }
   return rows;
 }

@@ -28,7 +28,11 @@ const { insertReviews } = await dist('store/reviews.js');
 const { toReview } = await dist('ingest/validate.js');
 const { clientFor, waitForDaemon } = await dist('daemon/client.js');
 
-const list = (v, d) => (v ?? d).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v, d) =>
+  (v ?? d)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const SIZES = list(process.env.BENCH_SCALE_SIZES, '100000,1000000').map(Number);
 const LIMITS = list(process.env.BENCH_SCALE_LIMITS, '200,25').map(Number);
 const STORES = list(process.env.BENCH_SCALE_STORES, 'sqlite,pg');
@@ -46,8 +50,12 @@ const WORDS = {
   de: 'der Geschmack war sehr gut und frisch aber die Lieferung kam spät mit kaputter Verpackung ich würde wieder kaufen Preis'.split(' '),
   fr: 'le goût était très bon et frais mais le colis est arrivé en retard avec un emballage abîmé je rachèterai pour ma famille'.split(' '),
   es: 'el sabor era muy bueno y fresco pero el paquete llegó tarde con el sello roto volvería a comprar para mi familia precio'.split(' '),
-  id: 'rasanya enak dan segar tapi paketnya datang terlambat dengan segel rusak saya akan beli lagi untuk keluarga harga kualitas'.split(' '),
-  pt: 'o sabor estava muito bom e fresco mas a caixa chegou atrasada com o selo quebrado eu compraria de novo para minha família'.split(' '),
+  id: 'rasanya enak dan segar tapi paketnya datang terlambat dengan segel rusak saya akan beli lagi untuk keluarga harga kualitas'.split(
+    ' ',
+  ),
+  pt: 'o sabor estava muito bom e fresco mas a caixa chegou atrasada com o selo quebrado eu compraria de novo para minha família'.split(
+    ' ',
+  ),
 };
 const LANGS = Object.keys(WORDS);
 function rng(seed) {
@@ -129,9 +137,19 @@ async function runOne(storeKind, size, limit) {
   const home = mkdtempSync(path.join(tmpdir(), 'voc-sc-'));
   const schema = `bench_scale_${process.pid}_${Date.now().toString(36)}`;
   const dbUrl = storeKind === 'pg' ? `${PG_BASE}?schema=${schema}` : '';
-  const env = { VOC_HOME: home, VOC_DATABASE_URL: dbUrl, VOC_QPS: String(limit), VOC_LLM_API_KEY: '', DASHSCOPE_API_KEY: '', OPENAI_API_KEY: '' };
+  const env = {
+    VOC_HOME: home,
+    VOC_DATABASE_URL: dbUrl,
+    VOC_QPS: String(limit),
+    VOC_LLM_API_KEY: '',
+    DASHSCOPE_API_KEY: '',
+    OPENAI_API_KEY: '',
+  };
   // learning stays off: only translation calls are measured
-  writeFileSync(path.join(home, 'config.json'), JSON.stringify({ analysis: { autoLearn: false }, beat: { checkPendingTranslations: BEAT } }));
+  writeFileSync(
+    path.join(home, 'config.json'),
+    JSON.stringify({ analysis: { autoLearn: false }, beat: { checkPendingTranslations: BEAT } }),
+  );
   const config = loadConfig({ env });
   const out = { store: storeKind, size, limit };
   let sim, daemon;
@@ -149,7 +167,11 @@ async function runOne(storeKind, size, limit) {
       });
     });
     await simReady;
-    daemon = startChild([...DAEMON_FLAGS, cli, 'daemon', 'run'], { ...env, VOC_LLM_BASE_URL: url }, DAEMON_OUT ? (l) => appendFileSync(DAEMON_OUT, l + '\n') : undefined);
+    daemon = startChild(
+      [...DAEMON_FLAGS, cli, 'daemon', 'run'],
+      { ...env, VOC_LLM_BASE_URL: url },
+      DAEMON_OUT ? (l) => appendFileSync(DAEMON_OUT, l + '\n') : undefined,
+    );
     const socket = path.join(home, 'voc.sock');
     const gone = exited(daemon).then(() => null);
     if (!(await Promise.race([waitForDaemon(socket, 60_000), gone]))) throw new Error(`daemon did not start: ${daemon.lastError()}`);
@@ -182,7 +204,9 @@ async function runOne(storeKind, size, limit) {
     out.calls = Number(r.calls ?? 0);
     out.done = Number(r.done ?? (r.translated ?? 0) + (r.skipped ?? 0) + (r.failed ?? 0));
     out.failed = Number(r.failed ?? 0);
-    out.load = loadavg().map((x) => x.toFixed(1)).join(' ');
+    out.load = loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ');
   } finally {
     if (daemon) {
       daemon.kill('SIGTERM');
@@ -204,7 +228,9 @@ async function runOne(storeKind, size, limit) {
   return out;
 }
 
-console.log(`scale: sizes ${SIZES.join(', ')}; limits ${LIMITS.join(', ')}/s, latency ${LATENCY} ms; stores ${STORES.join(', ')}; each run stops after ${MAX_S} s`);
+console.log(
+  `scale: sizes ${SIZES.join(', ')}; limits ${LIMITS.join(', ')}/s, latency ${LATENCY} ms; stores ${STORES.join(', ')}; each run stops after ${MAX_S} s`,
+);
 for (const storeKind of STORES) {
   for (const size of SIZES) {
     for (const limit of LIMITS) {

@@ -24,12 +24,15 @@ if (spawnSync('tmux', ['-V']).status !== 0) {
   console.error('bench/status: tmux is needed to give `voc status` a terminal');
   process.exit(1);
 }
-const data = [path.resolve(root, '..', 'shared', 'data', 'finefoods-dev.csv'), path.join(root, 'samples', 'demo-reviews.csv')].find(existsSync);
+const data = [path.resolve(root, '..', 'shared', 'data', 'finefoods-dev.csv'), path.join(root, 'samples', 'demo-reviews.csv')].find(
+  existsSync,
+);
 
 const home = mkdtempSync(path.join(tmpdir(), 'voc-bst-'));
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k)));
 Object.assign(env, { VOC_HOME: home });
-const voc = (...args) => execFileSync(process.execPath, [path.join(root, 'bin', 'voc'), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const voc = (...args) =>
+  execFileSync(process.execPath, [path.join(root, 'bin', 'voc'), ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const tmuxSock = `voc-bench-status-${process.pid}`;
 const tmux = (...args) => execFileSync('tmux', ['-L', tmuxSock, ...args], { encoding: 'utf8' });
 
@@ -68,12 +71,26 @@ try {
   const stats = () => JSON.parse(voc('status', '--json'));
   await until(() => stats().lanes.translation.active > 0, 'the translation run to start');
 
-  tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'status', '-x', '80', '-y', '24', `env VOC_HOME='${home}' TERM=xterm-256color '${process.execPath}' '${path.join(root, 'bin', 'voc')}' status`);
+  tmux(
+    '-f',
+    '/dev/null',
+    'new-session',
+    '-d',
+    '-s',
+    'status',
+    '-x',
+    '80',
+    '-y',
+    '24',
+    `env VOC_HOME='${home}' TERM=xterm-256color '${process.execPath}' '${path.join(root, 'bin', 'voc')}' status`,
+  );
   const panePid = Number(tmux('list-panes', '-t', 'status', '-F', '#{pane_pid}').trim());
   // the pane's shell may exec node or run it as a child: take the node process either way
   const statusPid = await until(() => {
     if (readFileSync(`/proc/${panePid}/comm`, 'utf8').trim() === 'node') return panePid;
-    const kid = spawnSync('pgrep', ['-P', String(panePid), 'node'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    const kid = spawnSync('pgrep', ['-P', String(panePid), 'node'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')[0];
     return kid ? Number(kid) : 0;
   }, 'the status process');
   await until(() => tmux('capture-pane', '-p', '-t', 'status').includes('Backlog'), 'the first frame');
@@ -88,10 +105,14 @@ try {
   const [daemonAlonePct] = await measure([daemonPid], Math.max(5, SECONDS / 2));
   const busy = stats().lanes.translation;
 
-  console.log(`window ${SECONDS}s, translation done in it: ${done} reviews, gateway ${before.gateway.window}->${after.gateway.window} req/s, still queued ${busy.queued}`);
+  console.log(
+    `window ${SECONDS}s, translation done in it: ${done} reviews, gateway ${before.gateway.window}->${after.gateway.window} req/s, still queued ${busy.queued}`,
+  );
   console.log(`voc status (screen) CPU: ${screenPct.toFixed(2)}% of a core  (target < 5%: ${screenPct < 5 ? 'met' : 'NOT met'})`);
   console.log(`daemon CPU with the screen attached: ${daemonWithPct.toFixed(2)}% of a core`);
-  console.log(`daemon CPU without a screen:         ${daemonAlonePct.toFixed(2)}% of a core (the load changes as the run drains; compare loosely)`);
+  console.log(
+    `daemon CPU without a screen:         ${daemonAlonePct.toFixed(2)}% of a core (the load changes as the run drains; compare loosely)`,
+  );
 } finally {
   try {
     // usually gone already: the session ends when the screen quits

@@ -78,10 +78,14 @@ async function runProfile(packing) {
   return { summary: final.result, wall, sim: s };
 }
 
-console.log(`${rows.length} reviews (${a.length} finefoods, ${b.length} prdect-id): vip ${e.classes.vip}, standard ${e.classes.standard}, short ${e.classes.short}; ` +
-  `${e.texts} texts to translate (titles ${e.titles}), ${e.duplicates} duplicates, ${e.noCall} need no call`);
-console.log(`calls per 100 reviews (estimated on the same rows): single ${per100(e.profiles.single.calls)}, fixed-10 ${per100(e.profiles.fixed10.calls)}, ` +
-  `seed ${per100(e.profiles.seed.calls)}, tokens ${per100(e.profiles.tokens.calls)}`);
+console.log(
+  `${rows.length} reviews (${a.length} finefoods, ${b.length} prdect-id): vip ${e.classes.vip}, standard ${e.classes.standard}, short ${e.classes.short}; ` +
+    `${e.texts} texts to translate (titles ${e.titles}), ${e.duplicates} duplicates, ${e.noCall} need no call`,
+);
+console.log(
+  `calls per 100 reviews (estimated on the same rows): single ${per100(e.profiles.single.calls)}, fixed-10 ${per100(e.profiles.fixed10.calls)}, ` +
+    `seed ${per100(e.profiles.seed.calls)}, tokens ${per100(e.profiles.tokens.calls)}`,
+);
 for (const packing of ['seed', 'tokens']) {
   const r = await runProfile(packing);
   const calls = r.summary.calls;

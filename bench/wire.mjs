@@ -16,8 +16,12 @@ import { daemons, servicesUp, startSim, voc } from './lib/daemons.mjs';
 const REVIEWS = Number(process.env.BENCH_REVIEWS ?? 600);
 const INGEST_ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 30000);
 const LIMIT = 25;
-const PARTS = ['the strap feels solid and the buckle has not loosened', 'delivery took longer than promised but the box was intact',
-  'battery life is about half of what the listing claims', 'support answered within a day and sent a replacement part'];
+const PARTS = [
+  'the strap feels solid and the buckle has not loosened',
+  'delivery took longer than promised but the box was intact',
+  'battery life is about half of what the listing claims',
+  'support answered within a day and sent a replacement part',
+];
 
 /** Reviews of 12 products (each learned on its own), every body unique; `tag` keeps files apart. */
 function csv(file, n, tag) {
@@ -39,7 +43,12 @@ const withRedis = await servicesUp();
 const scenarios = [
   { daemons: 1, hog: false },
   { daemons: 1, hog: true },
-  ...(withRedis ? [{ daemons: 2, hog: false }, { daemons: 2, hog: true }] : []),
+  ...(withRedis
+    ? [
+        { daemons: 2, hog: false },
+        { daemons: 2, hog: true },
+      ]
+    : []),
 ];
 const table = [];
 try {
@@ -85,8 +94,10 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`wire: (wire time - permit time) with learning, translation, insights, themes and a ${INGEST_ROWS}-row ingest at once; ` +
-  `${REVIEWS} reviews of 12 new products; simulator limit ${LIMIT}/s${withRedis ? '' : ' (Redis unreachable: one daemon only)'}`);
+console.log(
+  `wire: (wire time - permit time) with learning, translation, insights, themes and a ${INGEST_ROWS}-row ingest at once; ` +
+    `${REVIEWS} reviews of 12 new products; simulator limit ${LIMIT}/s${withRedis ? '' : ' (Redis unreachable: one daemon only)'}`,
+);
 console.table(table);
 const worst = table.reduce((m, r) => Math.max(m, r['p99 ms']), 0);
 const share = (ms) => `${((ms / 1000) * 100).toFixed(1)}%`;

@@ -15,7 +15,10 @@ export const SENTIMENTS = ['negative', 'neutral', 'positive'] as const;
 /** A product's profile as learned from its reviews: dimensions, and labels for each of the 5W. */
 const named = z.object({ name: z.string().min(1).max(120), name_zh: z.string().min(1).max(120) });
 export const learnAnswer = z.object({
-  dimensions: z.array(named.extend({ description: z.string().max(500).default('') })).min(1).max(30),
+  dimensions: z
+    .array(named.extend({ description: z.string().max(500).default('') }))
+    .min(1)
+    .max(30),
   labels: z.object({
     who: z.array(named).max(20),
     what: z.array(named).max(20),
@@ -35,4 +38,3 @@ export const insightItem = z.object({
   summary_zh: z.string().min(1).max(500),
 });
 export type InsightItem = z.infer<typeof insightItem>;
-

@@ -60,7 +60,14 @@ export function createLogger(opts: {
       windows.delete(key);
       if (w.count <= limit!) continue;
       const [level, event] = key.split('\u0000') as [Level, string];
-      writeRec(level, { ts: new Date(now).toISOString(), level, event, ...w.base, suppressed: w.count - limit!, sinceTs: new Date(w.start).toISOString() });
+      writeRec(level, {
+        ts: new Date(now).toISOString(),
+        level,
+        event,
+        ...w.base,
+        suppressed: w.count - limit!,
+        sinceTs: new Date(w.start).toISOString(),
+      });
     }
   };
   const timer = limit ? setInterval(() => flushWindows(Date.now(), false), SUMMARY_WINDOW_MS / 4) : null;

@@ -16,5 +16,8 @@ function newest(dir: string): number {
 export default function setup(): void {
   const marker = path.join(repoRoot, 'dist', 'main.js');
   if (existsSync(marker) && statSync(marker).mtimeMs >= newest(path.join(repoRoot, 'src'))) return;
-  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
 }

@@ -27,7 +27,10 @@ export function env(home, extra) {
 /** Runs a voc command; a non-zero exit (some reviews failed) is reported, not thrown. */
 export async function voc(home, extra, args) {
   try {
-    return { code: 0, out: (await run(process.execPath, [bin, ...args], { env: env(home, extra), maxBuffer: 64 << 20, timeout: 1_800_000 })).stdout };
+    return {
+      code: 0,
+      out: (await run(process.execPath, [bin, ...args], { env: env(home, extra), maxBuffer: 64 << 20, timeout: 1_800_000 })).stdout,
+    };
   } catch (err) {
     return { code: err.code ?? 1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
@@ -75,7 +78,11 @@ export async function daemons(n, simUrl, tag = 'bench') {
   const prefix = `voc${tag}:${randomBytes(4).toString('hex')}:`;
   const u = new URL(PG_BASE);
   u.searchParams.set('schema', schema);
-  const shared = { VOC_LLM_BASE_URL: simUrl, VOC_LLM_API_KEY: 'sk-bench-daemons', ...(n > 1 ? { VOC_DATABASE_URL: u.toString(), VOC_REDIS_URL: REDIS_URL } : {}) };
+  const shared = {
+    VOC_LLM_BASE_URL: simUrl,
+    VOC_LLM_API_KEY: 'sk-bench-daemons',
+    ...(n > 1 ? { VOC_DATABASE_URL: u.toString(), VOC_REDIS_URL: REDIS_URL } : {}),
+  };
   // automatic learning on explicitly: its default may change, the path under test may not
   const config = { analysis: { autoLearn: true }, ...(n > 1 ? { redis: { keyPrefix: prefix } } : {}) };
   const homes = [];
@@ -114,4 +121,3 @@ export async function daemons(n, simUrl, tag = 'bench') {
     },
   };
 }
-

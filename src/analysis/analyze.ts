@@ -31,7 +31,13 @@ export interface AnalyseEnv extends BatchEnv {
   precounted?: boolean;
 }
 
-export async function pendingCount(ctx: DaemonContext, kind: AnalysisKind, productId: string, statuses: string[], notOwner?: string): Promise<number> {
+export async function pendingCount(
+  ctx: DaemonContext,
+  kind: AnalysisKind,
+  productId: string,
+  statuses: string[],
+  notOwner?: string,
+): Promise<number> {
   const q = ctx.store.knex('reviews').where({ product_id: productId }).whereIn(`${kind}_status`, statuses);
   // our own claims are in flight in the other loop or waiting in the write buffer: not something to wait for
   if (notOwner) q.andWhere((w) => w.whereNull(`${kind}_owner`).orWhereNot(`${kind}_owner`, notOwner));
@@ -63,7 +69,10 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
   const owner = ctx.daemonId;
   const leaseMs = ctx.config.daemon.leaseMs;
   const writer = new OutcomeWriter(ctx.store, kind, owner, ctx.config.analysis.writeBatch, (res) => applyWrite(env, kind, res));
-  const renew = setInterval(() => void renewLeases(ctx.store, kind, owner, leaseMs).catch(() => {}), Math.max(250, Math.floor(leaseMs / 3)));
+  const renew = setInterval(
+    () => void renewLeases(ctx.store, kind, owner, leaseMs).catch(() => {}),
+    Math.max(250, Math.floor(leaseMs / 3)),
+  );
 
   const runChunk = async (rows: ClaimedReview[]) => {
     const batches = planBatches(rows, ctx.config.analysis.batchSize);
@@ -81,13 +90,25 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
         } catch (err) {
           // the daemon is draining: hand the reviews back uncounted instead of failing them
           if (ctx.signal.aborted || env.stopping()) {
-            await releaseClaims(ctx.store, kind, owner, batch.map((r) => r.id)).catch(() => {});
+            await releaseClaims(
+              ctx.store,
+              kind,
+              owner,
+              batch.map((r) => r.id),
+            ).catch(() => {});
             return;
           }
           const error = errorMessage(err);
           outs = batch.map((r) => {
             const attempts = Number((kind === 'ins' ? r.ins_attempts : r.thm_attempts) ?? 0) + 1;
-            return { reviewId: r.id, productId: r.product_id, attempts, ok: false, error, final: attempts >= ctx.config.analysis.maxAttempts };
+            return {
+              reviewId: r.id,
+              productId: r.product_id,
+              attempts,
+              ok: false,
+              error,
+              final: attempts >= ctx.config.analysis.maxAttempts,
+            };
           });
         }
         if (ctx.signal.aborted || env.stopping()) {
@@ -103,7 +124,13 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
 
   const loop = async () => {
     while (!env.stopping() && !ctx.signal.aborted) {
-      const rows = (await claimReviews(ctx.store, kind, { owner, leaseMs, limit: ctx.config.analysis.chunkSize, productId, jobId: env.jobId })) as ClaimedReview[];
+      const rows = (await claimReviews(ctx.store, kind, {
+        owner,
+        leaseMs,
+        limit: ctx.config.analysis.chunkSize,
+        productId,
+        jobId: env.jobId,
+      })) as ClaimedReview[];
       if (rows.length) {
         await runChunk(rows);
         continue;

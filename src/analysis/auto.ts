@@ -22,7 +22,9 @@ async function createJob(ctx: DaemonContext, kind: 'learn' | 'analyze', productI
   if (await hasOpenJob(ctx.store, kind, productId)) return;
   const row = await insertJob(ctx.store, { kind, lane: 'learning', productId, params: {}, source: 'auto' });
   ctx.log.info('auto_job', { kind, productId, id: row.id });
-  ctx.events.emit('log:line', { text: `${kind === 'learn' ? 'new product' : 'translated'} ${productId}: ${kind} job ${row.id} queued automatically` });
+  ctx.events.emit('log:line', {
+    text: `${kind === 'learn' ? 'new product' : 'translated'} ${productId}: ${kind} job ${row.id} queued automatically`,
+  });
   ctx.events.emit('jobs:changed', { id: Number(row.id), kind, status: 'queued' });
 }
 

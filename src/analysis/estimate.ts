@@ -86,7 +86,10 @@ export class AnalysisEstimator {
 
   result(): AnalysisEstimate {
     const a = this.cfg.analysis;
-    const kinds = { insights: { system: estimateTokens(insightsSystem(a.maxInsights)) + 20, per: INSIGHT_TOKENS_PER_REVIEW }, themes: { system: estimateTokens(THEMES_SYSTEM) + 60, per: THEME_TOKENS_PER_REVIEW } };
+    const kinds = {
+      insights: { system: estimateTokens(insightsSystem(a.maxInsights)) + 20, per: INSIGHT_TOKENS_PER_REVIEW },
+      themes: { system: estimateTokens(THEMES_SYSTEM) + 60, per: THEME_TOKENS_PER_REVIEW },
+    };
     const out = {} as Record<keyof typeof kinds, CallsEstimate>;
     for (const kind of ['insights', 'themes'] as const) {
       let n = 0;

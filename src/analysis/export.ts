@@ -7,7 +7,19 @@ import type { ExportScope } from '../translate/export.js';
  * spreadsheet can pivot by dimension, sentiment, label, rating and month without a lookup. Streamed by keyset
  * pagination on the analysis table's id, like the reviews export.
  */
-export const INSIGHT_FIELDS = ['review_id', 'product_id', 'rating', 'review_date', 'month', 'dimension', 'dimension_zh', 'type', 'sentiment', 'quote', 'summary_zh'] as const;
+export const INSIGHT_FIELDS = [
+  'review_id',
+  'product_id',
+  'rating',
+  'review_date',
+  'month',
+  'dimension',
+  'dimension_zh',
+  'type',
+  'sentiment',
+  'quote',
+  'summary_zh',
+] as const;
 export const THEME_FIELDS = ['review_id', 'product_id', 'rating', 'review_date', 'month', 'w', 'tag', 'label', 'label_zh'] as const;
 export type InsightRow = Record<(typeof INSIGHT_FIELDS)[number], string | number | null>;
 export type ThemeRow = Record<(typeof THEME_FIELDS)[number], string | number | null>;
@@ -15,7 +27,13 @@ export type ThemeRow = Record<(typeof THEME_FIELDS)[number], string | number | n
 type Table = 'insights' | 'themes';
 
 /** Rows of one analysis table joined to their review, a page at a time; `cols` are the table's own columns. */
-async function* pages(store: Store, table: Table, cols: string[], o: ExportScope, join?: (q: Knex.QueryBuilder) => void): AsyncGenerator<Record<string, unknown>> {
+async function* pages(
+  store: Store,
+  table: Table,
+  cols: string[],
+  o: ExportScope,
+  join?: (q: Knex.QueryBuilder) => void,
+): AsyncGenerator<Record<string, unknown>> {
   const size = o.pageSize ?? 1000;
   let last = 0;
   for (;;) {
@@ -77,9 +95,16 @@ export async function* insightExportRows(store: Store, o: ExportScope = {}): Asy
 }
 
 export async function* themeExportRows(store: Store, o: ExportScope = {}): AsyncGenerator<ThemeRow> {
-  const withLabel = (q: Knex.QueryBuilder) => void q.leftJoin('product_labels as l', 'l.id', 'a.label_id').select('l.name as label', 'l.name_zh as label_zh');
+  const withLabel = (q: Knex.QueryBuilder) =>
+    void q.leftJoin('product_labels as l', 'l.id', 'a.label_id').select('l.name as label', 'l.name_zh as label_zh');
   for await (const r of pages(store, 'themes', ['w', 'tag'], o, withLabel)) {
-    yield { ...reviewPart(r), w: r.w as string, tag: r.tag as string, label: (r.label as string | null) ?? null, label_zh: (r.label_zh as string | null) ?? null };
+    yield {
+      ...reviewPart(r),
+      w: r.w as string,
+      tag: r.tag as string,
+      label: (r.label as string | null) ?? null,
+      label_zh: (r.label_zh as string | null) ?? null,
+    };
   }
 }
 

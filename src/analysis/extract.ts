@@ -48,7 +48,12 @@ export function planBatches(reviews: ClaimedReview[], sizes: Record<'vip' | 'sta
 }
 
 /** Insights of one review after the checks: made-up quotes dropped (counted), unknown dimensions become "other". */
-export function checkInsights(review: ReviewRow, items: InsightItem[], map: LabelMap, max: number): { kept: InsightItem[]; dropped: number } {
+export function checkInsights(
+  review: ReviewRow,
+  items: InsightItem[],
+  map: LabelMap,
+  max: number,
+): { kept: InsightItem[]; dropped: number } {
   const haystack = quoteHaystack(review.body, review.title);
   const dimNames = new Map<number, string>();
   for (const name of labelNames(map, 'dimension')) dimNames.set(map.dimension[name], name);
@@ -61,7 +66,7 @@ export function checkInsights(review: ReviewRow, items: InsightItem[], map: Labe
     }
     if (kept.length >= max) continue;
     const id = matchLabel(map, 'dimension', it.dimension);
-    kept.push({ ...it, dimension: id != null ? dimNames.get(id) ?? it.dimension : 'other' });
+    kept.push({ ...it, dimension: id != null ? (dimNames.get(id) ?? it.dimension) : 'other' });
   }
   return { kept, dropped };
 }
@@ -81,7 +86,12 @@ export function mapThemes(answer: ThemesForReview, map: LabelMap): ThemeTag[] {
   return out;
 }
 
-function outcomeOf(kind: AnalysisKind, r: ClaimedReview, maxAttempts: number, res: ItemOutcome<Partial<ReviewOutcome & { ok: true }>>): ReviewOutcome {
+function outcomeOf(
+  kind: AnalysisKind,
+  r: ClaimedReview,
+  maxAttempts: number,
+  res: ItemOutcome<Partial<ReviewOutcome & { ok: true }>>,
+): ReviewOutcome {
   const attempts = Number((kind === 'ins' ? r.ins_attempts : r.thm_attempts) ?? 0) + 1;
   const base = { reviewId: r.id, productId: r.product_id, attempts };
   if (res.ok) return { ...base, ok: true, ...res.value } as ReviewOutcome;
@@ -89,7 +99,12 @@ function outcomeOf(kind: AnalysisKind, r: ClaimedReview, maxAttempts: number, re
 }
 
 /** Run one batch (inside a lane job) and return an outcome for every review of it, in order. */
-export async function analyseBatch(env: BatchEnv, kind: AnalysisKind, batch: ClaimedReview[], signal: AbortSignal): Promise<ReviewOutcome[]> {
+export async function analyseBatch(
+  env: BatchEnv,
+  kind: AnalysisKind,
+  batch: ClaimedReview[],
+  signal: AbortSignal,
+): Promise<ReviewOutcome[]> {
   const { ctx, tally } = env;
   const a = ctx.config.analysis;
   const productId = batch[0].product_id;

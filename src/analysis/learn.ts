@@ -41,7 +41,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Ask until the answer validates, up to maxAttempts; gateway failures (it already retried) end at once. */
-async function askModel(ctx: DaemonContext, productId: string, jobId: number | null, signal: AbortSignal, tally: Tally): Promise<{ answer: LearnAnswer; attempts: number }> {
+async function askModel(
+  ctx: DaemonContext,
+  productId: string,
+  jobId: number | null,
+  signal: AbortSignal,
+  tally: Tally,
+): Promise<{ answer: LearnAnswer; attempts: number }> {
   const sample = await sampleForLearning(ctx.store, productId, ctx.config.analysis.learnSampleSize);
   if (!sample.length) throw new VocError('NO_REVIEWS', `product ${productId} has no reviews to learn from`);
   const product = await ctx.store.knex('products').where({ id: productId }).first('title');
@@ -72,9 +78,19 @@ export async function learnProduct(
   o: { force?: boolean; jobId?: number | null } = {},
 ): Promise<LearnResult> {
   const tally = newTally();
-  const result = (outcome: LearnResult['outcome'], extra: Partial<LearnResult> = {}): LearnResult => ({ productId, outcome, dimensions: 0, labels: 0, attempts: 0, error: null, tally, ...extra });
+  const result = (outcome: LearnResult['outcome'], extra: Partial<LearnResult> = {}): LearnResult => ({
+    productId,
+    outcome,
+    dimensions: 0,
+    labels: 0,
+    attempts: 0,
+    error: null,
+    tally,
+    ...extra,
+  });
   const state = await learnState(ctx.store, productId);
-  if (!state) throw new VocError('NOT_FOUND', `no product ${productId} in the store`, { hint: 'ingest its reviews first with `voc ingest FILE`' });
+  if (!state)
+    throw new VocError('NOT_FOUND', `no product ${productId} in the store`, { hint: 'ingest its reviews first with `voc ingest FILE`' });
   if (state.status === 'done' && !o.force) return result('already');
 
   const leaseMs = ctx.config.daemon.leaseMs;
@@ -95,11 +111,17 @@ export async function learnProduct(
   }
 
   let held: number = token;
-  const renew = setInterval(() => {
-    void renewLearn(ctx.store, productId, held, leaseMs).then((t) => {
-      if (t != null) held = t;
-    }, () => {});
-  }, Math.max(250, Math.floor(leaseMs / 3)));
+  const renew = setInterval(
+    () => {
+      void renewLearn(ctx.store, productId, held, leaseMs).then(
+        (t) => {
+          if (t != null) held = t;
+        },
+        () => {},
+      );
+    },
+    Math.max(250, Math.floor(leaseMs / 3)),
+  );
   try {
     const { answer, attempts } = await ctx.lanes.submit({
       lane: 'learning',

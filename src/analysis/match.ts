@@ -34,7 +34,10 @@ export function matchLabel(map: LabelMap, kind: LabelKind, tag: string): number 
 
 /** The text a quote must come from: markup removed, white space collapsed, lower-cased. */
 export function quoteHaystack(...texts: Array<string | null | undefined>): string {
-  return texts.filter((t): t is string => !!t).map((t) => normKey(normaliseForPrompt(t))).join('\n');
+  return texts
+    .filter((t): t is string => !!t)
+    .map((t) => normKey(normaliseForPrompt(t)))
+    .join('\n');
 }
 
 /** A quote not found in the review's text is a hallucination. */

@@ -24,12 +24,28 @@ export interface AnalysisService extends Service {
 const PRODUCTS_AT_ONCE = 4;
 
 function learnSummary(r: LearnResult, simulated: boolean): Record<string, unknown> {
-  return { productId: r.productId, outcome: r.outcome, dimensions: r.dimensions, labels: r.labels, attempts: r.attempts, error: r.error, ...summaryOf(r.tally), simulated };
+  return {
+    productId: r.productId,
+    outcome: r.outcome,
+    dimensions: r.dimensions,
+    labels: r.labels,
+    attempts: r.attempts,
+    error: r.error,
+    ...summaryOf(r.tally),
+    simulated,
+  };
 }
 
 export function createAnalysisService(ctx: DaemonContext): AnalysisService {
   const a = ctx.config.analysis;
-  const labelCache = createLabelCache({ store: ctx.store, redis: ctx.redis, keyPrefix: ctx.config.redis.keyPrefix, ttlSec: a.labelCacheTtlSec, size: a.labelCacheSize, stats: ctx.counters.analysis });
+  const labelCache = createLabelCache({
+    store: ctx.store,
+    redis: ctx.redis,
+    keyPrefix: ctx.config.redis.keyPrefix,
+    ttlSec: a.labelCacheTtlSec,
+    size: a.labelCacheSize,
+    stats: ctx.counters.analysis,
+  });
   const auto = startAutoTriggers(ctx);
   let stopping = false;
   // output from the simulator is labelled as such, also when a run made no call at all
@@ -68,7 +84,16 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
       const p = env.progress;
       const todo = p.ins.todo + p.thm.todo;
       const done = p.ins.done + p.ins.failed + p.thm.done + p.thm.failed;
-      return { phase, products: products.length, current, insights: { ...p.ins }, themes: { ...p.thm }, total: todo, done, ...summaryOf(tally) };
+      return {
+        phase,
+        products: products.length,
+        current,
+        insights: { ...p.ins },
+        themes: { ...p.thm },
+        total: todo,
+        done,
+        ...summaryOf(tally),
+      };
     };
 
     const one = async (productId: string) => {
@@ -76,14 +101,20 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
       current = [...current, productId];
       progress(snapshot('learning'));
       const state = await learnState(ctx.store, productId);
-      if (!state) throw new VocError('NOT_FOUND', `no product ${productId} in the store`, { hint: 'ingest its reviews first with `voc ingest FILE`' });
+      if (!state)
+        throw new VocError('NOT_FOUND', `no product ${productId} in the store`, {
+          hint: 'ingest its reviews first with `voc ingest FILE`',
+        });
       if (state.status !== 'done') {
         const r = await learnProduct(ctx, labelCache, productId, { jobId: job.id });
         addTally(tally, r.tally);
         learned.push(learnSummary(r, simulated()));
         if (r.outcome === 'failed') {
           // without a model there are no dimensions or labels to map to: the product waits for a relearn
-          if (!all) throw new VocError('LEARN_FAILED', `learning ${productId} failed: ${r.error ?? 'unknown reason'}`, { hint: `try again with \`voc learn ${productId} --force\`` });
+          if (!all)
+            throw new VocError('LEARN_FAILED', `learning ${productId} failed: ${r.error ?? 'unknown reason'}`, {
+              hint: `try again with \`voc learn ${productId} --force\``,
+            });
           skipped.push({ productId, reason: r.error ?? 'learning failed' });
           return;
         }
@@ -107,7 +138,9 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
     );
     stopCheck();
     tally.reviews = Math.max(env.progress.ins.done + env.progress.ins.failed, env.progress.thm.done + env.progress.thm.failed);
-    ctx.events.emit('log:line', { text: `analysed ${products.length === 1 ? products[0] : `${products.length} products`}: ${tally.reviews} reviews, ${tally.insights} insights, ${tally.themes} themes (${tally.unmapped} unmapped), ${tally.droppedQuotes} made-up quotes dropped` });
+    ctx.events.emit('log:line', {
+      text: `analysed ${products.length === 1 ? products[0] : `${products.length} products`}: ${tally.reviews} reviews, ${tally.insights} insights, ${tally.themes} themes (${tally.unmapped} unmapped), ${tally.droppedQuotes} made-up quotes dropped`,
+    });
     return { ...summaryOf(tally), products: products.length, learned, skipped };
   }
 

@@ -16,7 +16,19 @@ export interface Tally {
 }
 
 export function newTally(): Tally {
-  return { calls: 0, promptTokens: 0, completionTokens: 0, cost: 0, reviews: 0, insights: 0, themes: 0, unmapped: 0, droppedQuotes: 0, failed: 0, simulated: false };
+  return {
+    calls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    cost: 0,
+    reviews: 0,
+    insights: 0,
+    themes: 0,
+    unmapped: 0,
+    droppedQuotes: 0,
+    failed: 0,
+    simulated: false,
+  };
 }
 
 export function addCall(t: Tally, r: LlmResult): void {

@@ -17,7 +17,13 @@ export interface ProgressView {
 export async function followWithProgress(
   client: DaemonClient,
   jobId: number,
-  o: { format: string; interactive: boolean; quiet: boolean; out: { write(s: string): unknown }; view: (job: JobView) => ProgressView | null },
+  o: {
+    format: string;
+    interactive: boolean;
+    quiet: boolean;
+    out: { write(s: string): unknown };
+    view: (job: JobView) => ProgressView | null;
+  },
 ): Promise<JobView> {
   const bar = o.interactive ? new cliProgress.SingleBar({ format: o.format, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let started = false;

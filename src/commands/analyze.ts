@@ -49,8 +49,35 @@ type Summary = {
 
 /** The `--json` summary of the issue, in this order. */
 function jsonSummary(id: number, s: Summary): Record<string, unknown> {
-  const { reviews = 0, insights = 0, themes = 0, unmapped = 0, droppedQuotes = 0, failed = 0, calls = 0, promptTokens = 0, completionTokens = 0, cost = 0, simulated = false, skipped = [] } = s;
-  return { job: id, reviews, insights, themes, unmapped, droppedQuotes, failed, calls, promptTokens, completionTokens, cost, simulated, skipped };
+  const {
+    reviews = 0,
+    insights = 0,
+    themes = 0,
+    unmapped = 0,
+    droppedQuotes = 0,
+    failed = 0,
+    calls = 0,
+    promptTokens = 0,
+    completionTokens = 0,
+    cost = 0,
+    simulated = false,
+    skipped = [],
+  } = s;
+  return {
+    job: id,
+    reviews,
+    insights,
+    themes,
+    unmapped,
+    droppedQuotes,
+    failed,
+    calls,
+    promptTokens,
+    completionTokens,
+    cost,
+    simulated,
+    skipped,
+  };
 }
 
 /**
@@ -59,7 +86,8 @@ function jsonSummary(id: number, s: Summary): Record<string, unknown> {
  */
 export async function runAnalyze(o: AnalyzeOptions, deps: AnalyzeDeps): Promise<AnalyzeResult> {
   if (o.all && o.product) throw new VocError('USAGE', 'name a product or pass --all, not both');
-  if (!o.all && !o.product) throw new VocError('USAGE', 'name a product, or pass --all for every product', { hint: 'voc analyze PRODUCT [--force] [--wait]' });
+  if (!o.all && !o.product)
+    throw new VocError('USAGE', 'name a product, or pass --all for every product', { hint: 'voc analyze PRODUCT [--force] [--wait]' });
   const out = deps.stdout ?? process.stdout;
   const client = deps.client ?? (await connectDaemon(deps.config, { autostart: true, configFile: deps.configFile, quiet: !!o.json }));
   const params: Record<string, unknown> = {};
@@ -81,7 +109,13 @@ export async function runAnalyze(o: AnalyzeOptions, deps: AnalyzeDeps): Promise<
     view: (job) => {
       const p = (job.result ?? {}) as Summary;
       if (p.total === undefined) return null;
-      const payload = { phase: p.phase ?? '', insights: p.insights ?? 0, themes: p.themes ?? 0, failed: p.failed ?? 0, calls: p.calls ?? 0 };
+      const payload = {
+        phase: p.phase ?? '',
+        insights: p.insights ?? 0,
+        themes: p.themes ?? 0,
+        failed: p.failed ?? 0,
+        calls: p.calls ?? 0,
+      };
       const line = `analysing (${payload.phase}): ${p.done ?? 0}/${p.total}, ${payload.insights} insights, ${payload.themes} themes, ${payload.failed} failed, ${payload.calls} calls`;
       return { done: p.done ?? 0, total: p.total, payload, line };
     },
@@ -98,7 +132,10 @@ export async function runAnalyze(o: AnalyzeOptions, deps: AnalyzeDeps): Promise<
         `${s.calls ?? 0} calls, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
     );
     for (const k of s.skipped ?? []) out.write(`skipped ${k.productId}: ${k.reason}\n`);
-    if (failed) out.write(`${failed} review analyses failed (reasons in the reviews' ins_error/thm_error); \`voc analyze ${o.product ?? '--all'} --force\` redoes them\n`);
+    if (failed)
+      out.write(
+        `${failed} review analyses failed (reasons in the reviews' ins_error/thm_error); \`voc analyze ${o.product ?? '--all'} --force\` redoes them\n`,
+      );
   }
   return { job: final, exitCode: failed > 0 ? 1 : 0 };
 }

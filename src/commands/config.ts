@@ -17,14 +17,22 @@ export function registerConfig(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--options', 'list every option with its default and meaning')
     .option('--reference', 'print the configuration reference as a Markdown table (the README section)')
-    .addHelpText('after', () => '\nOptions of config/default.json:\n' + describeOptions(configSchema, loadDefaults()).map((o) => `  ${o.path} = ${o.default}\n      ${o.description}`).join('\n'))
+    .addHelpText(
+      'after',
+      () =>
+        '\nOptions of config/default.json:\n' +
+        describeOptions(configSchema, loadDefaults())
+          .map((o) => `  ${o.path} = ${o.default}\n      ${o.description}`)
+          .join('\n'),
+    )
     .action((opts: { json?: boolean; options?: boolean; reference?: boolean }, cmd: Command) => {
       if (opts.reference) {
         process.stdout.write(configReferenceMarkdown(configSchema, loadDefaults()) + '\n');
         return;
       }
       if (opts.options) {
-        for (const o of describeOptions(configSchema, loadDefaults())) process.stdout.write(`${o.path} = ${o.default}  # ${o.description}\n`);
+        for (const o of describeOptions(configSchema, loadDefaults()))
+          process.stdout.write(`${o.path} = ${o.default}  # ${o.description}\n`);
         return;
       }
       const cfg = configFor(cmd);

@@ -57,22 +57,44 @@ export async function runDaemonStatus(config: Config): Promise<DaemonStatus> {
     throw err;
   }
   const s = await client.stats();
-  return { running: true, id: h.id, pid: h.pid, version: h.version, uptimeSec: s.daemon.uptimeSec, socket: p.socket, store: s.daemon.store, redis: s.daemon.redis, simulated: h.simulated, log: p.log, health: h.checks ?? null };
+  return {
+    running: true,
+    id: h.id,
+    pid: h.pid,
+    version: h.version,
+    uptimeSec: s.daemon.uptimeSec,
+    socket: p.socket,
+    store: s.daemon.store,
+    redis: s.daemon.redis,
+    simulated: h.simulated,
+    log: p.log,
+    health: h.checks ?? null,
+  };
 }
 
 function healthLines(h: HealthChecks): string[] {
   const dep = (c: DependencyCheck | null) => (c === null ? 'not configured' : c.ok ? `ok (${c.ms} ms)` : `DOWN: ${c.error}`);
   const p = h.provider;
-  const provider = p.state === 'held' ? 'calls HELD (shared throttle unreachable)' : p.state === 'failing' ? `FAILING (${p.consecutiveErrors} errors in a row, last HTTP ${p.lastStatus})` : 'ok';
+  const provider =
+    p.state === 'held'
+      ? 'calls HELD (shared throttle unreachable)'
+      : p.state === 'failing'
+        ? `FAILING (${p.consecutiveErrors} errors in a row, last HTTP ${p.lastStatus})`
+        : 'ok';
   return [`health ${h.status}: store ${dep(h.store)}, redis ${dep(h.redis)}, provider ${provider}`];
 }
 
 /** Start in the background and return once it answers; a running daemon is reported, not doubled. */
-export async function runDaemonStart(config: Config, o: { configFile?: string; timeoutMs?: number } = {}): Promise<{ pid: number; socket: string; log: string }> {
+export async function runDaemonStart(
+  config: Config,
+  o: { configFile?: string; timeoutMs?: number } = {},
+): Promise<{ pid: number; socket: string; log: string }> {
   const p = homePaths(config.home);
   try {
     const h = await clientFor(p.socket).health();
-    throw new VocError('DAEMON_RUNNING', `a daemon already runs for ${config.home} (pid ${h.pid}, socket ${p.socket})`, { hint: 'stop it with `voc daemon stop`' });
+    throw new VocError('DAEMON_RUNNING', `a daemon already runs for ${config.home} (pid ${h.pid}, socket ${p.socket})`, {
+      hint: 'stop it with `voc daemon stop`',
+    });
   } catch (err) {
     if (!(err instanceof DaemonUnavailableError)) throw err;
   }
@@ -95,7 +117,8 @@ export async function runDaemonStop(config: Config, o: { timeoutMs?: number } = 
   }
   const end = Date.now() + (o.timeoutMs ?? config.daemon.shutdownTimeoutMs + 10_000);
   while (processAlive(pid)) {
-    if (Date.now() > end) throw new VocError('DAEMON_STOP', `the daemon (pid ${pid}) is still draining`, { hint: `kill -TERM ${pid} twice forces it` });
+    if (Date.now() > end)
+      throw new VocError('DAEMON_STOP', `the daemon (pid ${pid}) is still draining`, { hint: `kill -TERM ${pid} twice forces it` });
     await new Promise((r) => setTimeout(r, 50));
   }
   return { stopped: true, pid };

@@ -60,11 +60,18 @@ async function checkSpend(config: Config, file: string, o: DemoOptions, out: Out
   const profile = r.profiles[config.translate.packing as keyof typeof r.profiles] ?? Object.values(r.profiles)[0];
   // analysis costs about twice the translation again (insights and themes); a rough upper bound is enough here
   const cost = profile.cost === null ? null : profile.cost * 3;
-  out.write(`this demo calls ${config.llm.baseUrl} (model ${config.llm.model}): about ${profile.calls * 3} calls, ` + `${cost === null ? 'cost unknown (no price for this model)' : `about ${cost.toFixed(4)} ${config.llm.currency}`}\n`);
+  out.write(
+    `this demo calls ${config.llm.baseUrl} (model ${config.llm.model}): about ${profile.calls * 3} calls, ` +
+      `${cost === null ? 'cost unknown (no price for this model)' : `about ${cost.toFixed(4)} ${config.llm.currency}`}\n`,
+  );
   if (cost !== null && cost <= config.demo.maxSpend) return;
   if (o.yes) return;
   if (!process.stdin.isTTY) {
-    throw new VocError('DEMO_SPEND', `the demo would spend more than demo.maxSpend (${config.demo.maxSpend} ${config.llm.currency}) on a real endpoint`, { hint: 'pass --yes to accept, or unset the API key to use the simulator' });
+    throw new VocError(
+      'DEMO_SPEND',
+      `the demo would spend more than demo.maxSpend (${config.demo.maxSpend} ${config.llm.currency}) on a real endpoint`,
+      { hint: 'pass --yes to accept, or unset the API key to use the simulator' },
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   const answer = await rl.question('go on? [y/N] ');
@@ -113,7 +120,10 @@ async function follow(client: DaemonClient, req: SubmitJobRequest, label: string
  * The main job end to end on embedded defaults: a throw-away home, the built-in simulator when no key is set,
  * the bundled sample dump; ingest, translate, learn, analyse, report, and a final status frame.
  */
-export async function runDemo(o: DemoOptions, deps: { configFile?: string; stdout?: Out; stderr?: Out; interactive?: boolean } = {}): Promise<DemoResult> {
+export async function runDemo(
+  o: DemoOptions,
+  deps: { configFile?: string; stdout?: Out; stderr?: Out; interactive?: boolean } = {},
+): Promise<DemoResult> {
   const out = deps.stdout ?? process.stdout;
   const interactive = !o.json && (deps.interactive ?? isInteractive());
   const quiet: Out = { write: () => true };
@@ -127,7 +137,11 @@ export async function runDemo(o: DemoOptions, deps: { configFile?: string; stdou
   const simulated = usesSimulator(config);
   const file = o.file ? path.resolve(o.file) : DEMO_SAMPLE;
   say(`voc demo: home ${home} (throw-away), store ${path.join(home, config.store.sqliteFile)}`);
-  say(simulated ? 'LLM: SIMULATED (no API key is set: the built-in simulator answers; translations and insights are not real)' : `LLM: ${config.llm.baseUrl}, model ${config.llm.model}`);
+  say(
+    simulated
+      ? 'LLM: SIMULATED (no API key is set: the built-in simulator answers; translations and insights are not real)'
+      : `LLM: ${config.llm.baseUrl}, model ${config.llm.model}`,
+  );
   if (!simulated) await checkSpend(config, file, o, out);
 
   const client = await connectDaemon(config, { autostart: true, quiet: true, configFile: deps.configFile });
@@ -135,24 +149,34 @@ export async function runDemo(o: DemoOptions, deps: { configFile?: string; stdou
   say(`daemon ${health.id} (pid ${health.pid}) serving six lanes on five pools, ${config.llm.qps} requests/s through one gateway`);
   try {
     say(`\n[1/5] ingest ${path.relative(process.cwd(), file) || file}`);
-    const ing = await runIngest({ files: [file], json: false }, { config, sink: daemonSink(client), stdout: progressOut, stderr: deps.stderr ?? process.stderr, interactive });
+    const ing = await runIngest(
+      { files: [file], json: false },
+      { config, sink: daemonSink(client), stdout: progressOut, stderr: deps.stderr ?? process.stderr, interactive },
+    );
 
     say('\n[2/5] translate (smart batches: short x20, standard x5, vip x1)');
     const tr = await follow(client, { kind: 'translate' }, 'translate', progressOut, interactive);
     const t = (tr.result ?? {}) as Record<string, number>;
-    say(`  translated ${t.translated ?? 0}, skipped ${t.skipped ?? 0} (already Chinese or no letters), from cache/duplicates ${t.cached ?? 0}, failed ${t.failed ?? 0}; ${t.calls ?? 0} calls, ${t.fallbacks ?? 0} fallbacks`);
+    say(
+      `  translated ${t.translated ?? 0}, skipped ${t.skipped ?? 0} (already Chinese or no letters), from cache/duplicates ${t.cached ?? 0}, failed ${t.failed ?? 0}; ${t.calls ?? 0} calls, ${t.fallbacks ?? 0} fallbacks`,
+    );
 
     say('\n[3/5] learn and analyse every product (insights and 5W themes on two lanes at once)');
     const an = await follow(client, { kind: 'analyze', params: { all: true } }, 'analyse', progressOut, interactive);
     const a = (an.result ?? {}) as Record<string, number>;
-    say(`  ${a.reviews ?? 0} reviews: ${a.insights ?? 0} insights, ${a.themes ?? 0} themes (${a.unmapped ?? 0} unmapped), ${a.droppedQuotes ?? 0} made-up quotes dropped, ${a.failed ?? 0} failed; ${a.calls ?? 0} calls`);
+    say(
+      `  ${a.reviews ?? 0} reviews: ${a.insights ?? 0} insights, ${a.themes ?? 0} themes (${a.unmapped ?? 0} unmapped), ${a.droppedQuotes ?? 0} made-up quotes dropped, ${a.failed ?? 0} failed; ${a.calls ?? 0} calls`,
+    );
 
     say('\n[4/5] reports (on the reports lane; no LLM call)');
     const products = await productsOf(config);
     const reports = { markdown: [] as string[], html: [] as string[] };
     const dir = path.join(home, 'reports');
     mkdirSync(dir, { recursive: true });
-    const targets: Array<{ productId: string | null; all: boolean; name: string }> = [{ productId: null, all: true, name: 'all-products' }, ...products.map((p) => ({ productId: p, all: false, name: p }))];
+    const targets: Array<{ productId: string | null; all: boolean; name: string }> = [
+      { productId: null, all: true, name: 'all-products' },
+      ...products.map((p) => ({ productId: p, all: false, name: p })),
+    ];
     for (const tgt of targets) {
       for (const format of ['md', 'html'] as const) {
         const outFile = path.join(dir, `${tgt.name}.${format}`);
@@ -202,7 +226,9 @@ async function productsOf(config: Config): Promise<string[]> {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the whole job end to end on embedded defaults: ingest, translate, learn, analyse, report (simulated LLM when no key is set)')
+    .description(
+      'run the whole job end to end on embedded defaults: ingest, translate, learn, analyse, report (simulated LLM when no key is set)',
+    )
     .option('--home <dir>', 'state directory for the demo (default: a new temporary directory)')
     .option('--file <file>', 'review dump to use instead of the bundled sample')
     .option('--keep', 'leave the demo daemon running afterwards')

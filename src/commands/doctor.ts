@@ -19,7 +19,11 @@ export function formatDoctor(r: DoctorReport): string {
   }
   const fails = r.checks.filter((c) => c.status === 'fail').length;
   const warns = r.checks.filter((c) => c.status === 'warn').length;
-  lines.push(fails ? `${fails} to fix${warns ? `, ${warns} warning${warns > 1 ? 's' : ''}` : ''}` : `all good${warns ? ` (${warns} warning${warns > 1 ? 's' : ''})` : ''}`);
+  lines.push(
+    fails
+      ? `${fails} to fix${warns ? `, ${warns} warning${warns > 1 ? 's' : ''}` : ''}`
+      : `all good${warns ? ` (${warns} warning${warns > 1 ? 's' : ''})` : ''}`,
+  );
   return lines.join('\n') + '\n';
 }
 

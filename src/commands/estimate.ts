@@ -41,13 +41,19 @@ export async function runEstimate(options: EstimateOptions, deps: EstimateDeps):
   const analysis = new AnalysisEstimator(deps.config);
   let rejected = 0;
   for (const source of options.files) {
-    const items = readReviews(source, { config: deps.config, format: options.format as Format | undefined, encoding: options.encoding, mapping, product: options.product ?? null, stdin: deps.stdin });
+    const items = readReviews(source, {
+      config: deps.config,
+      format: options.format as Format | undefined,
+      encoding: options.encoding,
+      mapping,
+      product: options.product ?? null,
+      stdin: deps.stdin,
+    });
     for await (const item of items) {
       if (item.kind === 'review') {
         est.add(item.review);
         analysis.add(item.review);
-      }
-      else if (item.kind === 'reject') rejected++;
+      } else if (item.kind === 'reject') rejected++;
     }
   }
   const result: EstimateResult = { files: options.files.length, rejected, ...est.result(), analysis: analysis.result() };
@@ -90,7 +96,9 @@ function languageMix(r: EstimateResult): string {
   if (!r.languages.length) return 'none';
   return r.languages
     .map((l) => {
-      const parts = [l.sent && `${l.sent} sent`, l.skipped && `${l.skipped} skipped`, l.converted && `${l.converted} converted`].filter(Boolean);
+      const parts = [l.sent && `${l.sent} sent`, l.skipped && `${l.skipped} skipped`, l.converted && `${l.converted} converted`].filter(
+        Boolean,
+      );
       return `${l.lang} ${l.reviews} (${parts.join(', ')})`;
     })
     .join(' | ');

@@ -37,8 +37,12 @@ function check(o: ExportOptions): ExportFormat {
   if (o.product && o.all) throw new VocError('USAGE', 'give either --product or --all, not both');
   if (o.since !== undefined && !isIsoDate(o.since)) throw new VocError('USAGE', `--since must be a date as YYYY-MM-DD, got "${o.since}"`);
   if (o.insights && o.themes) throw new VocError('USAGE', 'give either --insights or --themes, not both');
-  if ((o.bom || o.raw) && format !== 'csv') throw new VocError('USAGE', `--${o.bom ? 'bom' : 'raw'} applies to CSV only, not --format ${format}`);
-  if (format === 'xlsx' && !o.out) throw new VocError('USAGE', 'an xlsx workbook is a file: give --out FILE', { hint: 'e.g. voc export --all --format xlsx --out reviews.xlsx' });
+  if ((o.bom || o.raw) && format !== 'csv')
+    throw new VocError('USAGE', `--${o.bom ? 'bom' : 'raw'} applies to CSV only, not --format ${format}`);
+  if (format === 'xlsx' && !o.out)
+    throw new VocError('USAGE', 'an xlsx workbook is a file: give --out FILE', {
+      hint: 'e.g. voc export --all --format xlsx --out reviews.xlsx',
+    });
   return format;
 }
 
@@ -60,7 +64,14 @@ async function sheetsFor(store: Store, o: ExportOptions, scope: ExportScope, tal
   return sheets;
 }
 
-async function writeText(store: Store, o: ExportOptions, format: TextFormat, scope: ExportScope, tally: { n: number }, out: Writable): Promise<void> {
+async function writeText(
+  store: Store,
+  o: ExportOptions,
+  format: TextFormat,
+  scope: ExportScope,
+  tally: { n: number },
+  out: Writable,
+): Promise<void> {
   const [fields, rows]: [readonly string[], AsyncIterable<Row>] = o.insights
     ? [INSIGHT_FIELDS, insightExportRows(store, scope)]
     : o.themes
@@ -84,7 +95,10 @@ export async function runExport(options: ExportOptions, deps: { config: Config; 
   try {
     if (format === 'xlsx') {
       const r = await writeWorkbook(options.out!, await sheetsFor(store, options, scope, tally));
-      if (r.truncated) process.stderr.write(`voc: ${r.truncated} cells were longer than Excel's 32,767 characters and were cut; CSV and NDJSON keep them whole\n`);
+      if (r.truncated)
+        process.stderr.write(
+          `voc: ${r.truncated} cells were longer than Excel's 32,767 characters and were cut; CSV and NDJSON keep them whole\n`,
+        );
     } else {
       const out: Writable = options.out ? createWriteStream(options.out) : (deps.stdout ?? process.stdout);
       try {
@@ -98,7 +112,9 @@ export async function runExport(options: ExportOptions, deps: { config: Config; 
   }
   if (options.product && tally.n === 0) {
     const what = options.insights ? 'insights' : options.themes ? '5W tags' : 'reviews';
-    process.stderr.write(`voc: no ${what} stored for product ${options.product}${options.since ? ` dated on or after ${options.since}` : ''}\n`);
+    process.stderr.write(
+      `voc: no ${what} stored for product ${options.product}${options.since ? ` dated on or after ${options.since}` : ''}\n`,
+    );
   }
   return tally.n;
 }
@@ -106,14 +122,16 @@ export async function runExport(options: ExportOptions, deps: { config: Config; 
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write stored reviews with their translations (or their insights / 5W tags) as CSV, NDJSON, JSON or an Excel workbook, streamed (no daemon needed)')
+    .description(
+      'write stored reviews with their translations (or their insights / 5W tags) as CSV, NDJSON, JSON or an Excel workbook, streamed (no daemon needed)',
+    )
     .option('--product <id>', 'reviews of one product')
     .option('--all', 'every stored review')
     .option('--since <date>', 'only reviews dated on or after YYYY-MM-DD')
     .option('--format <format>', 'csv, ndjson, json or xlsx', 'csv')
     .option('--out <file>', 'write to FILE instead of standard output (required for xlsx)')
-    .option('--insights', 'one row per insight: dimension, type, sentiment, quote, Chinese summary, with the review\'s rating and date')
-    .option('--themes', 'one row per 5W tag: who/what/when/where/why, tag and learned label, with the review\'s rating and date')
+    .option('--insights', "one row per insight: dimension, type, sentiment, quote, Chinese summary, with the review's rating and date")
+    .option('--themes', "one row per 5W tag: who/what/when/where/why, tag and learned label, with the review's rating and date")
     .option('--bom', 'CSV: start with a UTF-8 byte-order mark so Excel on Windows shows Chinese correctly')
     .option('--raw', "CSV: keep cells starting with = + - @ tab or CR as they are (by default they get a leading ')")
     .action(async (opts: ExportOptions, cmd: Command) => {

@@ -67,7 +67,16 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   const interactive = deps.interactive ?? isInteractive();
   const progress: IngestProgress = interactive ? barProgress() : lineProgress(stderr);
   const rejectsOut: WriteStream | null = options.rejects ? createWriteStream(options.rejects) : null;
-  const summary: IngestSummary = { files: 0, rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0, newProducts: 0, learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn } };
+  const summary: IngestSummary = {
+    files: 0,
+    rows: 0,
+    inserted: 0,
+    duplicates: 0,
+    rejected: 0,
+    conflicts: 0,
+    newProducts: 0,
+    learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn },
+  };
   const analysis = new AnalysisEstimator(config);
   const newProducts = new Set<string>();
   let shownRejects = 0;
@@ -95,21 +104,37 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
         const cutAt = bytesAtCut;
         rows = [];
         products = [];
-        await window.send(() => sink.write(chunk), (res: InsertResult) => {
-          perFile.inserted += res.inserted;
-          perFile.duplicates += res.duplicates;
-          perFile.conflicts += res.conflicts.length;
-          for (const id of res.newProducts ?? []) newProducts.add(id);
-          for (const c of res.conflicts) {
-            note(file, c.line ?? 0, 'review_id', `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with a different body (kept the stored one)`, 'conflict');
-          }
-          acked += chunk.rows.length;
-          progress.update(acked, cutAt);
-        });
+        await window.send(
+          () => sink.write(chunk),
+          (res: InsertResult) => {
+            perFile.inserted += res.inserted;
+            perFile.duplicates += res.duplicates;
+            perFile.conflicts += res.conflicts.length;
+            for (const id of res.newProducts ?? []) newProducts.add(id);
+            for (const c of res.conflicts) {
+              note(
+                file,
+                c.line ?? 0,
+                'review_id',
+                `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with a different body (kept the stored one)`,
+                'conflict',
+              );
+            }
+            acked += chunk.rows.length;
+            progress.update(acked, cutAt);
+          },
+        );
       };
       let startedFile = false;
       try {
-        for await (const item of readReviews(source, { config, format: options.format as Format | undefined, encoding: options.encoding, mapping, product: options.product ?? null, stdin: deps.stdin })) {
+        for await (const item of readReviews(source, {
+          config,
+          format: options.format as Format | undefined,
+          encoding: options.encoding,
+          mapping,
+          product: options.product ?? null,
+          stdin: deps.stdin,
+        })) {
           if (!startedFile && item.kind === 'progress') {
             startedFile = true;
             progress.startFile(file, item.totalBytes);
@@ -136,14 +161,19 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       await window.drain();
       summary.files++;
       for (const k of Object.keys(perFile) as Array<keyof typeof perFile>) summary[k] += perFile[k];
-      progress.endFile(`${file}: ${perFile.rows} rows, ${perFile.inserted} inserted, ${perFile.duplicates} duplicates, ${perFile.rejected} rejected, ${perFile.conflicts} conflicts`);
+      progress.endFile(
+        `${file}: ${perFile.rows} rows, ${perFile.inserted} inserted, ${perFile.duplicates} duplicates, ${perFile.rejected} rejected, ${perFile.conflicts} conflicts`,
+      );
     }
   } finally {
     progress.stop();
     if (rejectsOut) await new Promise<void>((resolve) => rejectsOut.end(resolve));
   }
   const more = summary.rejected - Math.min(summary.rejected, SHOWN);
-  if (more > 0) stderr.write(`... and ${more} more rejected rows${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`);
+  if (more > 0)
+    stderr.write(
+      `... and ${more} more rejected rows${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`,
+    );
   const secs = Math.max((Date.now() - started) / 1000, 0.001);
   summary.newProducts = newProducts.size;
   const est = analysis.learning(newProducts);
@@ -174,7 +204,9 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
-    .description('store reviews from CSV, JSON or NDJSON files (or - for standard input), with a summary of inserted, duplicate and rejected rows')
+    .description(
+      'store reviews from CSV, JSON or NDJSON files (or - for standard input), with a summary of inserted, duplicate and rejected rows',
+    )
     .argument('<files...>', 'files to read (.csv, .json, .ndjson, optionally .gz), or - for standard input')
     .option('--format <format>', 'csv, json or ndjson, when the extension and content do not tell')
     .option('--encoding <name>', 'force the text encoding (utf8, gbk, utf16le, latin1, ...)')
@@ -183,7 +215,7 @@ export function registerIngest(program: Command): void {
     .option('--rejects <file>', 'write every rejected row to FILE, one JSON line each')
     .option('--strict', 'exit 1 when any row is rejected or conflicts')
     .option('--json', 'print the summary as JSON')
-    .option('--direct', 'write straight to the store instead of through the daemon\'s ingestion lane')
+    .option('--direct', "write straight to the store instead of through the daemon's ingestion lane")
     .action(async (files: string[], opts: Omit<IngestOptions, 'files'> & { direct?: boolean }, cmd: Command) => {
       const config = configFor(cmd);
       // the daemon's ingestion lane acknowledges each chunk after its transaction commits

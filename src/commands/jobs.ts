@@ -43,7 +43,9 @@ export function formatJobs(v: JobsView): string {
     out.push(`ingest buffer ${b.key}: ${b.waiting} waiting, ${b.inFlight} being stored, ${b.deadLetters} dead letters (${b.deadKey})`);
     for (const d of b.recentDead) {
       // producers' text: no escape sequence reaches the terminal
-      out.push(`  ${new Date(d.at).toISOString()}  ${sanitize(d.field)}: ${sanitize(d.reason)}  element: ${sanitize(JSON.stringify(d.element.slice(0, 80)))}`);
+      out.push(
+        `  ${new Date(d.at).toISOString()}  ${sanitize(d.field)}: ${sanitize(d.reason)}  element: ${sanitize(JSON.stringify(d.element.slice(0, 80)))}`,
+      );
     }
   }
   return out.join('\n');

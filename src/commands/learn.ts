@@ -20,7 +20,17 @@ export interface LearnDeps {
   stdout?: { write(s: string): unknown };
 }
 
-type LearnSummary = { outcome?: string; dimensions?: number; labels?: number; attempts?: number; calls?: number; promptTokens?: number; completionTokens?: number; cost?: number; simulated?: boolean };
+type LearnSummary = {
+  outcome?: string;
+  dimensions?: number;
+  labels?: number;
+  attempts?: number;
+  calls?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  cost?: number;
+  simulated?: boolean;
+};
 
 /**
  * `voc learn PRODUCT`: a learn job on the learning lane (the fast lane: vip pool first, the gateway's next free
@@ -37,7 +47,10 @@ export async function runLearn(o: LearnOptions, deps: LearnDeps): Promise<JobVie
     return submitted;
   }
   const final = await client.followJob(submitted.id, () => {});
-  if (final.status === 'failed') throw new VocError('JOB_FAILED', `learn job ${final.id} failed: ${final.error ?? 'unknown error'}`, { hint: `voc learn ${o.product} --force --wait tries again` });
+  if (final.status === 'failed')
+    throw new VocError('JOB_FAILED', `learn job ${final.id} failed: ${final.error ?? 'unknown error'}`, {
+      hint: `voc learn ${o.product} --force --wait tries again`,
+    });
   const s = (final.result ?? {}) as LearnSummary;
   if (o.json) out.write(JSON.stringify({ job: final.id, productId: o.product, ...s }, null, 2) + '\n');
   else if (s.outcome === 'already') out.write(`${o.product} is already learned; --force relearns it\n`);

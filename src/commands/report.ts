@@ -30,26 +30,40 @@ export interface ReportCommandDeps {
 type Produced = Pick<ReportResult, 'format' | 'content' | 'path' | 'bytes' | 'summary'>;
 
 /** On the daemon's reports lane, so reports share the base pool's cap with ingestion like the seed's worker-base. */
-async function viaDaemon(client: DaemonClient, o: { productId?: string; all?: boolean; since?: string; format: ReportFormat; out?: string }): Promise<Produced> {
+async function viaDaemon(
+  client: DaemonClient,
+  o: { productId?: string; all?: boolean; since?: string; format: ReportFormat; out?: string },
+): Promise<Produced> {
   const job = await client.submitJob({
     kind: 'report',
     productId: o.productId ?? null,
     params: { format: o.format, all: !!o.all, since: o.since, out: o.out ? path.resolve(o.out) : undefined },
   });
   const final = await client.followJob(job.id, () => {});
-  if (final.status !== 'done') throw new VocError('REPORT', final.error?.replace(/^[A-Za-z]*Error: /, '') ?? `report job ${final.id} failed`);
+  if (final.status !== 'done')
+    throw new VocError('REPORT', final.error?.replace(/^[A-Za-z]*Error: /, '') ?? `report job ${final.id} failed`);
   const r = (final.result ?? {}) as Partial<Produced>;
-  return { format: o.format, content: r.content, path: r.path, bytes: Number(r.bytes ?? Buffer.byteLength(r.content ?? '')), summary: String(r.summary ?? '') };
+  return {
+    format: o.format,
+    content: r.content,
+    path: r.path,
+    bytes: Number(r.bytes ?? Buffer.byteLength(r.content ?? '')),
+    summary: String(r.summary ?? ''),
+  };
 }
 
 /**
  * `voc report`: reads the store directly (a report needs no daemon and no LLM call). Prints the report, or with
  * --out writes it and prints the path; --json prints a machine-readable result.
  */
-export async function runReportCommand(opts: ReportCommandOptions, deps: ReportCommandDeps): Promise<{ format: ReportFormat; path?: string; bytes: number }> {
+export async function runReportCommand(
+  opts: ReportCommandOptions,
+  deps: ReportCommandDeps,
+): Promise<{ format: ReportFormat; path?: string; bytes: number }> {
   const write = deps.write ?? ((t: string) => void process.stdout.write(t));
   if (opts.all && opts.product) throw new VocError('USAGE', 'name a product or pass --all, not both');
-  if (!opts.all && !opts.product) throw new VocError('USAGE', 'name a product, or pass --all for every product', { hint: 'voc report PRODUCT [--format md|json|html]' });
+  if (!opts.all && !opts.product)
+    throw new VocError('USAGE', 'name a product, or pass --all for every product', { hint: 'voc report PRODUCT [--format md|json|html]' });
   // --json alone asks for the JSON report; with another --format it wraps that report in a JSON envelope
   const format = parseFormat(opts.format ?? (opts.json ? 'json' : 'md'));
   const request = { productId: opts.product, all: opts.all, since: opts.since, format, out: opts.out };
@@ -81,7 +95,9 @@ export async function runReportCommand(opts: ReportCommandOptions, deps: ReportC
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('report on a product (or --all) as Markdown, JSON or a self-contained HTML page; no LLM call (on the daemon\'s reports lane when one runs, else straight from the store)')
+    .description(
+      "report on a product (or --all) as Markdown, JSON or a self-contained HTML page; no LLM call (on the daemon's reports lane when one runs, else straight from the store)",
+    )
     .argument('[product]', 'product id')
     .option('--all', 'an overview row per product')
     .option('--format <format>', 'md | json | html (default md)')
@@ -95,6 +111,9 @@ export function registerReport(program: Command): void {
         if (err instanceof DaemonUnavailableError) return null;
         throw err;
       });
-      await runReportCommand({ ...opts, product, json: opts.json || globals(cmd).json }, { config, client, interactive: isInteractive() && !opts.out });
+      await runReportCommand(
+        { ...opts, product, json: opts.json || globals(cmd).json },
+        { config, client, interactive: isInteractive() && !opts.out },
+      );
     });
 }

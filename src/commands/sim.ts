@@ -42,7 +42,10 @@ export async function runSim(options: SimOptions, deps: { config: Config }): Pro
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new VocError('SIM_PORT', `port ${options.port ?? s.port} is already in use`, { hint: 'pick another with --port, or 0 for any free port' });
+    if (code === 'EADDRINUSE')
+      throw new VocError('SIM_PORT', `port ${options.port ?? s.port} is already in use`, {
+        hint: 'pick another with --port, or 0 for any free port',
+      });
     throw err;
   }
 }
@@ -57,7 +60,11 @@ function num(name: string, min: number, max: number, int = false) {
   };
 }
 
-const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export function registerSim(program: Command): void {
   program
@@ -71,13 +78,29 @@ export function registerSim(program: Command): void {
     .option('--error-rate <r>', 'share of requests answered HTTP 500', num('error-rate', 0, 1))
     .option('--hang-rate <r>', 'share of requests never answered', num('hang-rate', 0, 1))
     .option('--seed <n>', 'random seed for latency and faults', num('seed', -2147483648, 2147483647, true))
-    .option('--api-key <key>', 'accept only this key (repeat for several); others get 401, as a wrong key or region does', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--api-key <key>',
+      'accept only this key (repeat for several); others get 401, as a wrong key or region does',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--models <list>', 'comma-separated models it lists and accepts; another gets 404 model_not_found', list)
     .option('--without-json-mode <list>', 'comma-separated models that refuse JSON mode with a 400', list)
-    .option('--batch-delay-ms <n>', 'Batch API: time from creating a batch to its completion (default 5000)', num('batch-delay-ms', 0, 86400000, true))
+    .option(
+      '--batch-delay-ms <n>',
+      'Batch API: time from creating a batch to its completion (default 5000)',
+      num('batch-delay-ms', 0, 86400000, true),
+    )
     .option('--batch-fail-rate <r>', 'Batch API: share of lines answered with an error', num('batch-fail-rate', 0, 1))
-    .option('--batch-malformed-rate <r>', 'Batch API: share of lines whose answer is not the JSON asked for', num('batch-malformed-rate', 0, 1))
-    .option('--batch-expire-after <share>', 'Batch API: batches expire with only this share of their lines done', num('batch-expire-after', 0, 1))
+    .option(
+      '--batch-malformed-rate <r>',
+      'Batch API: share of lines whose answer is not the JSON asked for',
+      num('batch-malformed-rate', 0, 1),
+    )
+    .option(
+      '--batch-expire-after <share>',
+      'Batch API: batches expire with only this share of their lines done',
+      num('batch-expire-after', 0, 1),
+    )
     .option('--batch-rogue-lines', 'Batch API: add output lines with an unknown and a repeated custom_id')
     .option('--json', 'print the URL as JSON')
     .action(async (raw: SimOptions & { json?: boolean; apiKey?: string[]; withoutJsonMode?: string[] }, cmd: Command) => {
@@ -88,7 +111,9 @@ export function registerSim(program: Command): void {
       if (opts.json || globals(cmd).json) printJson({ url: sim.url, simulated: true, limit: s.limit });
       else {
         process.stdout.write(`SIMULATED LLM listening on ${sim.url}  (limit ${s.limit}/s; answers are simulated, not from a real model)\n`);
-        process.stdout.write(`use it with: VOC_LLM_BASE_URL=${sim.url}   stats: GET ${sim.url.replace(/\/v1$/, '')}/stats   stop: Ctrl-C\n`);
+        process.stdout.write(
+          `use it with: VOC_LLM_BASE_URL=${sim.url}   stats: GET ${sim.url.replace(/\/v1$/, '')}/stats   stop: Ctrl-C\n`,
+        );
       }
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -69,7 +69,8 @@ export async function runStatus(opts: StatusOptions, deps: StatusDeps): Promise<
 function positive(name: string) {
   return (v: string): number => {
     const n = Number.parseInt(v, 10);
-    if (!Number.isInteger(n) || n < 20 || n > 1000) throw new VocError('BAD_OPTION', `${name} must be an integer from 20 to 1000, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < 20 || n > 1000)
+      throw new VocError('BAD_OPTION', `${name} must be an integer from 20 to 1000, got ${JSON.stringify(v)}`);
     return n;
   };
 }

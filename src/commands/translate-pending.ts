@@ -31,7 +31,22 @@ export interface TranslatePendingResult {
   exitCode: number;
 }
 
-type Summary = { batch?: { requests: number; completed: number; failed: number; status: string | null }; batchRequests?: number; translated?: number; skipped?: number; cached?: number; converted?: number; failed?: number; calls?: number; promptTokens?: number; completionTokens?: number; cost?: number; classes?: Record<string, number>; total?: number; done?: number };
+type Summary = {
+  batch?: { requests: number; completed: number; failed: number; status: string | null };
+  batchRequests?: number;
+  translated?: number;
+  skipped?: number;
+  cached?: number;
+  converted?: number;
+  failed?: number;
+  calls?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  cost?: number;
+  classes?: Record<string, number>;
+  total?: number;
+  done?: number;
+};
 
 function parseLimit(v: string | number | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -91,7 +106,10 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
         `${s.converted ? `converted without a call ${s.converted}, ` : ''}failed ${failed}; ` +
         `${s.calls ?? 0} calls${s.batchRequests ? ` + ${s.batchRequests} Batch API requests at the batch price` : ''}, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
     );
-    if (failed) out.write(`${failed} reviews failed: later runs retry them up to translate.maxAttempts (${deps.config.translate.maxAttempts}) times\n`);
+    if (failed)
+      out.write(
+        `${failed} reviews failed: later runs retry them up to translate.maxAttempts (${deps.config.translate.maxAttempts}) times\n`,
+      );
   }
   return { job: final, exitCode: failed > 0 ? 1 : 0 };
 }
@@ -102,7 +120,7 @@ export function registerTranslatePending(program: Command): void {
     .description('translate every pending review on the translation lane (cron-safe: overlapping runs never translate a review twice)')
     .option('--product <id>', 'only reviews of this product')
     .option('--limit <n>', 'at most N reviews')
-    .option('--batch', 'through the provider\'s Batch API: half price, results within 24 h (translate.mode sets the default)')
+    .option('--batch', "through the provider's Batch API: half price, results within 24 h (translate.mode sets the default)")
     .option('--no-batch', 'realtime calls even when translate.mode is batch or auto')
     .option('--wait', 'follow the run and exit when it is done (0 all translated or skipped, 1 some failed, 2 no daemon)')
     .option('--json', 'print the summary as JSON')

@@ -20,7 +20,9 @@ const lane = z.object({
 const pool = z.object({
   cap: z.number().int().min(1).max(10000).describe('concurrency cap: jobs in flight at once'),
   lanes: z.array(laneName).min(1).describe('lanes the pool serves, in priority order'),
-  jitterMs: range.describe('random start-up delay [min, max] in ms before an LLM job starts while others run or wait in its pool (a job alone starts at once)'),
+  jitterMs: range.describe(
+    'random start-up delay [min, max] in ms before an LLM job starts while others run or wait in its pool (a job alone starts at once)',
+  ),
   llm: z.boolean().describe('whether jobs of this pool may call the LLM'),
 });
 const price = z.object({
@@ -55,7 +57,12 @@ export const configSchema = z.object({
     simulator: z.enum(['auto', 'always', 'never']).describe('auto: the built-in simulator answers when no API key is set'),
     qps: z.number().min(0.1).max(10000).describe('global cap: HTTP requests started in any sliding window (env VOC_QPS)'),
     windowMs: z.number().int().min(10).max(60000).describe('length of the sliding window in ms'),
-    marginMs: z.number().int().min(0).max(1000).describe('safety margin added to the window against jitter between writing a request and its arrival at the provider'),
+    marginMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .describe('safety margin added to the window against jitter between writing a request and its arrival at the provider'),
     rateKey: z.string().min(1).describe('Redis sorted set holding the shared window'),
     pollBackoffMs: range.describe('random back-off [min, max] between Redis polls after losing a slot to another daemon'),
     timeoutMs: z.number().int().min(100).describe('per-request timeout in ms'),
@@ -63,7 +70,8 @@ export const configSchema = z.object({
     retryBaseMs: z.number().int().min(1).describe('first retry back-off in ms (doubles each attempt, with jitter)'),
     retryMaxMs: z.number().int().min(1).describe('largest retry back-off in ms'),
     learningRetryBaseMs: z.number().int().min(1).describe('first retry back-off of learning calls (the seed: more aggressive retry)'),
-    priorities: z.record(z.enum(['learning', 'translation', 'insight_extraction', 'theme_extraction']), z.number().int().min(0).max(9))
+    priorities: z
+      .record(z.enum(['learning', 'translation', 'insight_extraction', 'theme_extraction']), z.number().int().min(0).max(9))
       .describe('gateway priority per lane: lower goes first'),
     adaptive: z.object({
       enabled: z.boolean().describe('lower the rate after a 429 and climb back after successes'),
@@ -107,17 +115,25 @@ export const configSchema = z.object({
     tokenBudget: z.number().int().min(100).describe('input-token budget per call in the tokens profile'),
     chunkSize: z.number().int().min(1).max(10000).describe('reviews claimed from the store at a time'),
     maxAttempts: z.number().int().min(1).describe('runs that may retry a failed review before it stays failed'),
-    mode: z.enum(['realtime', 'batch', 'auto']).describe('realtime calls, the provider\'s Batch API (half price, up to 24 h), or batch for backlogs of batchMinReviews+'),
+    mode: z
+      .enum(['realtime', 'batch', 'auto'])
+      .describe("realtime calls, the provider's Batch API (half price, up to 24 h), or batch for backlogs of batchMinReviews+"),
     batchMinReviews: z.number().int().min(1).describe('in auto mode, backlogs of at least this many reviews go to the Batch API'),
     batchPollMs: z.number().int().min(50).describe('how often a batch in flight is polled'),
-    batchRedo: z.enum(['realtime', 'batch']).describe('failed, malformed or missing batch lines are redone in realtime (split) or in a follow-up batch'),
-    batchMaxRequests: z.number().int().min(2).max(50000).describe('requests per batch file (the provider\'s limit: 50,000)'),
-    batchMaxBytes: z.number().int().min(10000).max(104857600).describe('bytes per batch file (the provider\'s limit: 100 MB)'),
+    batchRedo: z
+      .enum(['realtime', 'batch'])
+      .describe('failed, malformed or missing batch lines are redone in realtime (split) or in a follow-up batch'),
+    batchMaxRequests: z.number().int().min(2).max(50000).describe("requests per batch file (the provider's limit: 50,000)"),
+    batchMaxBytes: z.number().int().min(10000).max(104857600).describe("bytes per batch file (the provider's limit: 100 MB)"),
   }),
   analysis: z.object({
     autoAfterTranslation: z.boolean().describe('start insights and themes after translation by itself (costs money)'),
     autoLearn: z.boolean().describe('learn a new product on ingest by itself (off: learning runs when analysis is asked for)'),
-    learnMinReviews: z.number().int().min(1).describe('reviews a product needs before it is learned (automatically, or as estimated by ingest)'),
+    learnMinReviews: z
+      .number()
+      .int()
+      .min(1)
+      .describe('reviews a product needs before it is learned (automatically, or as estimated by ingest)'),
     learnSampleSize: z.number().int().min(1).max(500).describe('reviews sampled for learning, spread over ratings'),
     batchSize: classSizes.describe('reviews per analysis call by class'),
     maxInsights: z.number().int().min(1).max(20).describe('insights kept per review'),
@@ -142,9 +158,17 @@ export const configSchema = z.object({
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).describe('least severe level the daemon logs (env VOC_LOG_LEVEL)'),
     logMaxBytes: z.number().int().min(1024).describe('daemon.log is rotated when a line would take it past this many bytes'),
     logFiles: z.number().int().min(1).max(100).describe('rotated logs kept (daemon.log.1 is the newest); older ones are deleted'),
-    logEventsPerMinute: z.number().int().min(1)
+    logEventsPerMinute: z
+      .number()
+      .int()
+      .min(1)
       .describe('lines of one event per minute before the rest are counted into one summary line (debug logs every line)'),
-    metricsPort: z.number().int().min(0).max(65535).nullable()
+    metricsPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .nullable()
       .describe('Prometheus /metrics and /health on this TCP port (null: off; 0: any free port)'),
     metricsHost: z.string().min(1).describe('address the metrics port binds to; loopback unless you mean to expose it'),
   }),

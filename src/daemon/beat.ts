@@ -38,9 +38,14 @@ export interface BeatTask {
 
 export function beatTasks(ctx: DaemonContext, jobs: JobManager): BeatTask[] {
   const tasks: BeatTask[] = [];
-  if (ctx.redis) tasks.push({ name: 'drain_ingest_buffer', intervalMs: ctx.config.beat.drainIngestBufferMs, run: () => drainIngestBuffer(ctx) });
+  if (ctx.redis)
+    tasks.push({ name: 'drain_ingest_buffer', intervalMs: ctx.config.beat.drainIngestBufferMs, run: () => drainIngestBuffer(ctx) });
   if (ctx.config.beat.checkPendingTranslations) {
-    tasks.push({ name: 'check_pending_translations', intervalMs: ctx.config.beat.checkPendingTranslationsMs, run: () => checkPendingTranslations(ctx, jobs) });
+    tasks.push({
+      name: 'check_pending_translations',
+      intervalMs: ctx.config.beat.checkPendingTranslationsMs,
+      run: () => checkPendingTranslations(ctx, jobs),
+    });
   }
   return tasks;
 }
@@ -50,7 +55,11 @@ export function beatTasks(ctx: DaemonContext, jobs: JobManager): BeatTask[] {
  * that throws is retried by this daemon after a doubling pause, so an outage is not a storm of failed attempts.
  * `idle()` settles when no task is running (shutdown waits for it before giving held work back).
  */
-export function startBeat(ctx: DaemonContext, tasks: BeatTask[], onTick?: (name: string) => void): { stop: () => void; idle: () => Promise<void> } {
+export function startBeat(
+  ctx: DaemonContext,
+  tasks: BeatTask[],
+  onTick?: (name: string) => void,
+): { stop: () => void; idle: () => Promise<void> } {
   const timers: NodeJS.Timeout[] = [];
   const inFlight = new Set<Promise<void>>();
   for (const t of tasks) {
@@ -77,11 +86,14 @@ export function startBeat(ctx: DaemonContext, tasks: BeatTask[], onTick?: (name:
         busy = false;
       }
     };
-    const timer = setInterval(() => {
-      const p = check();
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }, Math.max(50, Math.floor(t.intervalMs / 5)));
+    const timer = setInterval(
+      () => {
+        const p = check();
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+      },
+      Math.max(50, Math.floor(t.intervalMs / 5)),
+    );
     timer.unref();
     timers.push(timer);
   }

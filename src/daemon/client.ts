@@ -34,7 +34,10 @@ function agentFor(socketPath: string): http.Agent {
 }
 
 class BrokenConnection extends Error {
-  constructor(readonly code: string, readonly reused: boolean) {
+  constructor(
+    readonly code: string,
+    readonly reused: boolean,
+  ) {
     super(`the connection to the daemon broke (${code})`);
   }
 }
@@ -42,7 +45,13 @@ class BrokenConnection extends Error {
 function attempt(socketPath: string, method: string, route: string, payload: string | undefined, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, agent: agentFor(socketPath), method, path: route, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      {
+        socketPath,
+        agent: agentFor(socketPath),
+        method,
+        path: route,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
@@ -68,7 +77,8 @@ function attempt(socketPath: string, method: string, route: string, payload: str
       const code = err.code ?? '';
       if (ABSENT.has(code)) reject(new DaemonUnavailableError(`no daemon answers on ${socketPath}`));
       else if (BROKEN.has(code)) reject(new BrokenConnection(code, req.reusedSocket));
-      else if (code === 'ETIMEDOUT') reject(new DaemonUnavailableError(`the daemon on ${socketPath} did not answer within ${timeoutMs} ms`));
+      else if (code === 'ETIMEDOUT')
+        reject(new DaemonUnavailableError(`the daemon on ${socketPath} did not answer within ${timeoutMs} ms`));
       else reject(err);
     });
     req.end(payload);
@@ -91,7 +101,13 @@ function listening(socketPath: string): Promise<boolean> {
  * and ingest chunks, which carry an id the daemon answers again from memory). "No daemon" is said only when
  * nothing listens on the socket; a daemon that is there but keeps breaking connections is reported as such.
  */
-async function request(socketPath: string, method: string, route: string, body?: unknown, o: { timeoutMs?: number; idempotent?: boolean } = {}): Promise<unknown> {
+async function request(
+  socketPath: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  o: { timeoutMs?: number; idempotent?: boolean } = {},
+): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const idempotent = o.idempotent ?? method === 'GET';
   for (let i = 0; ; i++) {
@@ -102,10 +118,14 @@ async function request(socketPath: string, method: string, route: string, body?:
       const there = await listening(socketPath);
       if (!there) throw new DaemonUnavailableError(`no daemon answers on ${socketPath} (the connection broke: ${err.code})`);
       if ((!idempotent && !err.reused) || i >= RETRY_DELAYS_MS.length) {
-        throw new VocError('DAEMON_CONNECTION', `the daemon on ${socketPath} is running but the connection broke (${err.code}) during ${method} ${route}${i ? ` ${i + 1} times` : ''}`, {
-          hint: 'see the daemon log (voc daemon status shows where it is)',
-          exitCode: 2,
-        });
+        throw new VocError(
+          'DAEMON_CONNECTION',
+          `the daemon on ${socketPath} is running but the connection broke (${err.code}) during ${method} ${route}${i ? ` ${i + 1} times` : ''}`,
+          {
+            hint: 'see the daemon log (voc daemon status shows where it is)',
+            exitCode: 2,
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, err.reused ? 0 : RETRY_DELAYS_MS[i]));
     }
@@ -149,7 +169,8 @@ function stream(socketPath: string, route: string, onFrame: (v: unknown) => void
     signal?.addEventListener('abort', () => (req.destroy(), resolve()), { once: true });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (signal?.aborted) return resolve();
-      if (ABSENT.has(err.code ?? '') || BROKEN.has(err.code ?? '')) reject(new DaemonUnavailableError(`no daemon answers on ${socketPath}`));
+      if (ABSENT.has(err.code ?? '') || BROKEN.has(err.code ?? ''))
+        reject(new DaemonUnavailableError(`no daemon answers on ${socketPath}`));
       else reject(err);
     });
     req.end();
@@ -169,10 +190,15 @@ export function clientFor(socketPath: string): DaemonClient {
     getJob: (id) => get<JobView>(`/jobs/${id}`),
     async followJob(id, onUpdate, signal) {
       let last: JobView | null = null;
-      await stream(socketPath, `/jobs/${id}/stream`, (v) => {
-        last = v as JobView;
-        onUpdate(last);
-      }, signal);
+      await stream(
+        socketPath,
+        `/jobs/${id}/stream`,
+        (v) => {
+          last = v as JobView;
+          onUpdate(last);
+        },
+        signal,
+      );
       if (last && ((last as JobView).status === 'done' || (last as JobView).status === 'failed')) return last;
       if (signal?.aborted) return last ?? get<JobView>(`/jobs/${id}`);
       // the stream ended early (daemon restarting): the row is the truth

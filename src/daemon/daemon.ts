@@ -142,12 +142,29 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         })()
       : await defaultGateway(gwArgs);
     cleanup.unshift(['gateway', () => gw.close()]);
-    const ctx: DaemonContext = { config, log, store, redis, daemonId: id, events, gateway: gw.gateway, lanes, counters: newCounters(), signal: ac.signal };
+    const ctx: DaemonContext = {
+      config,
+      log,
+      store,
+      redis,
+      daemonId: id,
+      events,
+      gateway: gw.gateway,
+      lanes,
+      counters: newCounters(),
+      signal: ac.signal,
+    };
     const services = (opts.services ?? defaultServices)(ctx);
     const jobs = createJobManager(ctx, services, { pollMs: Math.min(1000, config.daemon.heartbeatMs) });
     cleanup.unshift(['jobs', () => jobs.stop(0)]);
     const stats = createStatsBuilder(ctx, lanes, { startedAt, version: VERSION });
-    const hb = startHeartbeat(ctx, lanes, { startedAt, version: VERSION, home, snapshot: () => stats.snapshot(), running: () => jobs.running() });
+    const hb = startHeartbeat(ctx, lanes, {
+      startedAt,
+      version: VERSION,
+      home,
+      snapshot: () => stats.snapshot(),
+      running: () => jobs.running(),
+    });
     cleanup.unshift(['heartbeat', () => hb.stop()]);
     await hb.beat();
     // a batch of the ingest buffer this daemon held when it died goes back to the buffer, like its claims
@@ -164,7 +181,13 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       const { createDaemonMetrics } = await import('./metrics.js');
       const metrics = createDaemonMetrics(ctx, stats, monitor, { version: VERSION, startedAt });
       cleanup.unshift(['metrics', () => metrics.close()]);
-      metricsServer = await startMetricsServer({ host: config.daemon.metricsHost, port: config.daemon.metricsPort, metrics, health: fullHealth, log });
+      metricsServer = await startMetricsServer({
+        host: config.daemon.metricsHost,
+        port: config.daemon.metricsPort,
+        metrics,
+        health: fullHealth,
+        log,
+      });
       if (metricsServer) {
         const m = metricsServer;
         cleanup.unshift(['metrics_server', () => m.close()]);
@@ -183,10 +206,13 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
           ['abort', () => ac.abort()],
           ['drain', () => Promise.all([jobs.stop(timeout), lanes.drain(timeout), beat.idle()])],
           ['heartbeat', () => hb.stop()],
-          ['release_claims', async () => {
-            for (const kind of WORK_KINDS) await releaseClaims(store, kind, id);
-            await releaseJobs(store, id);
-          }],
+          [
+            'release_claims',
+            async () => {
+              for (const kind of WORK_KINDS) await releaseClaims(store, kind, id);
+              await releaseJobs(store, id);
+            },
+          ],
           ['release_buffer', () => releaseBuffer(ctx)],
           ['mark_stopped', () => markDaemonStopped(store, id)],
           ['server', () => server.close()],
@@ -206,8 +232,25 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       routes: daemonRoutes({ ctx, lanes, jobs, stats, health: fullHealth, shutdown: () => void close() }),
     });
     jobs.poke();
-    log.info('daemon_started', { pid: process.pid, socket: paths.socket, store: store.where, services: services.map((s) => s.name), metrics: metricsServer?.url ?? null });
-    return { ctx, lanes, jobs, socketPath: paths.socket, metricsUrl: metricsServer?.url ?? null, health, checkHealth: () => monitor.check(), stats: () => stats.build(), close, closed };
+    log.info('daemon_started', {
+      pid: process.pid,
+      socket: paths.socket,
+      store: store.where,
+      services: services.map((s) => s.name),
+      metrics: metricsServer?.url ?? null,
+    });
+    return {
+      ctx,
+      lanes,
+      jobs,
+      socketPath: paths.socket,
+      metricsUrl: metricsServer?.url ?? null,
+      health,
+      checkHealth: () => monitor.check(),
+      stats: () => stats.build(),
+      close,
+      closed,
+    };
   } catch (err) {
     await runSteps(log, [...cleanup, ['lock', () => lock.release()]]);
     daemonLog.close();

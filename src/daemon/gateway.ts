@@ -60,7 +60,6 @@ export function unavailableGateway(config: Config, reason: string): Gateway {
   };
 }
 
-
 /** The default: the real gateway, with the built-in simulator started in-process when the config says so. */
 export async function defaultGateway(args: GatewayArgs): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
   let simClose: (() => Promise<void>) | null = null;
@@ -69,7 +68,17 @@ export async function defaultGateway(args: GatewayArgs): Promise<{ gateway: Gate
   try {
     if (simulated) {
       const s = args.config.simulator;
-      const handle = await startSimulator({ port: 0, limit: s.limit, latencyMs: s.latencyMs, malformedRate: s.malformedRate, dropKeyRate: s.dropKeyRate, errorRate: s.errorRate, hangRate: s.hangRate, seed: s.seed, batch: s.batch });
+      const handle = await startSimulator({
+        port: 0,
+        limit: s.limit,
+        latencyMs: s.latencyMs,
+        malformedRate: s.malformedRate,
+        dropKeyRate: s.dropKeyRate,
+        errorRate: s.errorRate,
+        hangRate: s.hangRate,
+        seed: s.seed,
+        batch: s.batch,
+      });
       simClose = async () => {
         await handle.close();
       };

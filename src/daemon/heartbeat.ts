@@ -20,7 +20,15 @@ export function startHeartbeat(
   let running: Promise<void> | null = null;
   const beat = async () => {
     const { store, daemonId: id, config } = ctx;
-    await upsertDaemon(store, { id, host: hostname(), pid: process.pid, home: o.home, version: o.version, started_at: o.startedAt, stats: JSON.stringify(o.snapshot()) });
+    await upsertDaemon(store, {
+      id,
+      host: hostname(),
+      pid: process.pid,
+      home: o.home,
+      version: o.version,
+      started_at: o.startedAt,
+      stats: JSON.stringify(o.snapshot()),
+    });
     // only what runs here now: work a run could not hand back (its store was down) must expire, not live on.
     // Translation claims only: analysis runs renew their own kinds (analyze.ts), and finding this daemon's ins/thm
     // claims has no index to go by, so each beat read every row of a million-review table twice

@@ -3,7 +3,20 @@ import type { DaemonContext } from '../context.js';
 import type { Service, ServiceJob } from '../lanes/types.js';
 import type { JobView, SubmitJobRequest } from './api.js';
 import { errorMessage } from '../errors.js';
-import { claimJobs, failJob, finishJob, getJobRow, insertJob, markRunning, openJobCovering, openJobs, releaseJobs, saveProgress, toJobView, type JobRow } from '../store/jobs.js';
+import {
+  claimJobs,
+  failJob,
+  finishJob,
+  getJobRow,
+  insertJob,
+  markRunning,
+  openJobCovering,
+  openJobs,
+  releaseJobs,
+  saveProgress,
+  toJobView,
+  type JobRow,
+} from '../store/jobs.js';
 import { HttpError } from './server.js';
 
 /** The lane a job row is listed under; the service decides which lanes its work actually runs on. */
@@ -151,9 +164,14 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
 
   async function submit(req: SubmitJobRequest, source = 'cli'): Promise<JobView> {
     if (!req || typeof req.kind !== 'string' || !byKind.has(req.kind)) {
-      throw new HttpError(400, 'UNKNOWN_KIND', `no service runs jobs of kind ${JSON.stringify(req?.kind)} (known: ${[...byKind.keys()].join(', ') || 'none'})`);
+      throw new HttpError(
+        400,
+        'UNKNOWN_KIND',
+        `no service runs jobs of kind ${JSON.stringify(req?.kind)} (known: ${[...byKind.keys()].join(', ') || 'none'})`,
+      );
     }
-    if (req.params != null && (typeof req.params !== 'object' || Array.isArray(req.params))) throw new HttpError(400, 'BAD_PARAMS', 'params must be an object');
+    if (req.params != null && (typeof req.params !== 'object' || Array.isArray(req.params)))
+      throw new HttpError(400, 'BAD_PARAMS', 'params must be an object');
     if (req.productId != null && typeof req.productId !== 'string') throw new HttpError(400, 'BAD_PRODUCT', 'productId must be a string');
     if (byKind.get(req.kind)?.mode !== 'shared') return insert(req, source);
     // one backlog, one job: a second run over the same reviews would split them, and each summary would tell half
@@ -168,7 +186,9 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
   }
 
   async function insert(req: SubmitJobRequest, source: string): Promise<JobView> {
-    const lane = KIND_LANES[req.kind] ?? (typeof req.params?.lane === 'string' && req.params.lane in ctx.config.lanes ? (req.params.lane as LaneName) : 'reports');
+    const lane =
+      KIND_LANES[req.kind] ??
+      (typeof req.params?.lane === 'string' && req.params.lane in ctx.config.lanes ? (req.params.lane as LaneName) : 'reports');
     const row = await insertJob(ctx.store, { kind: req.kind, lane, productId: req.productId ?? null, params: req.params ?? {}, source });
     ctx.events.emit('jobs:changed', { id: Number(row.id), kind: row.kind, status: 'queued' });
     return toJobView(row);
@@ -181,7 +201,10 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     offChanged();
     await Promise.allSettled(services.map((s) => s.stop?.()));
     let t: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...running.values()].map((r) => r.promise)), new Promise((r) => (t = setTimeout(r, timeoutMs)))]);
+    await Promise.race([
+      Promise.allSettled([...running.values()].map((r) => r.promise)),
+      new Promise((r) => (t = setTimeout(r, timeoutMs))),
+    ]);
     clearTimeout(t);
     const left = [...running].filter(([, r]) => r.mode === 'exclusive').map(([id]) => id);
     if (left.length) await releaseJobs(ctx.store, ctx.daemonId, left);

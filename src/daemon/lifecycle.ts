@@ -1,4 +1,15 @@
-import { chmodSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -138,7 +149,10 @@ export function daemonId(home: string): string {
     const id = readFileSync(file, 'utf8').trim();
     if (/^[\w.-]{1,100}$/.test(id)) return id;
   }
-  const host = hostname().replace(/[^\w.-]/g, '_').slice(0, 60) || 'host';
+  const host =
+    hostname()
+      .replace(/[^\w.-]/g, '_')
+      .slice(0, 60) || 'host';
   const id = `${host}-${randomBytes(3).toString('hex')}`;
   const fd = openSync(file, 'w', 0o600);
   try {

@@ -36,7 +36,12 @@ export function openDaemonLog(config: Config, target: LogTarget, secrets: Array<
     sink = rotatingFileSink(file, { maxBytes: d.logMaxBytes, files: d.logFiles });
   }
   quietStdio();
-  const handle: LoggerHandle = createLogger({ write: (l, level) => sink.write(l, level), level: d.logLevel, secrets, perMinute: d.logEventsPerMinute });
+  const handle: LoggerHandle = createLogger({
+    write: (l, level) => sink.write(l, level),
+    level: d.logLevel,
+    secrets,
+    perMinute: d.logEventsPerMinute,
+  });
   let closed = false;
   return {
     log: handle,

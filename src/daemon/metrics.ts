@@ -22,8 +22,14 @@ export interface DaemonMetrics {
 type Labels = Record<string, string | number>;
 type Read = (s: Snapshot) => Array<[Labels, number]>;
 const one = (v: number): Array<[Labels, number]> => [[{}, v]];
-const byLane = (f: (l: Stats['lanes'][keyof Stats['lanes']]) => number): Read => (s) => LANES.map((l) => [{ lane: l }, f(s.stats.lanes[l])]);
-const byPool = (f: (p: Stats['pools'][keyof Stats['pools']]) => number): Read => (s) => POOLS.map((p) => [{ pool: p }, f(s.stats.pools[p])]);
+const byLane =
+  (f: (l: Stats['lanes'][keyof Stats['lanes']]) => number): Read =>
+  (s) =>
+    LANES.map((l) => [{ lane: l }, f(s.stats.lanes[l])]);
+const byPool =
+  (f: (p: Stats['pools'][keyof Stats['pools']]) => number): Read =>
+  (s) =>
+    POOLS.map((p) => [{ pool: p }, f(s.stats.pools[p])]);
 
 /** Job rows not finished yet, by kind: submitted runs, and the provider-side Batch API jobs once they are rows too. */
 async function openJobs(ctx: DaemonContext): Promise<Snapshot['openJobs']> {
@@ -43,7 +49,12 @@ async function openJobs(ctx: DaemonContext): Promise<Snapshot['openJobs']> {
  * anyway. One registry per daemon: two daemons in one process (tests) do not mix. Names follow Prometheus
  * conventions: `voc_` prefix, base units (seconds), counters end in `_total`.
  */
-export function createDaemonMetrics(ctx: DaemonContext, stats: StatsBuilder, health: HealthMonitor, o: { version: string; startedAt: number }): DaemonMetrics {
+export function createDaemonMetrics(
+  ctx: DaemonContext,
+  stats: StatsBuilder,
+  health: HealthMonitor,
+  o: { version: string; startedAt: number },
+): DaemonMetrics {
   const registers = [new Registry()];
   const reg = registers[0];
   collectDefaultMetrics({ register: reg });
@@ -51,45 +62,113 @@ export function createDaemonMetrics(ctx: DaemonContext, stats: StatsBuilder, hea
 
   // counters and gauges whose value is read from the snapshot when scraped
   const counter = (name: string, help: string, labelNames: string[], read: Read) =>
-    new Counter({ name, help, labelNames, registers, collect() {
-      this.reset();
-      if (snap) for (const [labels, v] of read(snap)) this.inc(labels, Math.max(0, v));
-    } });
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        if (snap) for (const [labels, v] of read(snap)) this.inc(labels, Math.max(0, v));
+      },
+    });
   const gauge = (name: string, help: string, labelNames: string[], read: Read) =>
-    new Gauge({ name, help, labelNames, registers, collect() {
-      this.reset();
-      if (snap) for (const [labels, v] of read(snap)) this.set(labels, v);
-    } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        if (snap) for (const [labels, v] of read(snap)) this.set(labels, v);
+      },
+    });
 
   gauge('voc_build_info', 'voc version of this daemon (always 1)', ['version'], () => [[{ version: o.version }, 1]]);
   gauge('voc_daemon_start_time_seconds', 'when this daemon started, seconds since the epoch', [], () => one(o.startedAt / 1000));
 
-  gauge('voc_lane_jobs_queued', 'lane jobs waiting for a pool slot', ['lane'], byLane((l) => l.queued));
-  gauge('voc_lane_jobs_active', 'lane jobs running', ['lane'], byLane((l) => l.active));
-  gauge('voc_lane_paused', '1 when the lane is paused (voc pause)', ['lane'], byLane((l) => Number(l.paused)));
-  counter('voc_lane_jobs_done_total', 'lane jobs finished', ['lane'], byLane((l) => l.done));
-  counter('voc_lane_jobs_failed_total', 'lane jobs failed', ['lane'], byLane((l) => l.failed));
-  counter('voc_lane_jobs_retried_total', 'lane jobs given another attempt', ['lane'], byLane((l) => l.retried));
-  gauge('voc_pool_jobs_active', 'jobs running in the pool', ['pool'], byPool((p) => p.active));
-  gauge('voc_pool_jobs_queued', 'jobs waiting for the pool', ['pool'], byPool((p) => p.queued));
-  gauge('voc_pool_capacity', 'the pool concurrency cap', ['pool'], byPool((p) => p.cap));
+  gauge(
+    'voc_lane_jobs_queued',
+    'lane jobs waiting for a pool slot',
+    ['lane'],
+    byLane((l) => l.queued),
+  );
+  gauge(
+    'voc_lane_jobs_active',
+    'lane jobs running',
+    ['lane'],
+    byLane((l) => l.active),
+  );
+  gauge(
+    'voc_lane_paused',
+    '1 when the lane is paused (voc pause)',
+    ['lane'],
+    byLane((l) => Number(l.paused)),
+  );
+  counter(
+    'voc_lane_jobs_done_total',
+    'lane jobs finished',
+    ['lane'],
+    byLane((l) => l.done),
+  );
+  counter(
+    'voc_lane_jobs_failed_total',
+    'lane jobs failed',
+    ['lane'],
+    byLane((l) => l.failed),
+  );
+  counter(
+    'voc_lane_jobs_retried_total',
+    'lane jobs given another attempt',
+    ['lane'],
+    byLane((l) => l.retried),
+  );
+  gauge(
+    'voc_pool_jobs_active',
+    'jobs running in the pool',
+    ['pool'],
+    byPool((p) => p.active),
+  );
+  gauge(
+    'voc_pool_jobs_queued',
+    'jobs waiting for the pool',
+    ['pool'],
+    byPool((p) => p.queued),
+  );
+  gauge(
+    'voc_pool_capacity',
+    'the pool concurrency cap',
+    ['pool'],
+    byPool((p) => p.cap),
+  );
 
   const g = (s: Snapshot) => s.stats.gateway;
-  gauge('voc_llm_waiting_calls', 'LLM calls waiting for a permit of the global rate limit', ['lane'], (s) => Object.entries(g(s).waiting).map(([lane, n]) => [{ lane }, n]));
+  gauge('voc_llm_waiting_calls', 'LLM calls waiting for a permit of the global rate limit', ['lane'], (s) =>
+    Object.entries(g(s).waiting).map(([lane, n]) => [{ lane }, n]),
+  );
   gauge('voc_llm_in_flight_requests', 'LLM HTTP requests sent and not answered yet', [], (s) => one(g(s).inFlight));
   gauge('voc_llm_window_requests', 'LLM requests this daemon started in the last second (the sliding window)', [], (s) => one(g(s).window));
   gauge('voc_llm_rate_limit_requests_per_second', 'the configured global rate (llm.qps)', [], (s) => one(g(s).limit));
   gauge('voc_llm_adaptive_rate_requests_per_second', 'the rate in force after 429s lowered it', [], (s) => one(g(s).adaptiveRate));
-  gauge('voc_llm_throttle_up', '0 while the shared throttle (Redis) is unreachable and calls are held', [], (s) => one(Number(g(s).throttleHealthy)));
+  gauge('voc_llm_throttle_up', '0 while the shared throttle (Redis) is unreachable and calls are held', [], (s) =>
+    one(Number(g(s).throttleHealthy)),
+  );
   counter('voc_llm_calls_failed_total', 'LLM calls that failed after every attempt, or were refused', [], (s) => one(g(s).failures));
-  counter('voc_llm_tokens_total', 'LLM tokens used', ['kind'], (s) => [[{ kind: 'prompt' }, g(s).promptTokens], [{ kind: 'completion' }, g(s).completionTokens]]);
-  counter('voc_llm_cost_total', 'LLM spend by the price table, in the configured currency', ['currency'], (s) => [[{ currency: g(s).currency }, g(s).cost]]);
+  counter('voc_llm_tokens_total', 'LLM tokens used', ['kind'], (s) => [
+    [{ kind: 'prompt' }, g(s).promptTokens],
+    [{ kind: 'completion' }, g(s).completionTokens],
+  ]);
+  counter('voc_llm_cost_total', 'LLM spend by the price table, in the configured currency', ['currency'], (s) => [
+    [{ currency: g(s).currency }, g(s).cost],
+  ]);
 
   gauge('voc_backlog_reviews', 'reviews waiting for work', ['work'], (s) => [
     [{ work: 'translation' }, s.stats.backlog.pendingTranslations],
     [{ work: 'analysis' }, s.stats.backlog.pendingAnalyses],
   ]);
-  gauge('voc_jobs_open', 'job rows queued or running, by kind', ['kind', 'status'], (s) => s.openJobs.map((j) => [{ kind: j.kind, status: j.status }, j.n]));
+  gauge('voc_jobs_open', 'job rows queued or running, by kind', ['kind', 'status'], (s) =>
+    s.openJobs.map((j) => [{ kind: j.kind, status: j.status }, j.n]),
+  );
   counter('voc_reviews_translated_total', 'reviews translated by this daemon', [], (s) => one(s.stats.classifier.translated));
   counter('voc_reviews_translation_failed_total', 'reviews whose translation failed', [], (s) => one(s.stats.classifier.failed));
   counter('voc_products_learned_total', 'products whose dimensions and labels were learned', [], (s) => one(s.stats.analysis.learned));
@@ -97,17 +176,46 @@ export function createDaemonMetrics(ctx: DaemonContext, stats: StatsBuilder, hea
   gauge('voc_store_up', '1 when the store answers a query', [], (s) => one(Number(s.health.store.ok)));
   // only with Redis: a 0 would read as "Redis down" to an alert
   if (ctx.redis) gauge('voc_redis_up', '1 when Redis answers a PING', [], (s) => one(Number(s.health.redis?.ok ?? 0)));
-  gauge('voc_llm_breaker_open', '1 while LLM calls are held (the shared throttle is unreachable)', [], (s) => one(Number(s.health.provider.breaker === 'open')));
-  gauge('voc_llm_consecutive_errors', 'LLM answers in a row that were errors (not 2xx or 429)', [], (s) => one(s.health.provider.consecutiveErrors));
+  gauge('voc_llm_breaker_open', '1 while LLM calls are held (the shared throttle is unreachable)', [], (s) =>
+    one(Number(s.health.provider.breaker === 'open')),
+  );
+  gauge('voc_llm_consecutive_errors', 'LLM answers in a row that were errors (not 2xx or 429)', [], (s) =>
+    one(s.health.provider.consecutiveErrors),
+  );
 
   // fed by events: a duration is only known when the job or the request ends
-  const jobSeconds = new Histogram({ name: 'voc_lane_job_duration_seconds', help: 'lane job duration', labelNames: ['lane', 'outcome'], registers,
-    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
-  const llmSeconds = new Histogram({ name: 'voc_llm_request_duration_seconds', help: 'LLM HTTP request duration, by lane', labelNames: ['lane'], registers,
-    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] });
-  const requests = new Counter({ name: 'voc_llm_requests_total', help: 'LLM HTTP requests by lane and status code (0: no answer)', labelNames: ['lane', 'code'], registers });
-  const limited = new Counter({ name: 'voc_llm_rate_limited_total', help: 'LLM requests answered 429, by lane', labelNames: ['lane'], registers });
-  const retries = new Counter({ name: 'voc_llm_retries_total', help: 'LLM requests that were retries, by lane', labelNames: ['lane'], registers });
+  const jobSeconds = new Histogram({
+    name: 'voc_lane_job_duration_seconds',
+    help: 'lane job duration',
+    labelNames: ['lane', 'outcome'],
+    registers,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  });
+  const llmSeconds = new Histogram({
+    name: 'voc_llm_request_duration_seconds',
+    help: 'LLM HTTP request duration, by lane',
+    labelNames: ['lane'],
+    registers,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+  });
+  const requests = new Counter({
+    name: 'voc_llm_requests_total',
+    help: 'LLM HTTP requests by lane and status code (0: no answer)',
+    labelNames: ['lane', 'code'],
+    registers,
+  });
+  const limited = new Counter({
+    name: 'voc_llm_rate_limited_total',
+    help: 'LLM requests answered 429, by lane',
+    labelNames: ['lane'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'voc_llm_retries_total',
+    help: 'LLM requests that were retries, by lane',
+    labelNames: ['lane'],
+    registers,
+  });
   const offs = [
     ctx.events.on('job:done', (e) => jobSeconds.observe({ lane: e.lane, outcome: 'done' }, (e.ms ?? 0) / 1000)),
     ctx.events.on('job:failed', (e) => jobSeconds.observe({ lane: e.lane, outcome: 'failed' }, (e.ms ?? 0) / 1000)),

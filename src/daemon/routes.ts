@@ -31,9 +31,21 @@ function checkChunk(body: unknown): IngestChunkRequest {
   if (!b || typeof b !== 'object' || !Array.isArray(b.rows)) throw new HttpError(400, 'BAD_CHUNK', 'expected { file, rows: [...] }');
   b.rows.forEach((r, i) => {
     const ok =
-      r && typeof r === 'object' && typeof r.sourceKey === 'string' && typeof r.productId === 'string' && typeof r.body === 'string' &&
-      typeof r.bodyHash === 'string' && Number.isFinite(r.rating) && Number.isFinite(r.bodyLen) && CLASSES.has(r.class);
-    if (!ok) throw new HttpError(400, 'BAD_ROW', `row ${i} is not a validated review (sourceKey, productId, rating, body, bodyHash, class, bodyLen)`);
+      r &&
+      typeof r === 'object' &&
+      typeof r.sourceKey === 'string' &&
+      typeof r.productId === 'string' &&
+      typeof r.body === 'string' &&
+      typeof r.bodyHash === 'string' &&
+      Number.isFinite(r.rating) &&
+      Number.isFinite(r.bodyLen) &&
+      CLASSES.has(r.class);
+    if (!ok)
+      throw new HttpError(
+        400,
+        'BAD_ROW',
+        `row ${i} is not a validated review (sourceKey, productId, rating, body, bodyHash, class, bodyLen)`,
+      );
   });
   if (b.products != null && !Array.isArray(b.products)) throw new HttpError(400, 'BAD_CHUNK', 'products must be an array');
   const chunkId = typeof b.chunkId === 'string' && b.chunkId.length <= 200 ? b.chunkId : undefined;
@@ -52,14 +64,16 @@ function jobId(s: string): number {
 }
 
 /** A refused job during shutdown is a 503, not a 500. */
-const guard = (h: Handler): Handler => async (r) => {
-  try {
-    return await h(r);
-  } catch (err) {
-    if (err instanceof StoppingError) throw new HttpError(503, 'STOPPING', err.message);
-    throw err;
-  }
-};
+const guard =
+  (h: Handler): Handler =>
+  async (r) => {
+    try {
+      return await h(r);
+    } catch (err) {
+      if (err instanceof StoppingError) throw new HttpError(503, 'STOPPING', err.message);
+      throw err;
+    }
+  };
 
 /** Chunks recently answered (or in progress), by id: enough for every chunk a client can have in flight or retry. */
 const REMEMBERED_CHUNKS = 1024;

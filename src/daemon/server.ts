@@ -5,7 +5,11 @@ import { errorMessage, VocError } from '../errors.js';
 
 /** A 4xx/5xx with a code, answered as `{ error: { code, message } }`. */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -87,7 +91,12 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
-export async function listenSocket(o: { socketPath: string; routes: Route[]; maxRequestBytes: number; log: Logger }): Promise<SocketServer> {
+export async function listenSocket(o: {
+  socketPath: string;
+  routes: Route[];
+  maxRequestBytes: number;
+  log: Logger;
+}): Promise<SocketServer> {
   const routes = o.routes.map(compile);
   const closing = new AbortController();
   const server = http.createServer((req, res) => {
@@ -102,7 +111,8 @@ export async function listenSocket(o: { socketPath: string; routes: Route[]; max
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, signal: AbortSignal): Promise<void> {
     try {
-      if (!socketStillPrivate(o.socketPath)) throw new HttpError(403, 'FORBIDDEN', 'the daemon socket is not private to its owner any more');
+      if (!socketStillPrivate(o.socketPath))
+        throw new HttpError(403, 'FORBIDDEN', 'the daemon socket is not private to its owner any more');
       const url = new URL(req.url ?? '/', 'http://voc');
       const candidates = routes.filter((r) => r.re.test(url.pathname));
       if (!candidates.length) throw new HttpError(404, 'NOT_FOUND', `no route ${url.pathname}`);

@@ -6,9 +6,5 @@ import { createReportService } from '../report/service.js';
 
 /** The services the daemon runs job rows with; one line per service. */
 export function defaultServices(ctx: DaemonContext): Service[] {
-  return [
-    createTranslationService(ctx),
-    createAnalysisService(ctx),
-    createReportService(ctx),
-  ];
+  return [createTranslationService(ctx), createAnalysisService(ctx), createReportService(ctx)];
 }

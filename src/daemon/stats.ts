@@ -34,7 +34,8 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
     ctx.events.on('log:line', (e) => push(e.text)),
     ctx.events.on('job:failed', (e) => push(`${e.lane} job failed in ${e.pool}: ${e.label}${e.error ? ` (${e.error})` : ''}`)),
   ];
-  let slow: { at: number; backlog: Omit<Backlog, 'etaSeconds'>; cluster: Stats['cluster']; ingestBuffer: Stats['ingestBuffer'] } | null = null;
+  let slow: { at: number; backlog: Omit<Backlog, 'etaSeconds'>; cluster: Stats['cluster']; ingestBuffer: Stats['ingestBuffer'] } | null =
+    null;
   let slowPending: Promise<void> | null = null;
   const samples: Array<{ at: number; pending: number }> = [];
   let languages: { at: number; mix: LanguageMix[] } | null = null;
@@ -45,7 +46,9 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
     const rows: Array<{ lang: string | null; outcome: string; n: unknown }> = await k('reviews')
       .select({
         lang: 'language',
-        outcome: k.raw(`case when tr_status = 'skipped' then 'skipped' when tr_status = 'done' and tr_source = 'opencc' then 'converted' else 'sent' end`),
+        outcome: k.raw(
+          `case when tr_status = 'skipped' then 'skipped' when tr_status = 'done' and tr_source = 'opencc' then 'converted' else 'sent' end`,
+        ),
         n: k.raw('count(*)'),
       })
       .groupByRaw('1, 2');
@@ -69,16 +72,36 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
     const analyzing = await k('jobs').select('product_id', 'params').where('kind', 'analyze').whereIn('status', ['queued', 'running']);
     let pendingAnalyses = 0;
     if (analyzing.length) {
-      const all = analyzing.some((j: { product_id: string | null; params: string | null }) => !j.product_id || /"all"\s*:\s*true/.test(j.params ?? ''));
-      const q = k('reviews').where((w) => w.whereIn('ins_status', ['pending', 'in_progress']).orWhereIn('thm_status', ['pending', 'in_progress']));
-      if (!all) q.whereIn('product_id', analyzing.map((j: { product_id: string }) => j.product_id));
+      const all = analyzing.some(
+        (j: { product_id: string | null; params: string | null }) => !j.product_id || /"all"\s*:\s*true/.test(j.params ?? ''),
+      );
+      const q = k('reviews').where((w) =>
+        w.whereIn('ins_status', ['pending', 'in_progress']).orWhereIn('thm_status', ['pending', 'in_progress']),
+      );
+      if (!all)
+        q.whereIn(
+          'product_id',
+          analyzing.map((j: { product_id: string }) => j.product_id),
+        );
       const row = await q.count<{ n: number }[]>({ n: '*' }).first();
       pendingAnalyses = Number(row?.n ?? 0);
     }
-    const inFlight = (await batchesInFlight(ctx.store)).map((b) => ({ id: Number(b.id), jobId: b.job_id == null ? null : Number(b.job_id), status: b.provider_status ?? b.state,
-      requests: Number(b.requests), completed: Number(b.completed), failed: Number(b.failed), ageSec: Math.round((Date.now() - Number(b.created_at)) / 1000) }));
+    const inFlight = (await batchesInFlight(ctx.store)).map((b) => ({
+      id: Number(b.id),
+      jobId: b.job_id == null ? null : Number(b.job_id),
+      status: b.provider_status ?? b.state,
+      requests: Number(b.requests),
+      completed: Number(b.completed),
+      failed: Number(b.failed),
+      ageSec: Math.round((Date.now() - Number(b.created_at)) / 1000),
+    }));
     const spent = await k('llm_usage').where('batch', true).sum({ cost: 'cost' }).first();
-    const backlog = { pendingTranslations: Number(tr?.n ?? 0), pendingAnalyses, languages: await languageMix(), batches: { inFlight, cost: Math.round(Number(spent?.cost ?? 0) * 1e6) / 1e6 } };
+    const backlog = {
+      pendingTranslations: Number(tr?.n ?? 0),
+      pendingAnalyses,
+      languages: await languageMix(),
+      batches: { inFlight, cost: Math.round(Number(spent?.cost ?? 0) * 1e6) / 1e6 },
+    };
     const at = Date.now();
     samples.push({ at, pending: backlog.pendingTranslations + backlog.pendingAnalyses });
     while (samples.length && samples[0].at < at - 60_000) samples.shift();
@@ -166,7 +189,13 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
   function snapshot(): Record<string, unknown> {
     const ls = lanes.laneStats();
     const sum = (k: 'done' | 'failed') => Object.values(ls).reduce((n, l) => n + l[k], 0);
-    return { active: lanes.inFlight(), done: sum('done'), failed: sum('failed'), gatewayWindow: ctx.gateway.stats().window, paused: lanes.pausedLanes() };
+    return {
+      active: lanes.inFlight(),
+      done: sum('done'),
+      failed: sum('failed'),
+      gatewayWindow: ctx.gateway.stats().window,
+      paused: lanes.pausedLanes(),
+    };
   }
 
   return { build, snapshot, close: () => offs.forEach((off) => off()) };

@@ -58,11 +58,13 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
       }
     };
     let live = 0;
-    checks.push(...(await guard('store', async () => {
-      const r = await checkStore(config!);
-      live = r.liveDaemons;
-      return r.checks;
-    })));
+    checks.push(
+      ...(await guard('store', async () => {
+        const r = await checkStore(config!);
+        live = r.liveDaemons;
+        return r.checks;
+      })),
+    );
     checks.push(...(await guard('redis', () => checkRedis(config!, live))));
     checks.push(...(await guard('endpoint', () => checkProvider(config!, deps))));
   } else {

@@ -12,7 +12,11 @@ export function checkNode(version = process.versions.node): Check {
   const major = Number(version.split('.')[0]);
   return major >= MIN_NODE
     ? ok('node', `Node ${version}`)
-    : fail('node', `Node ${version} is too old: voc needs ${MIN_NODE} or newer`, `install Node ${MIN_NODE} LTS or newer (nvm install ${MIN_NODE})`);
+    : fail(
+        'node',
+        `Node ${version} is too old: voc needs ${MIN_NODE} or newer`,
+        `install Node ${MIN_NODE} LTS or newer (nvm install ${MIN_NODE})`,
+      );
 }
 
 /** The config is valid (it loaded), and where each value that is not a default comes from. */
@@ -32,8 +36,12 @@ export function checkPermissions(home: string, socket: string): Check[] {
   else {
     const st = statSync(home);
     const uid = myUid();
-    if (uid !== null && st.uid !== uid) out.push(fail('home', `${home} belongs to uid ${st.uid}, not to you (uid ${uid})`, `run voc as the owner, or chown -R $(id -u) ${home}`));
-    else if (st.mode & 0o077) out.push(fail('home', `${home} is mode ${mode(st.mode)}: others can read the database and the log`, `chmod 700 ${home}`));
+    if (uid !== null && st.uid !== uid)
+      out.push(
+        fail('home', `${home} belongs to uid ${st.uid}, not to you (uid ${uid})`, `run voc as the owner, or chown -R $(id -u) ${home}`),
+      );
+    else if (st.mode & 0o077)
+      out.push(fail('home', `${home} is mode ${mode(st.mode)}: others can read the database and the log`, `chmod 700 ${home}`));
     else out.push(ok('home', `${home} is private (mode ${mode(st.mode)})`));
   }
   if (!existsSync(socket)) out.push(ok('socket', `${socket} is absent (no daemon running)`));
@@ -58,14 +66,23 @@ export function checkDisk(config: Config): Check {
     const s = statfsSync(dir);
     free = s.bavail * s.bsize;
   } catch (err) {
-    return warn('disk', `cannot read the free space of ${dir}: ${(err as Error).message}`, 'check the file system of VOC_HOME by hand (df -h)');
+    return warn(
+      'disk',
+      `cannot read the free space of ${dir}: ${(err as Error).message}`,
+      'check the file system of VOC_HOME by hand (df -h)',
+    );
   }
   const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
   const logRoom = config.daemon.logMaxBytes * (config.daemon.logFiles + 1);
   const data = { freeBytes: free, logBytesAtMost: logRoom };
   if (free < DISK_FAIL_BYTES) return fail('disk', `${gib(free)} free in ${dir}`, 'free some space or move VOC_HOME to a larger disk', data);
   if (free < DISK_WARN_BYTES || free < logRoom) {
-    return warn('disk', `${gib(free)} free in ${dir}; the log alone may take ${gib(logRoom)}`, 'free some space, or lower daemon.logMaxBytes / daemon.logFiles', data);
+    return warn(
+      'disk',
+      `${gib(free)} free in ${dir}; the log alone may take ${gib(logRoom)}`,
+      'free some space, or lower daemon.logMaxBytes / daemon.logFiles',
+      data,
+    );
   }
   return ok('disk', `${gib(free)} free in ${dir} (the log takes at most ${gib(logRoom)})`, data);
 }

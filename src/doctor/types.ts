@@ -9,16 +9,36 @@ export interface Check {
   data?: Record<string, unknown>;
 }
 
-export const ok = (name: string, detail: string, data?: Record<string, unknown>): Check => ({ name, status: 'ok', detail, ...(data ? { data } : {}) });
-export const warn = (name: string, detail: string, fix: string, data?: Record<string, unknown>): Check => ({ name, status: 'warn', detail, fix, ...(data ? { data } : {}) });
-export const fail = (name: string, detail: string, fix: string, data?: Record<string, unknown>): Check => ({ name, status: 'fail', detail, fix, ...(data ? { data } : {}) });
+export const ok = (name: string, detail: string, data?: Record<string, unknown>): Check => ({
+  name,
+  status: 'ok',
+  detail,
+  ...(data ? { data } : {}),
+});
+export const warn = (name: string, detail: string, fix: string, data?: Record<string, unknown>): Check => ({
+  name,
+  status: 'warn',
+  detail,
+  fix,
+  ...(data ? { data } : {}),
+});
+export const fail = (name: string, detail: string, fix: string, data?: Record<string, unknown>): Check => ({
+  name,
+  status: 'fail',
+  detail,
+  fix,
+  ...(data ? { data } : {}),
+});
 export const skip = (name: string, detail: string): Check => ({ name, status: 'skip', detail });
 
 /** Rejects after `ms` with a message that says so: a dead server must not hang the doctor. */
 export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

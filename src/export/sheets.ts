@@ -6,7 +6,12 @@ import type { Column } from './xlsx.js';
  */
 const col = (field: string, kind: Column['kind'], width: number): Column => ({ field, kind, width });
 
-const REVIEW_PART = [col('review_id', 'text', 14), col('product_id', 'text', 14), col('rating', 'number', 7), col('review_date', 'date', 12)];
+const REVIEW_PART = [
+  col('review_id', 'text', 14),
+  col('product_id', 'text', 14),
+  col('rating', 'number', 7),
+  col('review_date', 'date', 12),
+];
 
 export const REVIEW_SHEET = {
   name: 'Reviews',
@@ -39,5 +44,12 @@ export const INSIGHT_SHEET = {
 
 export const THEME_SHEET = {
   name: 'Themes',
-  columns: [...REVIEW_PART, col('month', 'text', 9), col('w', 'text', 7), col('tag', 'text', 24), col('label', 'text', 20), col('label_zh', 'text', 14)],
+  columns: [
+    ...REVIEW_PART,
+    col('month', 'text', 9),
+    col('w', 'text', 7),
+    col('tag', 'text', 24),
+    col('label', 'text', 20),
+    col('label_zh', 'text', 14),
+  ],
 };

@@ -33,7 +33,12 @@ export interface TextOptions {
 }
 
 /** Text chunks of the export in the chosen format: header/opening, one per row, closing. */
-export async function* exportText(fields: readonly string[], rows: AsyncIterable<Row>, format: TextFormat, o: TextOptions = {}): AsyncGenerator<string> {
+export async function* exportText(
+  fields: readonly string[],
+  rows: AsyncIterable<Row>,
+  format: TextFormat,
+  o: TextOptions = {},
+): AsyncGenerator<string> {
   if (format === 'csv') yield (o.bom ? BOM : '') + fields.join(',') + '\r\n';
   if (format === 'json') yield '[';
   let first = true;

@@ -56,7 +56,9 @@ function letters(n: number): string {
  */
 export function entryStream(ws: ExcelJS.Worksheet): (EventEmitter & { _writableState: { needDrain: boolean } }) | null {
   const entry = (ws as unknown as { stream?: { pipes?: Array<{ _writableState?: { needDrain?: unknown } }> } }).stream?.pipes?.[0];
-  return entry && typeof entry._writableState?.needDrain === 'boolean' ? (entry as unknown as EventEmitter & { _writableState: { needDrain: boolean } }) : null;
+  return entry && typeof entry._writableState?.needDrain === 'boolean'
+    ? (entry as unknown as EventEmitter & { _writableState: { needDrain: boolean } })
+    : null;
 }
 
 /** Wait until the zip has taken what was written; without the entry stream, at least give it a turn. */

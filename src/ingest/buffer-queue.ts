@@ -99,9 +99,24 @@ redis.call('DEL', KEYS[4])
 return n`;
 
 type Scripted = Redis & {
-  vocBufferTake(buffer: string, processing: string, consumers: string, hold: string, n: number, id: string, leaseMs: number): Promise<string[]>;
+  vocBufferTake(
+    buffer: string,
+    processing: string,
+    consumers: string,
+    hold: string,
+    n: number,
+    id: string,
+    leaseMs: number,
+  ): Promise<string[]>;
   vocBufferAck(processing: string, deadKey: string, consumers: string, n: number, id: string, ...letters: string[]): Promise<number>;
-  vocBufferRelease(processing: string, buffer: string, consumers: string, hold: string, id: string, onlyIfLapsed: '0' | '1'): Promise<number>;
+  vocBufferRelease(
+    processing: string,
+    buffer: string,
+    consumers: string,
+    hold: string,
+    id: string,
+    onlyIfLapsed: '0' | '1',
+  ): Promise<number>;
 };
 
 function scripted(redis: Redis): Scripted {

@@ -15,7 +15,12 @@ type Ctx = Pick<DaemonContext, 'config' | 'log' | 'store' | 'redis' | 'daemonId'
 /** This daemon's handle on the buffer; null without Redis. */
 export function bufferQueue(ctx: Pick<DaemonContext, 'config' | 'redis' | 'daemonId'>): BufferQueue | null {
   if (!ctx.redis) return null;
-  return createBufferQueue(ctx.redis, bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey), ctx.daemonId, ctx.config.daemon.leaseMs);
+  return createBufferQueue(
+    ctx.redis,
+    bufferKeys(ctx.config.redis.keyPrefix, ctx.config.beat.ingestBufferKey),
+    ctx.daemonId,
+    ctx.config.daemon.leaseMs,
+  );
 }
 
 export interface DrainResult {
@@ -58,9 +63,17 @@ export async function drainIngestBuffer(ctx: Ctx, batchSize = DRAIN_BATCH): Prom
     }
     for (const c of stored.result.conflicts) {
       const i = (c.line ?? 0) - 1;
-      dead.push(deadLetter(ctx, batch.elements[i] ?? '', 'body', `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with another body`));
+      dead.push(
+        deadLetter(
+          ctx,
+          batch.elements[i] ?? '',
+          'body',
+          `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with another body`,
+        ),
+      );
     }
-    for (const { row, reason } of stored.refused) dead.push(deadLetter(ctx, batch.elements[(row.line ?? 0) - 1] ?? '', '(element)', `store refused it: ${reason}`));
+    for (const { row, reason } of stored.refused)
+      dead.push(deadLetter(ctx, batch.elements[(row.line ?? 0) - 1] ?? '', '(element)', `store refused it: ${reason}`));
     await q.ack(batch, dead);
     out.inserted += stored.result.inserted;
     out.duplicates += stored.result.duplicates;
@@ -71,7 +84,9 @@ export async function drainIngestBuffer(ctx: Ctx, batchSize = DRAIN_BATCH): Prom
   if (out.inserted || out.rejected || out.recovered) {
     const recovered = out.recovered ? `, ${out.recovered} recovered from stopped daemons` : '';
     const dead = out.rejected ? ` (dead-letter list ${q.keys.dead})` : '';
-    ctx.events.emit('log:line', { text: `ingest buffer: ${out.inserted} stored, ${out.duplicates} already stored, ${out.rejected} rejected${dead}${recovered}` });
+    ctx.events.emit('log:line', {
+      text: `ingest buffer: ${out.inserted} stored, ${out.duplicates} already stored, ${out.rejected} rejected${dead}${recovered}`,
+    });
   }
   return out;
 }
@@ -95,7 +110,9 @@ function parseBatch(ctx: Ctx, batch: Batch): { rows: NewReview[]; dead: DeadLett
       return;
     }
     if (!rec || typeof rec !== 'object' || Array.isArray(rec)) {
-      dead.push(deadLetter(ctx, raw, '(element)', `not a JSON object (${Array.isArray(rec) ? 'an array' : rec === null ? 'null' : typeof rec})`));
+      dead.push(
+        deadLetter(ctx, raw, '(element)', `not a JSON object (${Array.isArray(rec) ? 'an array' : rec === null ? 'null' : typeof rec})`),
+      );
       return;
     }
     const r = toReview(rec as Record<string, unknown>, { config: ctx.config, file, line: i + 1 });
@@ -126,7 +143,11 @@ async function storeRows(ctx: Ctx, rows: NewReview[], file: string): Promise<Sto
     return { result: await ingestChunk(ctx, { file, rows }), refused: [] };
   } catch (err) {
     if (!isDataError(err)) throw err;
-    if (rows.length === 1) return { result: { inserted: 0, duplicates: 0, conflicts: [], newProducts: [] }, refused: [{ row: rows[0], reason: errorMessage(err) }] };
+    if (rows.length === 1)
+      return {
+        result: { inserted: 0, duplicates: 0, conflicts: [], newProducts: [] },
+        refused: [{ row: rows[0], reason: errorMessage(err) }],
+      };
     const mid = Math.ceil(rows.length / 2);
     const a = await storeRows(ctx, rows.slice(0, mid), file);
     const b = await storeRows(ctx, rows.slice(mid), file);

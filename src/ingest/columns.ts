@@ -21,12 +21,19 @@ const ALIASES: Record<Field, string[]> = {
 
 /** Names a user may write on the left of `--map FIELD=COLUMN`. */
 const FIELD_NAMES: Record<string, Field> = {
-  reviewid: 'reviewId', id: 'reviewId', review: 'reviewId',
-  productid: 'productId', product: 'productId', asin: 'productId',
-  rating: 'rating', stars: 'rating',
+  reviewid: 'reviewId',
+  id: 'reviewId',
+  review: 'reviewId',
+  productid: 'productId',
+  product: 'productId',
+  asin: 'productId',
+  rating: 'rating',
+  stars: 'rating',
   title: 'title',
-  body: 'body', text: 'body',
-  date: 'date', reviewdate: 'date',
+  body: 'body',
+  text: 'body',
+  date: 'date',
+  reviewdate: 'date',
   author: 'author',
   marketplace: 'marketplace',
   language: 'language',
@@ -42,7 +49,10 @@ export function parseMapping(entries: string[] | undefined): Record<string, stri
     if (eq <= 0) throw new Error(`--map expects FIELD=COLUMN, got "${entry}"`);
     const field = FIELD_NAMES[normName(entry.slice(0, eq))];
     if (!field) throw new Error(`--map: unknown field "${entry.slice(0, eq)}" (one of: ${FIELDS.join(', ')})`);
-    out[field] = entry.slice(eq + 1).trim().replace(/^["']|["']$/g, '');
+    out[field] = entry
+      .slice(eq + 1)
+      .trim()
+      .replace(/^["']|["']$/g, '');
   }
   return out;
 }

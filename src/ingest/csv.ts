@@ -90,7 +90,10 @@ export async function* readCsv(text: AsyncIterable<string>, opts: CsvOptions): A
   if (failure) {
     const e = failure as Error & { code?: string };
     if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-      const why = e.code === 'CSV_MAX_RECORD_SIZE' ? `a record longer than ${maxRecordChars(opts.maxFieldLength)} characters (an unclosed quote?)` : e.message;
+      const why =
+        e.code === 'CSV_MAX_RECORD_SIZE'
+          ? `a record longer than ${maxRecordChars(opts.maxFieldLength)} characters (an unclosed quote?)`
+          : e.message;
       throw new StreamBroken(`CSV breaks after line ${line - 1}: ${why}`, line);
     }
     throw e;

@@ -65,9 +65,13 @@ export async function* readReviews(source: string, opts: ReadOptions): AsyncGene
       maxFieldLength,
       checkHeader: (header) => {
         const cols = resolveColumns(header, opts.mapping);
-        const shown = header.slice(0, 12).map((h) => JSON.stringify(h)).join(', ');
+        const shown = header
+          .slice(0, 12)
+          .map((h) => JSON.stringify(h))
+          .join(', ');
         if (cols.body === undefined) throw unreadable(src.name, `no body column (columns: ${shown})`, 'name it with --map body=COLUMN');
-        if (cols.productId === undefined && !product) throw unreadable(src.name, `no product column (columns: ${shown})`, 'name it with --map product=COLUMN or give --product ID');
+        if (cols.productId === undefined && !product)
+          throw unreadable(src.name, `no product column (columns: ${shown})`, 'name it with --map product=COLUMN or give --product ID');
       },
     });
   } else if (format === 'json') raw = readJson(src.text, { name: src.name, maxFieldLength });
@@ -101,7 +105,13 @@ export async function* readReviews(source: string, opts: ReadOptions): AsyncGene
       yield { kind: 'reject', file: src.name, line: err.line, field: '(file)', reason: `${err.message}; the rows before it are kept` };
     } else if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || (err as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') {
       if (seen === 0) throw unreadable(src.name, `corrupt gzip data: ${(err as Error).message}`);
-      yield { kind: 'reject', file: src.name, line: 0, field: '(file)', reason: `corrupt gzip data after ${seen} records: ${(err as Error).message}; the rows before it are kept` };
+      yield {
+        kind: 'reject',
+        file: src.name,
+        line: 0,
+        field: '(file)',
+        reason: `corrupt gzip data after ${seen} records: ${(err as Error).message}; the rows before it are kept`,
+      };
     } else throw err;
   }
   yield { kind: 'progress', bytes: src.bytesRead(), totalBytes: src.totalBytes };

@@ -34,7 +34,10 @@ export class JsonScanner {
   private capLine = 0;
   private out: RawItem[] = [];
 
-  constructor(private readonly name: string, private readonly limit: number) {}
+  constructor(
+    private readonly name: string,
+    private readonly limit: number,
+  ) {}
 
   private fail(what: string): never {
     throw new StreamBroken(`JSON breaks at line ${this.line} (character ${this.chars}): ${what}`, this.line);
@@ -61,7 +64,12 @@ export class JsonScanner {
       value = JSON.parse(raw);
     } catch (err) {
       if (this.target !== 'element') this.fail(`invalid value: ${(err as Error).message}`);
-      this.out.push({ kind: 'reject', line: this.capLine, field: '(review)', reason: `not valid JSON: ${(err as Error).message.slice(0, 120)}` });
+      this.out.push({
+        kind: 'reject',
+        line: this.capLine,
+        field: '(review)',
+        reason: `not valid JSON: ${(err as Error).message.slice(0, 120)}`,
+      });
       this.state = 'arr-after';
       return;
     }
@@ -72,7 +80,8 @@ export class JsonScanner {
       this.meta[this.key] = value;
       this.state = 'obj-after';
     } else {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) this.out.push({ kind: 'reject', line: this.capLine, field: '(review)', reason: 'not a JSON object' });
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        this.out.push({ kind: 'reject', line: this.capLine, field: '(review)', reason: 'not a JSON object' });
       else this.out.push({ kind: 'record', record: value as Record<string, unknown>, line: this.capLine });
       this.state = 'arr-after';
     }

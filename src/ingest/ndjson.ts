@@ -10,7 +10,8 @@ export async function* readNdjson(text: AsyncIterable<string>, opts: { maxFieldL
     if (s.trim() === '') return null;
     try {
       const v = JSON.parse(s);
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return { kind: 'reject', line: n, field: '(line)', reason: 'not a JSON object' };
+      if (v === null || typeof v !== 'object' || Array.isArray(v))
+        return { kind: 'reject', line: n, field: '(line)', reason: 'not a JSON object' };
       return { kind: 'record', record: v as Record<string, unknown>, line: n };
     } catch (err) {
       return { kind: 'reject', line: n, field: '(line)', reason: `not valid JSON: ${(err as Error).message.slice(0, 120)}` };

@@ -68,11 +68,13 @@ export function detectEncoding(name: string, head: Buffer, atEnd: boolean): stri
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf16be';
   const nul = head.indexOf(0);
   if (nul >= 0) {
-    let even = 0, odd = 0;
-    for (let i = 0; i < Math.min(head.length, 4096); i++) if (head[i] === 0) {
-      if (i % 2) odd++;
-      else even++;
-    }
+    let even = 0,
+      odd = 0;
+    for (let i = 0; i < Math.min(head.length, 4096); i++)
+      if (head[i] === 0) {
+        if (i % 2) odd++;
+        else even++;
+      }
     const n = Math.min(head.length, 4096) / 2;
     // UTF-16 text of mostly ASCII has NULs in one byte position of every pair and almost none in the other
     if ((odd > n * 0.4 && even < n * 0.05) || (even > n * 0.4 && odd < n * 0.05)) {
@@ -83,7 +85,11 @@ export function detectEncoding(name: string, head: Buffer, atEnd: boolean): stri
   if (validUtf8Prefix(head, atEnd)) return 'utf8';
   const gbk = iconv.decode(head.subarray(0, Math.max(0, head.length - (atEnd ? 0 : 1))), 'gbk');
   if (!gbk.includes('\ufffd') && /\p{Script=Han}/u.test(gbk)) return 'gbk';
-  throw unreadable(name, 'not UTF-8 text and not a recognised encoding (GBK, UTF-16 with BOM)', 'pass --encoding NAME (e.g. gbk, latin1, shift_jis)');
+  throw unreadable(
+    name,
+    'not UTF-8 text and not a recognised encoding (GBK, UTF-16 with BOM)',
+    'pass --encoding NAME (e.g. gbk, latin1, shift_jis)',
+  );
 }
 
 async function* countBytes(src: AsyncIterable<Buffer | string>, counter: { n: number }): AsyncGenerator<Buffer> {
@@ -136,7 +142,8 @@ export async function openSource(source: string, opts: { encoding?: string; stdi
     }
     raw = createReadStream(source, { highWaterMark: 256 * 1024 });
   }
-  if (opts.encoding && !iconv.encodingExists(opts.encoding)) throw unreadable(name, `unknown encoding "${opts.encoding}"`, 'e.g. utf8, gbk, utf16le, utf16be, latin1');
+  if (opts.encoding && !iconv.encodingExists(opts.encoding))
+    throw unreadable(name, `unknown encoding "${opts.encoding}"`, 'e.g. utf8, gbk, utf16le, utf16be, latin1');
   const counter = { n: 0 };
   const first = await peek(countBytes(raw, counter)[Symbol.asyncIterator](), (c) => byteLen(c) >= 2);
   let bytes: AsyncIterable<Buffer> = first.all;
@@ -148,7 +155,11 @@ export async function openSource(source: string, opts: { encoding?: string; stdi
   const headBytes = Buffer.concat(peeked.chunks);
   const atEnd = byteLen(peeked.chunks) < HEAD_BYTES;
   if (headBytes.length === 0) throw unreadable(name, 'is empty');
-  const encoding = opts.encoding ? iconv.encodingExists(opts.encoding) && /^utf-?8$/i.test(opts.encoding) ? 'utf8' : opts.encoding : detectEncoding(name, headBytes, atEnd);
+  const encoding = opts.encoding
+    ? iconv.encodingExists(opts.encoding) && /^utf-?8$/i.test(opts.encoding)
+      ? 'utf8'
+      : opts.encoding
+    : detectEncoding(name, headBytes, atEnd);
   const textIt = foldCrlf(decode(peeked.all, encoding))[Symbol.asyncIterator]();
   const t = await peek(textIt, (c) => c.join('').includes('\n') || c.join('').length >= HEAD_BYTES);
   const head = t.chunks.join('');

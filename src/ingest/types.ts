@@ -20,7 +20,10 @@ export type RawItem =
  * it are kept; if there were none the file counts as unreadable.
  */
 export class StreamBroken extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
     super(message);
     this.name = 'StreamBroken';
   }

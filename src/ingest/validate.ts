@@ -19,12 +19,22 @@ export type ToReviewResult = { ok: true; review: NewReview } | { ok: false; fiel
 
 /** Source column names as users know them, for reject messages. */
 const FIELD_LABEL: Record<Field, string> = {
-  reviewId: 'review_id', productId: 'product_id', rating: 'rating', title: 'title', body: 'body',
-  date: 'review_date', author: 'author', marketplace: 'marketplace', language: 'language',
+  reviewId: 'review_id',
+  productId: 'product_id',
+  rating: 'rating',
+  title: 'title',
+  body: 'body',
+  date: 'review_date',
+  author: 'author',
+  marketplace: 'marketplace',
+  language: 'language',
 };
 
 class Reject {
-  constructor(readonly field: string, readonly reason: string) {}
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {}
 }
 
 function tooLong(s: string, max: number): boolean {
@@ -73,7 +83,7 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview
   for (const k in record) {
     const v = record[k];
     if (typeof v === 'string' && tooLong(v, max)) {
-      const f = (Object.entries(cols).find(([, key]) => key === k)?.[0] as Field | undefined);
+      const f = Object.entries(cols).find(([, key]) => key === k)?.[0] as Field | undefined;
       throw new Reject(f ? FIELD_LABEL[f] : k, `longer than ${max} characters (${codePoints(v)})`);
     }
   }
@@ -112,7 +122,8 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview
  * names becomes a NewReview, or a reject naming the field and the reason.
  */
 export function toReview(record: Record<string, unknown>, ctx: ToReviewContext): ToReviewResult {
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) return { ok: false, field: '(record)', reason: 'not an object' };
+  if (record === null || typeof record !== 'object' || Array.isArray(record))
+    return { ok: false, field: '(record)', reason: 'not an object' };
   try {
     return { ok: true, review: build(record, ctx) };
   } catch (err) {

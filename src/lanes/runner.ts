@@ -94,19 +94,22 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
   for (const name of POOLS) {
     const plan = plans[name];
     const w: PoolWorker = { plan, waiting: new Map(), held: [], delaying: new Set(), active: new Set(), peak: 0, queue: null as never };
-    w.queue = new Queue<Entry, void>((entry: Entry, cb: (err?: unknown) => void) => {
-      // an entry missing from `waiting` was refused by drain() already
-      if (!w.waiting.delete(entry.id)) return cb();
-      if (paused.has(entry.job.lane)) {
-        // give the slot back without running: the job waits until the lane resumes
-        w.held.push(entry);
-        return cb();
-      }
-      void execute(w, entry).finally(() => cb());
-    }, {
-      concurrent: plan.cap,
-      priority: (entry: Entry, cb: (err: unknown, p: number) => void) => cb(null, lanePriority(plan, entry.job.lane)),
-    });
+    w.queue = new Queue<Entry, void>(
+      (entry: Entry, cb: (err?: unknown) => void) => {
+        // an entry missing from `waiting` was refused by drain() already
+        if (!w.waiting.delete(entry.id)) return cb();
+        if (paused.has(entry.job.lane)) {
+          // give the slot back without running: the job waits until the lane resumes
+          w.held.push(entry);
+          return cb();
+        }
+        void execute(w, entry).finally(() => cb());
+      },
+      {
+        concurrent: plan.cap,
+        priority: (entry: Entry, cb: (err: unknown, p: number) => void) => cb(null, lanePriority(plan, entry.job.lane)),
+      },
+    );
     workers[name] = w;
   }
 
@@ -151,7 +154,14 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
       return Promise.reject(new Error(`pool ${pool} does not serve lane ${job.lane}`));
     }
     return new Promise<T>((resolve, reject) => {
-      const entry: Entry = { id: String(++seq), job: job as LaneJob<unknown>, pool, since: Date.now(), resolve: resolve as (v: unknown) => void, reject };
+      const entry: Entry = {
+        id: String(++seq),
+        job: job as LaneJob<unknown>,
+        pool,
+        since: Date.now(),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
       queuedBy[job.lane]++;
       const [lo, hi] = w.plan.jitterMs;
       // the jitter spreads a burst of jobs starting together; a job alone in its pool (a learning job while the
@@ -222,14 +232,26 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     for (const name of POOLS) {
       const w = workers[name];
       const serving = [...new Set([...w.active].map((e) => e.job.lane))].sort((a, b) => w.plan.lanes.indexOf(a) - w.plan.lanes.indexOf(b));
-      out[name] = { active: w.active.size, cap: w.plan.cap, queued: w.waiting.size + w.held.length + w.delaying.size, serving, peak: w.peak };
+      out[name] = {
+        active: w.active.size,
+        cap: w.plan.cap,
+        queued: w.waiting.size + w.held.length + w.delaying.size,
+        serving,
+        peak: w.peak,
+      };
     }
     return out;
   }
 
   function list(): { active: ActiveLaneJob[]; queued: ActiveLaneJob[] } {
     const t = Date.now();
-    const view = (e: Entry, state: 'queued' | 'active'): ActiveLaneJob => ({ lane: e.job.lane, pool: e.pool, label: e.job.label, state, sinceMs: t - e.since });
+    const view = (e: Entry, state: 'queued' | 'active'): ActiveLaneJob => ({
+      lane: e.job.lane,
+      pool: e.pool,
+      label: e.job.label,
+      state,
+      sinceMs: t - e.since,
+    });
     const active: ActiveLaneJob[] = [];
     const queued: ActiveLaneJob[] = [];
     for (const name of POOLS) {

@@ -71,7 +71,10 @@ export function createBatchApi(o: BatchApiOptions): BatchApi {
           const found = await findFile(filename);
           if (found) return found;
         }
-        const file = await client.files.create({ file: await toFile(Buffer.from(jsonl, 'utf8'), filename, { type: 'application/jsonl' }), purpose: 'batch' });
+        const file = await client.files.create({
+          file: await toFile(Buffer.from(jsonl, 'utf8'), filename, { type: 'application/jsonl' }),
+          purpose: 'batch',
+        });
         return file.id;
       }),
     create: (fileId, tag, opts = {}) =>
@@ -80,7 +83,14 @@ export function createBatchApi(o: BatchApiOptions): BatchApi {
           const found = await findBatch(tag);
           if (found) return toRemote(found);
         }
-        return toRemote(await client.batches.create({ input_file_id: fileId, endpoint: ENDPOINT, completion_window: '24h', metadata: { voc_batch: tag } }));
+        return toRemote(
+          await client.batches.create({
+            input_file_id: fileId,
+            endpoint: ENDPOINT,
+            completion_window: '24h',
+            metadata: { voc_batch: tag },
+          }),
+        );
       }),
     retrieve: (id) => wrap('retrieve', async () => toRemote(await client.batches.retrieve(id))),
     cancel: (id) => wrap('cancel', async () => toRemote(await client.batches.cancel(id))),
@@ -98,7 +108,11 @@ export function parseAnswers(text: string, simulated: boolean): { answers: Batch
   const bad: string[] = [];
   text.split('\n').forEach((raw, i) => {
     if (!raw.trim()) return;
-    let v: { custom_id?: unknown; response?: { status_code?: number; body?: OpenAI.Chat.ChatCompletion & { error?: { message?: string } } } | null; error?: { code?: string; message?: string } | null };
+    let v: {
+      custom_id?: unknown;
+      response?: { status_code?: number; body?: OpenAI.Chat.ChatCompletion & { error?: { message?: string } } } | null;
+      error?: { code?: string; message?: string } | null;
+    };
     try {
       v = JSON.parse(raw);
     } catch {

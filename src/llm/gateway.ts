@@ -63,7 +63,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     for (let ms = ledger.waitForTokens(tokensCap); ms > 0; ms = ledger.waitForTokens(tokensCap)) await sleep(ms, closing.signal);
   });
   // the per-attempt timeout is applied in permitFetch, after the permit: queueing never counts against it
-  const client = new OpenAI({ apiKey, baseURL: endpoint, maxRetries: 0, timeout: NO_SDK_TIMEOUT, fetch: permitFetch(dispatcher, llm.timeoutMs) });
+  const client = new OpenAI({
+    apiKey,
+    baseURL: endpoint,
+    maxRetries: 0,
+    timeout: NO_SDK_TIMEOUT,
+    fetch: permitFetch(dispatcher, llm.timeoutMs),
+  });
   warmUpFetch();
   const requests = new RequestLog();
   const counters = { inFlight: 0, retries: 0, failures: 0 };
@@ -120,8 +126,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
         const model = data.model || llm.model;
         const cost = costOf(cfg, model, usage);
         const latencyMs = Date.now() - t0;
-        ledger.add({ ts: Date.now(), lane: req.lane, product_id: req.productId ?? null, job_id: req.jobId ?? null, ingest_file: req.ingestFile ?? null,
-          model, prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost, status: 'ok', latency_ms: latencyMs, items: req.items ?? null });
+        ledger.add({
+          ts: Date.now(),
+          lane: req.lane,
+          product_id: req.productId ?? null,
+          job_id: req.jobId ?? null,
+          ingest_file: req.ingestFile ?? null,
+          model,
+          prompt_tokens: usage.promptTokens,
+          completion_tokens: usage.completionTokens,
+          cost,
+          status: 'ok',
+          latency_ms: latencyMs,
+          items: req.items ?? null,
+        });
         events?.emit('llm:call', { lane: req.lane, ms: latencyMs, items: req.items ?? 1, status: 200, attempt: n });
         const isSim = simulated || data.system_fingerprint === 'voc-simulator';
         return { content, usage, cost, model, simulated: isSim, attempts: n, latencyMs: Date.now() - calledAt };
@@ -161,8 +179,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }
 
   function recordFailure(req: LlmRequest, latencyMs: number): void {
-    ledger.add({ ts: Date.now(), lane: req.lane, product_id: req.productId ?? null, job_id: req.jobId ?? null, ingest_file: req.ingestFile ?? null,
-      model: llm.model, prompt_tokens: 0, completion_tokens: 0, cost: 0, status: 'error', latency_ms: latencyMs, items: req.items ?? null });
+    ledger.add({
+      ts: Date.now(),
+      lane: req.lane,
+      product_id: req.productId ?? null,
+      job_id: req.jobId ?? null,
+      ingest_file: req.ingestFile ?? null,
+      model: llm.model,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      cost: 0,
+      status: 'error',
+      latency_ms: latencyMs,
+      items: req.items ?? null,
+    });
   }
 
   function stats(): GatewayStats {

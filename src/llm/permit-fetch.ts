@@ -76,5 +76,10 @@ export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, b
  * process.
  */
 export function warmUpFetch(base: typeof fetch = fetch): void {
-  void base('data:,warm-up').then((r) => r.arrayBuffer(), () => undefined).catch(() => undefined);
+  void base('data:,warm-up')
+    .then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    )
+    .catch(() => undefined);
 }

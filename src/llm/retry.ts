@@ -30,18 +30,22 @@ export function classify(err: unknown, callerSignal?: AbortSignal | null): Verdi
   if (callerSignal?.aborted) return { kind: 'aborted' };
   if (err instanceof OpenAI.APIUserAbortError) return { kind: 'aborted' };
   if (err instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'retry', reason: 'request timed out', status: 0, rateLimited: false };
-  if (err instanceof OpenAI.APIConnectionError) return { kind: 'retry', reason: `connection error: ${err.message}`, status: 0, rateLimited: false };
+  if (err instanceof OpenAI.APIConnectionError)
+    return { kind: 'retry', reason: `connection error: ${err.message}`, status: 0, rateLimited: false };
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
     const after = retryAfterMs(err.headers);
     if (status === 429) return { kind: 'retry', reason: 'HTTP 429 rate limited', status, retryAfterMs: after, rateLimited: true };
-    if (status >= 500 || status === 408 || status === 409) return { kind: 'retry', reason: `HTTP ${status}: ${err.message}`, status, retryAfterMs: after, rateLimited: false };
+    if (status >= 500 || status === 408 || status === 409)
+      return { kind: 'retry', reason: `HTTP ${status}: ${err.message}`, status, retryAfterMs: after, rateLimited: false };
     return { kind: 'fatal', reason: `HTTP ${status}: ${err.message}`, status };
   }
   // the body was cut while it was read: our per-attempt timeout, or the connection dropped
   const name = (err as Error)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'retry', reason: 'request timed out', status: 0, rateLimited: false };
-  if (err instanceof TypeError && /terminated|fetch failed|socket/i.test(err.message)) return { kind: 'retry', reason: `connection error: ${err.message}`, status: 0, rateLimited: false };
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return { kind: 'retry', reason: 'request timed out', status: 0, rateLimited: false };
+  if (err instanceof TypeError && /terminated|fetch failed|socket/i.test(err.message))
+    return { kind: 'retry', reason: `connection error: ${err.message}`, status: 0, rateLimited: false };
   if (err instanceof SyntaxError) return { kind: 'retry', reason: `unreadable response: ${err.message}`, status: 0, rateLimited: false };
   return { kind: 'fatal', reason: (err as Error)?.message ?? String(err), status: 0 };
 }

@@ -46,7 +46,10 @@ export function costOf(cfg: Config, model: string, usage: LlmUsage): number {
 export function batchCostOf(cfg: Config, model: string, usage: LlmUsage): number {
   const price = cfg.llm.prices[model] ?? cfg.llm.prices[model.replace(/-simulated$/, '')];
   if (!price) return 0;
-  return (usage.promptTokens * (price.batchInput ?? price.input / 2) + usage.completionTokens * (price.batchOutput ?? price.output / 2)) / 1_000_000;
+  return (
+    (usage.promptTokens * (price.batchInput ?? price.input / 2) + usage.completionTokens * (price.batchOutput ?? price.output / 2)) /
+    1_000_000
+  );
 }
 
 const dayOf = (ts: number) => new Date(ts).toDateString();
@@ -62,7 +65,10 @@ export class UsageLedger {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private write: UsageWriter | null, private log: Logger) {}
+  constructor(
+    private write: UsageWriter | null,
+    private log: Logger,
+  ) {}
 
   add(row: UsageRow): void {
     this.promptTokens += row.prompt_tokens;

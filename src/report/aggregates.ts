@@ -54,10 +54,11 @@ export async function buildReport(store: Store, q: ReportQuery, opts: { currency
   const id = q.productId;
   if (!id) throw new VocError('USAGE', 'name a product, or pass --all for every product');
   const product = (await knex('products').where('id', id).first('id', 'title', 'learn_status')) as
-    | { id: string; title: string | null; learn_status: string }
-    | undefined;
+    { id: string; title: string | null; learn_status: string } | undefined;
   if (!product && !(await knex('reviews').where('product_id', id).first('id'))) {
-    throw new VocError('NOT_FOUND', `unknown product "${id}": the store has no review of it`, { hint: '`voc report --all` lists every product' });
+    throw new VocError('NOT_FOUND', `unknown product "${id}": the store has no review of it`, {
+      hint: '`voc report --all` lists every product',
+    });
   }
   const s: Scope = { productId: id, from: p.from, to: p.to, scan: !p.from && (await chooseScan(knex, store.dialect, id)) };
   // (a --since period is a range of the (product, date) index: reading only that range beats any scan)
@@ -76,7 +77,8 @@ export async function buildReport(store: Store, q: ReportQuery, opts: { currency
   const profile = fiveW(themes, labels, ov.themed.reviews);
   const insightCount = dims.reduce((a, d) => a + d.insights, 0);
   const hasAnalysis = labels.length > 0 || insightCount > 0 || profile.base > 0;
-  if (!hasAnalysis) notices.push(`No analysis yet for ${id}: no learned dimensions, insights or themes. Run \`voc analyze ${id}\` to create them.`);
+  if (!hasAnalysis)
+    notices.push(`No analysis yet for ${id}: no learned dimensions, insights or themes. Run \`voc analyze ${id}\` to create them.`);
   else if (ov.reviews > 0 && ov.analysed.reviews < ov.reviews) {
     notices.push(`Insights cover ${ov.analysed.reviews} of ${ov.reviews} reviews; figures below describe the analysed part.`);
   }

@@ -37,27 +37,36 @@ const table = (head: string[], rows: string[][], numeric: number[] = []): string
   rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`).join('') +
   '</tbody></table></div>';
 
-const card = (label: string, value: string, id: string): string => `<div class="card" data-figure="${id}">${esc(label)}<strong>${esc(value)}</strong></div>`;
+const card = (label: string, value: string, id: string): string =>
+  `<div class="card" data-figure="${id}">${esc(label)}<strong>${esc(value)}</strong></div>`;
 
 function ranking(title: string, id: string, r: Ranking): string {
   if (r.items.length === 0) return `<section id="${id}"><h2>${esc(title)}</h2><p>None found.</p></section>`;
-  return `<section id="${id}"><h2>${esc(title)}</h2><p class="meta">Ranked by the number of reviews mentioning them (top ${int(r.items.length)} of ${int(r.groups)} groups).</p>` +
+  return (
+    `<section id="${id}"><h2>${esc(title)}</h2><p class="meta">Ranked by the number of reviews mentioning them (top ${int(r.items.length)} of ${int(r.groups)} groups).</p>` +
     table(
       ['#', 'Dimension', 'Summary', 'Quote', 'Reviews', 'Stars of those reviews'],
       r.items.map((i) => [String(i.rank), esc(i.dimension), esc(i.summaryZh), esc(i.quote), int(i.reviews), esc(ratingsText(i.ratings))]),
       [0, 4],
-    ) + '</section>';
+    ) +
+    '</section>'
+  );
 }
 
 /** One self-contained page: inline CSS and SVG, no script, no external resource; every stored string escaped. */
 export function renderHtml(d: ReportData): string {
   const o = d.overview;
-  const title = d.kind === 'all' ? 'VOC report: all products' : `VOC report: ${d.product?.id ?? ''}${d.product?.title ? ` — ${d.product.title}` : ''}`;
+  const title =
+    d.kind === 'all' ? 'VOC report: all products' : `VOC report: ${d.product?.id ?? ''}${d.product?.title ? ` — ${d.product.title}` : ''}`;
   const parts: string[] = [];
   if (d.cost.simulatedCalls > 0) {
-    parts.push(`<p class="simulated"><strong>SIMULATED</strong>: ${int(d.cost.simulatedCalls)} of the LLM calls behind this report were answered by the built-in simulator; their translations and analyses are not real.</p>`);
+    parts.push(
+      `<p class="simulated"><strong>SIMULATED</strong>: ${int(d.cost.simulatedCalls)} of the LLM calls behind this report were answered by the built-in simulator; their translations and analyses are not real.</p>`,
+    );
   }
-  parts.push(`<h1>${esc(title)}</h1><p class="meta">Generated ${esc(d.generatedAt)}${d.since && d.comparison ? `; reviews dated ${esc(d.comparison.current.from)} to ${esc(d.comparison.current.to)}` : ''}.</p>`);
+  parts.push(
+    `<h1>${esc(title)}</h1><p class="meta">Generated ${esc(d.generatedAt)}${d.since && d.comparison ? `; reviews dated ${esc(d.comparison.current.from)} to ${esc(d.comparison.current.to)}` : ''}.</p>`,
+  );
   for (const n of d.notices) parts.push(`<p class="notice" role="note"><strong>Note:</strong> ${esc(n)}</p>`);
   if (o) {
     parts.push(
@@ -69,7 +78,11 @@ export function renderHtml(d: ReportData): string {
         card('Themed (5W)', pct(o.themed.share), 'themed') +
         `</div><div class="grid2"><div><h3>Rating distribution</h3>${ratingHistogram(o.ratings)}</div>` +
         `<div><h3>Average rating by month</h3>${o.byMonth.length ? trendLine(o.byMonth) : '<p>No dated review.</p>'}</div></div>` +
-        `<div class="grid2"><div><h3>Marketplaces</h3>${table(['Marketplace', 'Reviews', 'Share'], o.marketplaces.map((m) => [esc(m.name), int(m.reviews), pct(m.share)]), [1, 2])}</div>` +
+        `<div class="grid2"><div><h3>Marketplaces</h3>${table(
+          ['Marketplace', 'Reviews', 'Share'],
+          o.marketplaces.map((m) => [esc(m.name), int(m.reviews), pct(m.share)]),
+          [1, 2],
+        )}</div>` +
         `<div><h3>Languages</h3>${table(
           ['Language', 'Reviews', 'Share', 'Translated', 'Converted', 'Already in target'],
           o.languages.map((m) => [esc(m.name), int(m.reviews), pct(m.share), int(m.translated), int(m.converted), int(m.skipped)]),
@@ -82,15 +95,31 @@ export function renderHtml(d: ReportData): string {
       `<section id="products"><h2>Products</h2>` +
         table(
           ['Product', 'Title', 'Reviews', 'Average rating', 'Translated', 'Analysed', 'Pain points', `Cost (${d.cost.currency})`],
-          d.products.map((p) => [esc(p.productId), esc(p.title), int(p.reviews), stars(p.averageRating), pct(p.translatedShare), pct(p.analysedShare), int(p.painPoints), p.cost.toFixed(4)]),
+          d.products.map((p) => [
+            esc(p.productId),
+            esc(p.title),
+            int(p.reviews),
+            stars(p.averageRating),
+            pct(p.translatedShare),
+            pct(p.analysedShare),
+            int(p.painPoints),
+            p.cost.toFixed(4),
+          ]),
           [2, 3, 4, 5, 6, 7],
-        ) + '</section>',
+        ) +
+        '</section>',
     );
   }
   if (d.kind === 'product' && d.hasAnalysis) {
     const quotes = d.dimensions
       .filter((x) => x.quotes.length)
-      .map((x) => `<h3>${esc(x.name)}${x.nameZh ? ` · ${esc(x.nameZh)}` : ''}</h3>` + x.quotes.map((q) => `<blockquote>“${esc(q.quote)}”<span class="zh">${esc(q.summaryZh)} (${esc(q.sentiment)})</span></blockquote>`).join(''))
+      .map(
+        (x) =>
+          `<h3>${esc(x.name)}${x.nameZh ? ` · ${esc(x.nameZh)}` : ''}</h3>` +
+          x.quotes
+            .map((q) => `<blockquote>“${esc(q.quote)}”<span class="zh">${esc(q.summaryZh)} (${esc(q.sentiment)})</span></blockquote>`)
+            .join(''),
+      )
       .join('');
     parts.push(
       `<section id="dimensions"><h2>Dimensions</h2>` +
@@ -100,23 +129,41 @@ export function renderHtml(d: ReportData): string {
           ['Dimension', '中文', 'Insights', 'Pain points', 'Praise', 'Net sentiment'],
           d.dimensions.map((x) => [esc(x.name), esc(x.nameZh), int(x.insights), int(x.painPoints), int(x.praise), signed(x.netSentiment)]),
           [2, 3, 4, 5],
-        ) + quotes + '</section>',
+        ) +
+        quotes +
+        '</section>',
     );
-    parts.push(ranking(TYPE_TITLE.painPoints, 'pain-points', d.painPoints), ranking(TYPE_TITLE.featureRequests, 'feature-requests', d.featureRequests));
+    parts.push(
+      ranking(TYPE_TITLE.painPoints, 'pain-points', d.painPoints),
+      ranking(TYPE_TITLE.featureRequests, 'feature-requests', d.featureRequests),
+    );
     parts.push(
       `<section id="five-w"><h2>5W profile</h2><div class="grid2">` +
         d.fiveW
-          .map((w) => `<div><h3>${esc(W_TITLE[w.w])}</h3>${w.labels.length ? fiveWShares(w) : '<p>No label learned.</p>'}<p class="meta">Unmapped tags: ${int(w.unmappedTags)}</p></div>`)
-          .join('') + '</div></section>',
+          .map(
+            (w) =>
+              `<div><h3>${esc(W_TITLE[w.w])}</h3>${w.labels.length ? fiveWShares(w) : '<p>No label learned.</p>'}<p class="meta">Unmapped tags: ${int(w.unmappedTags)}</p></div>`,
+          )
+          .join('') +
+        '</div></section>',
     );
   }
   parts.push(
     `<section id="cost"><h2>LLM cost</h2>` +
       table(
         ['Calls', 'Prompt tokens', 'Completion tokens', 'Total tokens', 'Cost'],
-        [[int(d.cost.calls), int(d.cost.promptTokens), int(d.cost.completionTokens), int(d.cost.totalTokens), esc(money(d.cost.cost, d.cost.currency))]],
+        [
+          [
+            int(d.cost.calls),
+            int(d.cost.promptTokens),
+            int(d.cost.completionTokens),
+            int(d.cost.totalTokens),
+            esc(money(d.cost.cost, d.cost.currency)),
+          ],
+        ],
         [0, 1, 2, 3, 4],
-      ) + '</section>',
+      ) +
+      '</section>',
   );
   const c = d.comparison;
   if (c) {
@@ -133,7 +180,11 @@ export function renderHtml(d: ReportData): string {
           [1, 2, 3],
         ) +
         (c.painPointsByDimension.length
-          ? table(['Dimension', 'Pain points before', 'Pain points now', 'Change'], c.painPointsByDimension.map((x) => [esc(x.dimension), int(x.previous), int(x.current), delta(x.current, x.previous)]), [1, 2, 3])
+          ? table(
+              ['Dimension', 'Pain points before', 'Pain points now', 'Change'],
+              c.painPointsByDimension.map((x) => [esc(x.dimension), int(x.previous), int(x.current), delta(x.current, x.previous)]),
+              [1, 2, 3],
+            )
           : '') +
         '</section>',
     );

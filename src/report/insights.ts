@@ -57,12 +57,25 @@ export async function dimensions(knex: Knex, s: Scope, labels: LabelRow[]): Prom
   const row = (name: string): DimensionRow => {
     let d = byName.get(name);
     if (!d) {
-      d = { name, nameZh: null, learned: false, insights: 0, painPoints: 0, praise: 0, positive: 0, neutral: 0, negative: 0, netSentiment: null, quotes: [] };
+      d = {
+        name,
+        nameZh: null,
+        learned: false,
+        insights: 0,
+        painPoints: 0,
+        praise: 0,
+        positive: 0,
+        neutral: 0,
+        negative: 0,
+        netSentiment: null,
+        quotes: [],
+      };
       byName.set(name, d);
     }
     return d;
   };
-  for (const l of labels) if (l.kind === 'dimension') Object.assign(row(l.name), { learned: true, nameZh: l.name_zh ?? row(l.name).nameZh });
+  for (const l of labels)
+    if (l.kind === 'dimension') Object.assign(row(l.name), { learned: true, nameZh: l.name_zh ?? row(l.name).nameZh });
   for (const r of rows) {
     const d = row(r.dimension);
     const n = num(r.n);
@@ -81,7 +94,9 @@ export async function dimensions(knex: Knex, s: Scope, labels: LabelRow[]): Prom
       .map(async (d) => {
         d.netSentiment = round((d.positive - d.negative) / d.insights, 4);
         const counts: Record<string, number> = { negative: d.negative, positive: d.positive, neutral: d.neutral };
-        const top = [...SENTIMENT_ORDER].sort((a, b) => counts[b] - counts[a] || SENTIMENT_ORDER.indexOf(a) - SENTIMENT_ORDER.indexOf(b))[0];
+        const top = [...SENTIMENT_ORDER].sort(
+          (a, b) => counts[b] - counts[a] || SENTIMENT_ORDER.indexOf(a) - SENTIMENT_ORDER.indexOf(b),
+        )[0];
         d.quotes = await quotesFor(knex, s, d.name, top);
       }),
   );
@@ -112,13 +127,24 @@ export async function ranking(knex: Knex, s: Scope, type: 'pain_point' | 'featur
   const rows = (await knex
     .from(perReview)
     // count(*) over () is the number of groups, computed in the same pass before the limit applies
-    .select({ dimension: 'g.dimension', k: 'g.k', reviews: knex.raw('count(*)'), first: knex.raw('min(g.first)'), groups: knex.raw('count(*) over ()'), ...stars })
+    .select({
+      dimension: 'g.dimension',
+      k: 'g.k',
+      reviews: knex.raw('count(*)'),
+      first: knex.raw('min(g.first)'),
+      groups: knex.raw('count(*) over ()'),
+      ...stars,
+    })
     .groupBy('g.dimension', 'g.k')
     .orderByRaw('count(*) desc, min(g.first) asc')
     .limit(top)) as Array<Record<string, unknown>>;
   const firstIds = rows.map((r) => num(r.first));
   const firsts = firstIds.length
-    ? ((await knex('insights').select('id', 'quote', 'summary_zh').whereIn('id', firstIds)) as Array<{ id: number; quote: string; summary_zh: string }>)
+    ? ((await knex('insights').select('id', 'quote', 'summary_zh').whereIn('id', firstIds)) as Array<{
+        id: number;
+        quote: string;
+        summary_zh: string;
+      }>)
     : [];
   const byId = new Map(firsts.map((f) => [num(f.id), f]));
   const items: RankedItem[] = rows.map((r, i) => {

@@ -41,8 +41,15 @@ export function renderMarkdown(d: ReportData): string {
   const o = d.overview;
   if (d.kind === 'all') out.push('# VOC report: all products', '');
   else out.push(`# VOC report: ${md(d.product?.id)}${d.product?.title ? ` — ${md(d.product.title)}` : ''}`, '');
-  if (d.cost.simulatedCalls > 0) out.push(`> **SIMULATED**: ${int(d.cost.simulatedCalls)} of the LLM calls behind this report were answered by the built-in simulator; their translations and analyses are not real.`, '');
-  out.push(`Generated ${d.generatedAt}${d.since && d.comparison ? `; reviews dated ${d.comparison.current.from} to ${d.comparison.current.to}` : ''}.`, '');
+  if (d.cost.simulatedCalls > 0)
+    out.push(
+      `> **SIMULATED**: ${int(d.cost.simulatedCalls)} of the LLM calls behind this report were answered by the built-in simulator; their translations and analyses are not real.`,
+      '',
+    );
+  out.push(
+    `Generated ${d.generatedAt}${d.since && d.comparison ? `; reviews dated ${d.comparison.current.from} to ${d.comparison.current.to}` : ''}.`,
+    '',
+  );
   for (const n of d.notices) out.push(`> **Note:** ${md(n)}`, '');
 
   if (o) {
@@ -59,9 +66,31 @@ export function renderMarkdown(d: ReportData): string {
         ],
       ),
     );
-    out.push('### Rating distribution', '', ...table(['Stars', 'Reviews'], (['5', '4', '3', '2', '1'] as const).map((k) => [`${k}★`, int(o.ratings[k])])));
-    if (o.byMonth.length) out.push('### Average rating by month', '', ...table(['Month', 'Reviews', 'Average rating'], o.byMonth.map((m) => [m.month, int(m.reviews), stars(m.averageRating)])));
-    out.push('### Marketplaces', '', ...table(['Marketplace', 'Reviews', 'Share'], o.marketplaces.map((m) => [md(m.name), int(m.reviews), pct(m.share)])));
+    out.push(
+      '### Rating distribution',
+      '',
+      ...table(
+        ['Stars', 'Reviews'],
+        (['5', '4', '3', '2', '1'] as const).map((k) => [`${k}★`, int(o.ratings[k])]),
+      ),
+    );
+    if (o.byMonth.length)
+      out.push(
+        '### Average rating by month',
+        '',
+        ...table(
+          ['Month', 'Reviews', 'Average rating'],
+          o.byMonth.map((m) => [m.month, int(m.reviews), stars(m.averageRating)]),
+        ),
+      );
+    out.push(
+      '### Marketplaces',
+      '',
+      ...table(
+        ['Marketplace', 'Reviews', 'Share'],
+        o.marketplaces.map((m) => [md(m.name), int(m.reviews), pct(m.share)]),
+      ),
+    );
     out.push(
       '### Languages',
       '',
@@ -77,7 +106,16 @@ export function renderMarkdown(d: ReportData): string {
     out.push(
       ...table(
         ['Product', 'Title', 'Reviews', 'Average rating', 'Translated', 'Analysed', 'Pain points', `Cost (${md(d.cost.currency)})`],
-        d.products.map((p) => [md(p.productId), md(p.title), int(p.reviews), stars(p.averageRating), pct(p.translatedShare), pct(p.analysedShare), int(p.painPoints), p.cost.toFixed(4)]),
+        d.products.map((p) => [
+          md(p.productId),
+          md(p.title),
+          int(p.reviews),
+          stars(p.averageRating),
+          pct(p.translatedShare),
+          pct(p.analysedShare),
+          int(p.painPoints),
+          p.cost.toFixed(4),
+        ]),
       ),
     );
   }
@@ -98,7 +136,13 @@ export function renderMarkdown(d: ReportData): string {
     out.push('## 5W profile', '');
     for (const w of d.fiveW) {
       out.push(`### ${W_TITLE[w.w]}`, '');
-      if (w.labels.length) out.push(...table(['Label', '中文', 'Reviews', 'Share'], w.labels.map((l) => [md(l.name), md(l.nameZh), int(l.reviews), pct(l.share)])));
+      if (w.labels.length)
+        out.push(
+          ...table(
+            ['Label', '中文', 'Reviews', 'Share'],
+            w.labels.map((l) => [md(l.name), md(l.nameZh), int(l.reviews), pct(l.share)]),
+          ),
+        );
       out.push(`Unmapped tags: ${int(w.unmappedTags)}`, '');
     }
   }
@@ -107,7 +151,15 @@ export function renderMarkdown(d: ReportData): string {
   out.push(
     ...table(
       ['Calls', 'Prompt tokens', 'Completion tokens', 'Total tokens', 'Cost'],
-      [[int(d.cost.calls), int(d.cost.promptTokens), int(d.cost.completionTokens), int(d.cost.totalTokens), money(d.cost.cost, md(d.cost.currency))]],
+      [
+        [
+          int(d.cost.calls),
+          int(d.cost.promptTokens),
+          int(d.cost.completionTokens),
+          int(d.cost.totalTokens),
+          money(d.cost.cost, md(d.cost.currency)),
+        ],
+      ],
     ),
   );
 
@@ -119,13 +171,23 @@ export function renderMarkdown(d: ReportData): string {
         ['Figure', `${c.previous.from} to ${c.previous.to}`, `${c.current.from} to ${c.current.to}`, 'Change'],
         [
           ['Reviews', int(c.previous.reviews), int(c.current.reviews), delta(c.current.reviews, c.previous.reviews)],
-          ['Average rating', stars(c.previous.averageRating), stars(c.current.averageRating), ratingDelta(c.current.averageRating, c.previous.averageRating)],
+          [
+            'Average rating',
+            stars(c.previous.averageRating),
+            stars(c.current.averageRating),
+            ratingDelta(c.current.averageRating, c.previous.averageRating),
+          ],
           ['Pain points', int(c.previous.painPoints), int(c.current.painPoints), delta(c.current.painPoints, c.previous.painPoints)],
         ],
       ),
     );
     if (c.painPointsByDimension.length) {
-      out.push(...table(['Dimension', 'Pain points before', 'Pain points now', 'Change'], c.painPointsByDimension.map((x) => [md(x.dimension), int(x.previous), int(x.current), delta(x.current, x.previous)])));
+      out.push(
+        ...table(
+          ['Dimension', 'Pain points before', 'Pain points now', 'Change'],
+          c.painPointsByDimension.map((x) => [md(x.dimension), int(x.previous), int(x.current), delta(x.current, x.previous)]),
+        ),
+      );
     }
   }
   return out.join('\n');

@@ -37,7 +37,14 @@ function languageRows(counts: Map<string, Record<TrOutcome, number>>, total: num
   return [...counts.entries()]
     .map(([name, c]) => ({ name, sum: c.skipped + c.converted + c.translated + c.pending, c }))
     .sort((a, b) => b.sum - a.sum || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(({ name, sum, c }) => ({ name, reviews: sum, share: share(sum, total), skipped: c.skipped, converted: c.converted, translated: c.translated }));
+    .map(({ name, sum, c }) => ({
+      name,
+      reviews: sum,
+      share: share(sum, total),
+      skipped: c.skipped,
+      converted: c.converted,
+      translated: c.translated,
+    }));
 }
 
 /**
@@ -66,7 +73,12 @@ export async function overview(knex: Knex, s: Scope): Promise<Overview> {
   const months = new Map<string, { n: number; total: number }>();
   const marketplaces = new Map<string | null, number>();
   const languages = new Map<string, Record<TrOutcome, number>>();
-  let reviews = 0, total = 0, translated = 0, analysed = 0, themed = 0, undated = 0;
+  let reviews = 0,
+    total = 0,
+    translated = 0,
+    analysed = 0,
+    themed = 0,
+    undated = 0;
   for (const b of buckets) {
     const n = num(b.n);
     const rating = num(b.rating);
@@ -121,7 +133,11 @@ export async function productRows(knex: Knex, s: Scope): Promise<ProductOverview
     .count({ n: '*' })
     .where('i.type', 'pain_point')
     .groupBy('i.product_id')) as Array<{ id: string; n: unknown }>;
-  const costRows = (await knex('llm_usage').select({ id: 'product_id' }).sum({ c: 'cost' }).whereNotNull('product_id').groupBy('product_id')) as Array<{
+  const costRows = (await knex('llm_usage')
+    .select({ id: 'product_id' })
+    .sum({ c: 'cost' })
+    .whereNotNull('product_id')
+    .groupBy('product_id')) as Array<{
     id: string;
     c: unknown;
   }>;

@@ -18,7 +18,10 @@ export async function themeGroups(knex: Knex, s: Scope): Promise<ThemeGroup[]> {
     .select({ w: 't.w', label: 't.label_id', review: 't.review_id', n: knex.raw('count(*)') })
     .groupByRaw('1, 2, 3')
     .as('g');
-  return (await knex.from(perReview).select({ w: 'g.w', label: 'g.label', reviews: knex.raw('count(*)'), tags: knex.raw('sum(g.n)') }).groupBy('g.w', 'g.label')) as ThemeGroup[];
+  return (await knex
+    .from(perReview)
+    .select({ w: 'g.w', label: 'g.label', reviews: knex.raw('count(*)'), tags: knex.raw('sum(g.n)') })
+    .groupBy('g.w', 'g.label')) as ThemeGroup[];
 }
 
 export function fiveW(groups: ThemeGroup[], labels: LabelRow[], themedDone: number): { base: number; rows: FiveWRow[] } {
@@ -61,7 +64,15 @@ export async function cost(knex: Knex, productId: string | null, currency: strin
   const r = (await q.first()) as Record<string, unknown> | undefined;
   const promptTokens = num(r?.p);
   const completionTokens = num(r?.c);
-  return { calls: num(r?.calls), promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cost: round(num(r?.cost), 6), currency, simulatedCalls: num(r?.sim) };
+  return {
+    calls: num(r?.calls),
+    promptTokens,
+    completionTokens,
+    totalTokens: promptTokens + completionTokens,
+    cost: round(num(r?.cost), 6),
+    currency,
+    simulatedCalls: num(r?.sim),
+  };
 }
 
 /**
@@ -73,10 +84,17 @@ export async function compare(knex: Knex, productId: string | null, from: string
   const prevTo = addDays(from, -1);
   const wide: Scope = { productId, from: prevFrom, to };
   const period = knex.raw(`case when review_date >= ? then 'c' else 'p' end`, [from]);
-  const revRows = (await whereReviews(knex('reviews').select({ period, n: knex.raw('count(*)'), total: knex.raw('sum(rating)') }), wide).groupByRaw('1')) as Array<{ period: string; n: unknown; total: unknown }>;
+  const revRows = (await whereReviews(
+    knex('reviews').select({ period, n: knex.raw('count(*)'), total: knex.raw('sum(rating)') }),
+    wide,
+  ).groupByRaw('1')) as Array<{ period: string; n: unknown; total: unknown }>;
   const iperiod = knex.raw(`case when r.review_date >= ? then 'c' else 'p' end`, [from]);
   const painRows = (await whereReviews(
-    knex('insights as i').join('reviews as r', 'r.id', 'i.review_id').where('i.type', 'pain_point').select({ period: iperiod, dimension: 'i.dimension' }).count({ n: '*' }),
+    knex('insights as i')
+      .join('reviews as r', 'r.id', 'i.review_id')
+      .where('i.type', 'pain_point')
+      .select({ period: iperiod, dimension: 'i.dimension' })
+      .count({ n: '*' }),
     wide,
     'r',
   ).groupByRaw('1, 2')) as Array<{ period: string; dimension: string; n: unknown }>;

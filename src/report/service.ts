@@ -44,7 +44,8 @@ export function render(data: ReportData, format: ReportFormat): string {
 
 export function parseFormat(v: unknown): ReportFormat {
   const f = v === undefined || v === null || v === '' ? 'md' : String(v);
-  if (!(REPORT_FORMATS as readonly string[]).includes(f)) throw new VocError('USAGE', `--format must be one of ${REPORT_FORMATS.join(', ')}, got "${f}"`);
+  if (!(REPORT_FORMATS as readonly string[]).includes(f))
+    throw new VocError('USAGE', `--format must be one of ${REPORT_FORMATS.join(', ')}, got "${f}"`);
   return f as ReportFormat;
 }
 
@@ -67,7 +68,9 @@ export async function runReport(options: ReportOptions, deps: { store: Store; co
     await writeFile(tmp, content, 'utf8');
     await rename(tmp, file);
   } catch (err) {
-    throw new VocError('IO', `cannot write the report to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new VocError('IO', `cannot write the report to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   return { format, path: file, bytes, summary, data };
 }

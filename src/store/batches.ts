@@ -54,12 +54,33 @@ export const batchOwner = (id: number) => `${BATCH_OWNER_PREFIX}${id}`;
  */
 export async function insertBatch(
   store: Store,
-  o: { jobId: number | null; kind: string; nonce: string; owner: string; leaseMs: number; holdMs: number; bytes: number; reviewIds: number[]; lines: Array<{ customId: string; cls: string; texts: string }> },
+  o: {
+    jobId: number | null;
+    kind: string;
+    nonce: string;
+    owner: string;
+    leaseMs: number;
+    holdMs: number;
+    bytes: number;
+    reviewIds: number[];
+    lines: Array<{ customId: string; cls: string; texts: string }>;
+  },
 ): Promise<number> {
   return store.knex.transaction(async (trx) => {
     const ts = now();
     const [row] = await trx('llm_batches')
-      .insert({ job_id: o.jobId, kind: o.kind, state: 'prepared', nonce: o.nonce, requests: o.lines.length, bytes: o.bytes, driver: o.owner, driver_lease: ts + o.leaseMs, created_at: ts, updated_at: ts })
+      .insert({
+        job_id: o.jobId,
+        kind: o.kind,
+        state: 'prepared',
+        nonce: o.nonce,
+        requests: o.lines.length,
+        bytes: o.bytes,
+        driver: o.owner,
+        driver_lease: ts + o.leaseMs,
+        created_at: ts,
+        updated_at: ts,
+      })
       .returning('id');
     const id = Number(typeof row === 'object' ? row.id : row);
     const lines = o.lines.map((l) => ({ batch: id, custom_id: l.customId, cls: l.cls, texts: l.texts, status: 'pending' }));
@@ -75,23 +96,46 @@ export async function insertBatch(
 }
 
 export async function updateBatch(store: Store, id: number, patch: Partial<BatchRow>): Promise<void> {
-  await store.knex('llm_batches').where({ id }).update({ ...patch, updated_at: now() });
+  await store
+    .knex('llm_batches')
+    .where({ id })
+    .update({ ...patch, updated_at: now() });
 }
 
 /**
  * Open batches this daemon may drive: its own, unowned ones and those whose driver's lease ran out (it died).
  * Taking one renews the lease of its reviews too.
  */
-export async function leaseBatches(store: Store, owner: string, leaseMs: number, holdMs: number, jobId?: number | null): Promise<BatchRow[]> {
+export async function leaseBatches(
+  store: Store,
+  owner: string,
+  leaseMs: number,
+  holdMs: number,
+  jobId?: number | null,
+): Promise<BatchRow[]> {
   const ts = now();
-  const q = store.knex('llm_batches').whereIn('state', OPEN_STATES).where((w) => w.whereNull('driver').orWhere('driver', owner).orWhere('driver_lease', '<', ts));
-  if (jobId != null) q.andWhere((w) => w.where('job_id', jobId).orWhereNotIn('job_id', store.knex('jobs').select('id').whereIn('status', ['queued', 'running'])));
+  const q = store
+    .knex('llm_batches')
+    .whereIn('state', OPEN_STATES)
+    .where((w) => w.whereNull('driver').orWhere('driver', owner).orWhere('driver_lease', '<', ts));
+  if (jobId != null)
+    q.andWhere((w) =>
+      w.where('job_id', jobId).orWhereNotIn('job_id', store.knex('jobs').select('id').whereIn('status', ['queued', 'running'])),
+    );
   const ids: number[] = (await q.select('id')).map((r: { id: number }) => Number(r.id));
   const mine: BatchRow[] = [];
   for (const id of ids) {
-    const n = await store.knex('llm_batches').where({ id }).whereIn('state', OPEN_STATES).where((w) => w.whereNull('driver').orWhere('driver', owner).orWhere('driver_lease', '<', ts)).update({ driver: owner, driver_lease: ts + leaseMs });
+    const n = await store
+      .knex('llm_batches')
+      .where({ id })
+      .whereIn('state', OPEN_STATES)
+      .where((w) => w.whereNull('driver').orWhere('driver', owner).orWhere('driver_lease', '<', ts))
+      .update({ driver: owner, driver_lease: ts + leaseMs });
     if (!n) continue;
-    await store.knex('reviews').where({ tr_owner: batchOwner(id), tr_status: 'in_progress' }).update({ tr_lease: ts + holdMs });
+    await store
+      .knex('reviews')
+      .where({ tr_owner: batchOwner(id), tr_status: 'in_progress' })
+      .update({ tr_lease: ts + holdMs });
     mine.push(await getBatch(store, id));
   }
   return mine;
@@ -99,7 +143,15 @@ export async function leaseBatches(store: Store, owner: string, leaseMs: number,
 
 export async function getBatch(store: Store, id: number): Promise<BatchRow> {
   const row = (await store.knex('llm_batches').where({ id }).first()) as BatchRow;
-  return { ...row, id: Number(row.id), requests: Number(row.requests), completed: Number(row.completed), failed: Number(row.failed), bytes: Number(row.bytes), cost: Number(row.cost) };
+  return {
+    ...row,
+    id: Number(row.id),
+    requests: Number(row.requests),
+    completed: Number(row.completed),
+    failed: Number(row.failed),
+    bytes: Number(row.bytes),
+    cost: Number(row.cost),
+  };
 }
 
 /** Open batches of a job (or of every job), whoever drives them. */
@@ -123,6 +175,13 @@ export async function linesOf(store: Store, id: number): Promise<BatchLineRow[]>
   return (await store.knex('llm_batch_lines').where({ batch: id }).orderBy('id')) as BatchLineRow[];
 }
 
-export async function markLines(trx: Store['knex'], batch: number, updates: Array<{ customId: string; status: 'done' | 'redo'; error?: string | null }>): Promise<void> {
-  for (const u of updates) await trx('llm_batch_lines').where({ batch, custom_id: u.customId }).update({ status: u.status, error: u.error ?? null });
+export async function markLines(
+  trx: Store['knex'],
+  batch: number,
+  updates: Array<{ customId: string; status: 'done' | 'redo'; error?: string | null }>,
+): Promise<void> {
+  for (const u of updates)
+    await trx('llm_batch_lines')
+      .where({ batch, custom_id: u.customId })
+      .update({ status: u.status, error: u.error ?? null });
 }

@@ -43,7 +43,10 @@ export async function claimReviews(store: Store, kind: WorkKind, o: ClaimOptions
   };
   const pending = arm((q) => q.where(status, 'pending'));
   const expired = arm((q) => q.where(status, 'in_progress').andWhere(col(kind, 'lease'), '<', ts));
-  const union = k.select('id').from(pending.as('p')).unionAll((u) => u.select('id').from(expired.as('e')));
+  const union = k
+    .select('id')
+    .from(pending.as('p'))
+    .unionAll((u) => u.select('id').from(expired.as('e')));
   const sub = k.select('id').from(union.as('u')).orderBy('id').limit(o.limit);
   const patch: Record<string, unknown> = {
     [status]: 'in_progress',
@@ -52,7 +55,10 @@ export async function claimReviews(store: Store, kind: WorkKind, o: ClaimOptions
   };
   if (o.jobId != null) patch[col(kind, 'job')] = o.jobId;
   const run = async (trx: typeof k) => {
-    const rows = (await trx('reviews').whereIn('id', sub.clone().transacting(trx as never)).update(patch).returning('*')) as ReviewRow[];
+    const rows = (await trx('reviews')
+      .whereIn('id', sub.clone().transacting(trx as never))
+      .update(patch)
+      .returning('*')) as ReviewRow[];
     return rows.sort((a, b) => a.id - b.id);
   };
   return store.knex.transaction((trx) => run(trx as unknown as typeof k));

@@ -29,4 +29,3 @@ export async function markDaemonStopped(store: Store, id: string): Promise<void>
 export async function listDaemons(store: Store): Promise<DaemonRecord[]> {
   return store.knex('daemons').select('*').orderBy('id');
 }
-

@@ -59,7 +59,11 @@ async function writeOnce(store: Store, kind: AnalysisKind, owner: string, outcom
     for (const o of ordered) {
       const patch: Record<string, unknown> = o.ok
         ? { [`${kind}_status`]: 'done', [`${kind}_error`]: null, [`${kind}_attempts`]: o.attempts }
-        : { [`${kind}_status`]: o.final ? 'failed' : 'pending', [`${kind}_error`]: o.error.slice(0, 1000), [`${kind}_attempts`]: o.attempts };
+        : {
+            [`${kind}_status`]: o.final ? 'failed' : 'pending',
+            [`${kind}_error`]: o.error.slice(0, 1000),
+            [`${kind}_attempts`]: o.attempts,
+          };
       const n = await completeClaimed(store, kind, owner, [{ id: o.reviewId, patch }], trx as unknown as Store['knex']);
       if (n !== 1) {
         res.lost.push(o.reviewId);
@@ -73,7 +77,16 @@ async function writeOnce(store: Store, kind: AnalysisKind, owner: string, outcom
       }
       res.done++;
       for (const i of o.insights ?? []) {
-        rows.push({ review_id: o.reviewId, product_id: o.productId, type: i.type, dimension: i.dimension, sentiment: i.sentiment, quote: i.quote, summary_zh: i.summary_zh, created_at: ts });
+        rows.push({
+          review_id: o.reviewId,
+          product_id: o.productId,
+          type: i.type,
+          dimension: i.dimension,
+          sentiment: i.sentiment,
+          quote: i.quote,
+          summary_zh: i.summary_zh,
+          created_at: ts,
+        });
         res.insights++;
       }
       for (const t of o.themes ?? []) {

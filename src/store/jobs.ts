@@ -75,7 +75,15 @@ export async function insertJob(
 ): Promise<JobRow> {
   const [row] = (await store
     .knex('jobs')
-    .insert({ kind: j.kind, lane: j.lane, product_id: j.productId ?? null, params: JSON.stringify(j.params ?? {}), status: 'queued', source: j.source ?? 'cli', created_at: now() })
+    .insert({
+      kind: j.kind,
+      lane: j.lane,
+      product_id: j.productId ?? null,
+      params: JSON.stringify(j.params ?? {}),
+      status: 'queued',
+      source: j.source ?? 'cli',
+      created_at: now(),
+    })
     .returning('*')) as JobRow[];
   return row;
 }
@@ -105,7 +113,12 @@ export async function hasOpenJob(store: Store, kind: string, productId?: string)
  * The oldest open job of `kind` whose scope covers `productId` (every product, or that one) and that has no
  * limit, run in the same mode (`batch` param): work asked of that scope is already on its way there.
  */
-export async function openJobCovering(store: Store, kind: string, productId: string | null, mode: unknown = null): Promise<JobRow | undefined> {
+export async function openJobCovering(
+  store: Store,
+  kind: string,
+  productId: string | null,
+  mode: unknown = null,
+): Promise<JobRow | undefined> {
   const q = store.knex('jobs').select('*').where({ kind }).whereIn('status', ['queued', 'running']).orderBy('id');
   q.andWhere((w) => {
     w.whereNull('product_id');
@@ -151,7 +164,10 @@ export async function markRunning(store: Store, id: number): Promise<void> {
 }
 
 export async function saveProgress(store: Store, id: number, snapshot: Record<string, unknown>): Promise<void> {
-  await store.knex('jobs').where({ id, status: 'running' }).update({ result: JSON.stringify(snapshot) });
+  await store
+    .knex('jobs')
+    .where({ id, status: 'running' })
+    .update({ result: JSON.stringify(snapshot) });
 }
 
 /** The first runJob to return marks the row done; later ones change nothing. Returns whether this call did it. */
@@ -183,5 +199,9 @@ export async function releaseJobs(store: Store, owner: string, ids?: number[]): 
 /** Extend the leases of the rows this daemon is running now (`ids`); a row it lost track of expires. */
 export async function renewJobLeases(store: Store, owner: string, leaseMs: number, ids: number[]): Promise<number> {
   if (!ids.length) return 0;
-  return store.knex('jobs').where({ owner, status: 'running' }).whereIn('id', ids).update({ lease: now() + leaseMs });
+  return store
+    .knex('jobs')
+    .where({ owner, status: 'running' })
+    .whereIn('id', ids)
+    .update({ lease: now() + leaseMs });
 }

@@ -35,7 +35,12 @@ export async function listLabels(store: Store, productId: string): Promise<Label
 export async function learnState(store: Store, productId: string): Promise<LearnState | null> {
   const row = await store.knex('products').where({ id: productId }).first('id', 'learn_status', 'learned_at', 'learn_error');
   if (!row) return null;
-  return { productId: row.id, status: row.learn_status, learnedAt: row.learned_at == null ? null : Number(row.learned_at), error: row.learn_error };
+  return {
+    productId: row.id,
+    status: row.learn_status,
+    learnedAt: row.learned_at == null ? null : Number(row.learned_at),
+    error: row.learn_error,
+  };
 }
 
 /**
@@ -60,15 +65,25 @@ export async function claimLearn(store: Store, productId: string, o: { force?: b
 /** Push the lease forward; returns the new token, or null when the claim was lost. */
 export async function renewLearn(store: Store, productId: string, token: number, leaseMs: number): Promise<number | null> {
   const next = Math.max(now() + leaseMs, token + 1);
-  const n = await store.knex('products').where({ id: productId, learn_status: 'in_progress', learned_at: token }).update({ learned_at: next });
+  const n = await store
+    .knex('products')
+    .where({ id: productId, learn_status: 'in_progress', learned_at: token })
+    .update({ learned_at: next });
   return n === 1 ? next : null;
 }
 
 /** Replace the product's labels in one transaction, only while the claim is still ours. */
-export async function replaceLabels(store: Store, productId: string, token: number, answer: LearnAnswer): Promise<{ stored: number } | null> {
+export async function replaceLabels(
+  store: Store,
+  productId: string,
+  token: number,
+  answer: LearnAnswer,
+): Promise<{ stored: number } | null> {
   const ts = now();
   return store.knex.transaction(async (trx) => {
-    const n = await trx('products').where({ id: productId, learn_status: 'in_progress', learned_at: token }).update({ learn_status: 'done', learned_at: ts, learn_error: null });
+    const n = await trx('products')
+      .where({ id: productId, learn_status: 'in_progress', learned_at: token })
+      .update({ learn_status: 'done', learned_at: ts, learn_error: null });
     if (n !== 1) return null;
     await trx('product_labels').where({ product_id: productId }).delete();
     const rows: Array<Omit<LabelRow, 'id'>> = [];
@@ -106,18 +121,32 @@ export async function releaseLearn(store: Store, productId: string, token: numbe
 }
 
 /** A sample spread over ratings (round-robin 5,1,4,2,3, longest first), translated text where there is one. */
-export async function sampleForLearning(store: Store, productId: string, size: number, maxChars = 1200): Promise<Array<{ rating: number; text: string; translated: boolean }>> {
+export async function sampleForLearning(
+  store: Store,
+  productId: string,
+  size: number,
+  maxChars = 1200,
+): Promise<Array<{ rating: number; text: string; translated: boolean }>> {
   const byRating: Array<Array<{ rating: number; body: string; body_zh: string | null }>> = [];
   for (const rating of [5, 1, 4, 2, 3]) {
     byRating.push(
-      await store.knex('reviews').where({ product_id: productId, rating }).orderBy([{ column: 'body_len', order: 'desc' }, { column: 'id' }]).limit(size).select('rating', 'body', 'body_zh'),
+      await store
+        .knex('reviews')
+        .where({ product_id: productId, rating })
+        .orderBy([{ column: 'body_len', order: 'desc' }, { column: 'id' }])
+        .limit(size)
+        .select('rating', 'body', 'body_zh'),
     );
   }
   const out: Array<{ rating: number; body: string; body_zh: string | null }> = [];
   for (let i = 0; out.length < size && byRating.some((l) => l.length > i); i++) {
     for (const list of byRating) if (list[i] && out.length < size) out.push(list[i]);
   }
-  return out.map((r) => ({ rating: Number(r.rating), text: (r.body_zh || normaliseForPrompt(r.body)).slice(0, maxChars), translated: !!r.body_zh }));
+  return out.map((r) => ({
+    rating: Number(r.rating),
+    text: (r.body_zh || normaliseForPrompt(r.body)).slice(0, maxChars),
+    translated: !!r.body_zh,
+  }));
 }
 
 /** Products never learned that have at least `minReviews` reviews (the automatic learning at start-up). */

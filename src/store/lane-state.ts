@@ -10,5 +10,8 @@ export async function setLanePaused(store: Store, lane: LaneName, paused: boolea
 
 export async function pausedLanes(store: Store): Promise<LaneName[]> {
   const rows: Array<{ lane: string; paused: unknown }> = await store.knex('lane_state').select('lane', 'paused');
-  return rows.filter((r) => r.paused === true || r.paused === 1 || r.paused === '1').map((r) => r.lane as LaneName).filter((l) => (LANES as readonly string[]).includes(l));
+  return rows
+    .filter((r) => r.paused === true || r.paused === 1 || r.paused === '1')
+    .map((r) => r.lane as LaneName)
+    .filter((l) => (LANES as readonly string[]).includes(l));
 }

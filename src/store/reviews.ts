@@ -64,7 +64,21 @@ export interface InsertResult {
 }
 
 /** The columns a chunk carries, in the order both dialects bind them. */
-const COLUMNS = ['source_key', 'review_id', 'product_id', 'marketplace', 'rating', 'title', 'body', 'body_hash', 'review_date', 'author', 'language', 'class', 'body_len'] as const;
+const COLUMNS = [
+  'source_key',
+  'review_id',
+  'product_id',
+  'marketplace',
+  'rating',
+  'title',
+  'body',
+  'body_hash',
+  'review_date',
+  'author',
+  'language',
+  'class',
+  'body_len',
+] as const;
 
 /** Within-chunk duplicates first: the first row of a source key is the one tried, a repeat is counted here. */
 function dedupeChunk(rows: NewReview[], result: InsertResult): NewReview[] {
@@ -106,7 +120,11 @@ function metaPatch(meta: ProductMeta): Record<string, unknown> | null {
  * the driver's own connection: building a 17,000-parameter INSERT through the query builder cost more than the
  * database spent on it.
  */
-export async function insertReviews(store: Store, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] } = {}): Promise<InsertResult> {
+export async function insertReviews(
+  store: Store,
+  rows: NewReview[],
+  opts: { ingestFile?: string | null; products?: ProductMeta[] } = {},
+): Promise<InsertResult> {
   const result: InsertResult = { inserted: 0, duplicates: 0, conflicts: [], newProducts: [] };
   if (rows.length === 0 && !opts.products?.length) return result;
   const fresh = dedupeChunk(rows, result);
@@ -183,21 +201,43 @@ function pgArray(values: unknown[]): string {
 function copyField(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
   if (typeof v === 'number') return String(v);
-  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+  return /[\\\t\n\r]/.test(v)
+    ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : v;
 }
 
 function copyText(rows: NewReview[]): string {
   const lines = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    lines[i] = [r.sourceKey, r.reviewId, r.productId, r.marketplace, r.rating, r.title, r.body, r.bodyHash, r.reviewDate, r.author, r.language, r.class, r.bodyLen, i + 1]
+    lines[i] = [
+      r.sourceKey,
+      r.reviewId,
+      r.productId,
+      r.marketplace,
+      r.rating,
+      r.title,
+      r.body,
+      r.bodyHash,
+      r.reviewDate,
+      r.author,
+      r.language,
+      r.class,
+      r.bodyLen,
+      i + 1,
+    ]
       .map(copyField)
       .join('\t');
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
-async function insertPg(conn: PgConn, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] }, result: InsertResult): Promise<void> {
+async function insertPg(
+  conn: PgConn,
+  rows: NewReview[],
+  opts: { ingestFile?: string | null; products?: ProductMeta[] },
+  result: InsertResult,
+): Promise<void> {
   const { from: copyFrom } = (await import('pg-copy-streams')).default;
   if (!staged.has(conn)) {
     await conn.query(STAGE_DDL);
@@ -230,7 +270,10 @@ async function insertPg(conn: PgConn, rows: NewReview[], opts: { ingestFile?: st
     result.newProducts = out.new_products as string[];
     for (const [meta, patch] of metas) {
       const keys = Object.keys(patch!);
-      await conn.query(`UPDATE products SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE id = $1`, [meta.id, ...keys.map((k) => patch![k])]);
+      await conn.query(`UPDATE products SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE id = $1`, [
+        meta.id,
+        ...keys.map((k) => patch![k]),
+      ]);
     }
     await conn.query('COMMIT');
   } catch (err) {
@@ -267,7 +310,12 @@ function statementsFor(db: SqliteDb) {
   return s;
 }
 
-function insertSqlite(db: SqliteDb, rows: NewReview[], opts: { ingestFile?: string | null; products?: ProductMeta[] }, result: InsertResult): void {
+function insertSqlite(
+  db: SqliteDb,
+  rows: NewReview[],
+  opts: { ingestFile?: string | null; products?: ProductMeta[] },
+  result: InsertResult,
+): void {
   const st = statementsFor(db);
   const ts = now();
   const file = opts.ingestFile ?? null;
@@ -282,8 +330,21 @@ function insertSqlite(db: SqliteDb, rows: NewReview[], opts: { ingestFile?: stri
   db.transaction(() => {
     for (const r of rows) {
       const n = st.review.run(
-        r.sourceKey, r.reviewId ?? null, r.productId, r.marketplace ?? null, r.rating, r.title ?? null, r.body, r.bodyHash,
-        r.reviewDate ?? null, r.author ?? null, r.language ?? null, r.class, r.bodyLen, file, ts,
+        r.sourceKey,
+        r.reviewId ?? null,
+        r.productId,
+        r.marketplace ?? null,
+        r.rating,
+        r.title ?? null,
+        r.body,
+        r.bodyHash,
+        r.reviewDate ?? null,
+        r.author ?? null,
+        r.language ?? null,
+        r.class,
+        r.bodyLen,
+        file,
+        ts,
       ).changes;
       if (n > 0) {
         result.inserted++;

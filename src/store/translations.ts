@@ -56,7 +56,12 @@ const CACHE_INSERT = {
     ON CONFLICT (text_hash, model, target_lang) DO NOTHING`,
 };
 
-export async function writeCache(store: Store, entries: Array<{ hash: string; translation: string }>, key: CacheKey, trx?: Store['knex']): Promise<void> {
+export async function writeCache(
+  store: Store,
+  entries: Array<{ hash: string; translation: string }>,
+  key: CacheKey,
+  trx?: Store['knex'],
+): Promise<void> {
   if (entries.length === 0) return;
   const unique = new Map(entries.map((e) => [e.hash, e.translation]));
   const json = JSON.stringify([...unique].map(([h, t]) => ({ h, t: clean(t) })));
@@ -154,7 +159,10 @@ export interface BulletProduct {
   bullet_points: string | null;
 }
 
-export async function claimBulletProducts(store: Store, o: { owner: string; leaseMs: number; limit: number; productId?: string | null }): Promise<BulletProduct[]> {
+export async function claimBulletProducts(
+  store: Store,
+  o: { owner: string; leaseMs: number; limit: number; productId?: string | null },
+): Promise<BulletProduct[]> {
   const ts = now();
   return store.knex.transaction(async (trx) => {
     const q = trx('products')
@@ -168,12 +176,19 @@ export async function claimBulletProducts(store: Store, o: { owner: string; leas
     if (store.dialect === 'pg') q.forUpdate().skipLocked();
     const ids = (await q).map((r: { id: string }) => r.id);
     if (ids.length === 0) return [];
-    await trx('products').whereIn('id', ids).update({ bp_status: 'in_progress', bp_owner: o.owner, bp_lease: ts + o.leaseMs });
+    await trx('products')
+      .whereIn('id', ids)
+      .update({ bp_status: 'in_progress', bp_owner: o.owner, bp_lease: ts + o.leaseMs });
     return trx('products').select('id', 'bullet_points').whereIn('id', ids).orderBy('id');
   });
 }
 
-export async function settleBullets(store: Store, owner: string, id: string, result: { ok: true; zh: string[] } | { ok: false }): Promise<number> {
+export async function settleBullets(
+  store: Store,
+  owner: string,
+  id: string,
+  result: { ok: true; zh: string[] } | { ok: false },
+): Promise<number> {
   const patch = result.ok
     ? { bp_status: 'done', bullet_points_zh: JSON.stringify(result.zh), bp_owner: null, bp_lease: null }
     : { bp_status: 'failed', bp_owner: null, bp_lease: null };
@@ -181,5 +196,8 @@ export async function settleBullets(store: Store, owner: string, id: string, res
 }
 
 export async function releaseBullets(store: Store, owner: string): Promise<number> {
-  return store.knex('products').where({ bp_owner: owner, bp_status: 'in_progress' }).update({ bp_status: 'pending', bp_owner: null, bp_lease: null });
+  return store
+    .knex('products')
+    .where({ bp_owner: owner, bp_status: 'in_progress' })
+    .update({ bp_status: 'pending', bp_owner: null, bp_lease: null });
 }

@@ -27,7 +27,10 @@ function parseBullets(raw: string | null): string[] {
   }
 }
 
-export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; productId?: string | null; signal?: AbortSignal }): Promise<BulletsSummary> {
+export async function runBullets(
+  ctx: DaemonContext,
+  o: { jobId: number | null; productId?: string | null; signal?: AbortSignal },
+): Promise<BulletsSummary> {
   const owner = ctx.daemonId;
   const target = ctx.config.translate.targetLanguage;
   const key = { model: ctx.config.llm.model, targetLang: target };
@@ -36,7 +39,12 @@ export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; 
   const stopped = () => ctx.signal.aborted || !!o.signal?.aborted;
   try {
     while (!stopped()) {
-      const products = await claimBulletProducts(ctx.store, { owner, leaseMs: ctx.config.daemon.leaseMs, limit: 20, productId: o.productId });
+      const products = await claimBulletProducts(ctx.store, {
+        owner,
+        leaseMs: ctx.config.daemon.leaseMs,
+        limit: 20,
+        productId: o.productId,
+      });
       if (products.length === 0) break;
       await Promise.all(
         products.map(async (p) => {
@@ -52,7 +60,8 @@ export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; 
                 label: `translate bullet points x${ask.length} of ${p.id}`,
                 productId: p.id,
                 jobId: o.jobId,
-                run: ({ signal }) => translateTexts(ask, { gateway: ctx.gateway, targetLanguage: target, productId: p.id, jobId: o.jobId, signal, tally }),
+                run: ({ signal }) =>
+                  translateTexts(ask, { gateway: ctx.gateway, targetLanguage: target, productId: p.id, jobId: o.jobId, signal, tally }),
               })
             : [];
           const fresh = new Map<string, string>();
@@ -67,7 +76,11 @@ export async function runBullets(ctx: DaemonContext, o: { jobId: number | null; 
           const zh = bullets.map((b, i) =>
             plans[i] === 'convert' ? convertChinese(b, target) : !send[i] ? b : (cached.get(sha256(norms[i])) ?? fresh.get(norms[i])!),
           );
-          await writeCache(ctx.store, [...fresh].map(([n, t]) => ({ hash: sha256(n), translation: t })), key);
+          await writeCache(
+            ctx.store,
+            [...fresh].map(([n, t]) => ({ hash: sha256(n), translation: t })),
+            key,
+          );
           await settleBullets(ctx.store, owner, p.id, { ok: true, zh });
           summary.translated++;
         }),

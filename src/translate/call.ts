@@ -52,7 +52,13 @@ export function isPlain(count: number, single: boolean | undefined): boolean {
 }
 
 /** The request for texts: the same for a realtime call and a Batch API line. */
-export function translationRequest(texts: string[], target: string, single: boolean | undefined, base: RequestBase, source?: string): LlmRequest {
+export function translationRequest(
+  texts: string[],
+  target: string,
+  single: boolean | undefined,
+  base: RequestBase,
+  source?: string,
+): LlmRequest {
   return isPlain(texts.length, single)
     ? singleRequest(texts[0], target, base, source)
     : batchRequest(Object.fromEntries(keysFor(texts.length).map((k, i) => [k, texts[i]])), target, base, source);

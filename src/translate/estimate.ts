@@ -122,8 +122,14 @@ export class TranslationEstimator {
       profiles: {
         single: this.profile(fixed(1), one),
         fixed10: this.profile(fixed(10), one),
-        seed: this.profile(packAll(ordered, { ...base, profile: 'seed' }).map((b) => b.items), base),
-        tokens: this.profile(packAll(ordered, { ...base, profile: 'tokens' }).map((b) => b.items), base),
+        seed: this.profile(
+          packAll(ordered, { ...base, profile: 'seed' }).map((b) => b.items),
+          base,
+        ),
+        tokens: this.profile(
+          packAll(ordered, { ...base, profile: 'tokens' }).map((b) => b.items),
+          base,
+        ),
       },
     };
   }
@@ -133,11 +139,16 @@ export class TranslationEstimator {
     let output = 0;
     for (const b of batches) {
       input += callTokens(b, o);
-      output += estimateOutputTokens(b.reduce((n, i) => n + i.tokens, 0), b.length);
+      output += estimateOutputTokens(
+        b.reduce((n, i) => n + i.tokens, 0),
+        b.length,
+      );
     }
     const price = this.cfg.llm.prices[this.cfg.llm.model];
     const cost = price ? (input / 1e6) * price.input + (output / 1e6) * price.output : null;
-    const batchCost = price ? (input / 1e6) * (price.batchInput ?? price.input / 2) + (output / 1e6) * (price.batchOutput ?? price.output / 2) : null;
+    const batchCost = price
+      ? (input / 1e6) * (price.batchInput ?? price.input / 2) + (output / 1e6) * (price.batchOutput ?? price.output / 2)
+      : null;
     const calls = batches.length;
     return {
       calls,

@@ -4,7 +4,20 @@ import type { Store } from '../store/db.js';
  * Reviews with their translations, streamed by keyset pagination (id > last id), so an export of any size
  * holds one page in memory and works the same on SQLite and PostgreSQL.
  */
-export const EXPORT_FIELDS = ['review_id', 'product_id', 'rating', 'title', 'body', 'title_zh', 'body_zh', 'class', 'translation_status', 'translation_source', 'language', 'review_date'] as const;
+export const EXPORT_FIELDS = [
+  'review_id',
+  'product_id',
+  'rating',
+  'title',
+  'body',
+  'title_zh',
+  'body_zh',
+  'class',
+  'translation_status',
+  'translation_source',
+  'language',
+  'review_date',
+] as const;
 export type ExportRow = Record<(typeof EXPORT_FIELDS)[number], string | number | null>;
 
 /** in_progress is a claim, not an outcome: users see it as pending */
@@ -23,7 +36,22 @@ export async function* exportRows(store: Store, o: ExportScope = {}): AsyncGener
   for (;;) {
     const q = store
       .knex('reviews')
-      .select('id', 'review_id', 'source_key', 'product_id', 'rating', 'title', 'body', 'title_zh', 'body_zh', 'class', 'tr_status', 'tr_source', 'language', 'review_date')
+      .select(
+        'id',
+        'review_id',
+        'source_key',
+        'product_id',
+        'rating',
+        'title',
+        'body',
+        'title_zh',
+        'body_zh',
+        'class',
+        'tr_status',
+        'tr_source',
+        'language',
+        'review_date',
+      )
       .where('id', '>', last)
       .orderBy('id')
       .limit(size);

@@ -39,7 +39,13 @@ export interface PackingOptions {
 export const MAX_ITEMS_PER_CALL = 100;
 
 export function packingOptions(cfg: Config['translate'], prompts: { batch: number; single: number }): PackingOptions {
-  return { profile: cfg.packing, sizes: cfg.batchSize, tokenBudget: cfg.tokenBudget, batchPromptTokens: prompts.batch, singlePromptTokens: prompts.single };
+  return {
+    profile: cfg.packing,
+    sizes: cfg.batchSize,
+    tokenBudget: cfg.tokenBudget,
+    batchPromptTokens: prompts.batch,
+    singlePromptTokens: prompts.single,
+  };
 }
 
 /** Estimated input tokens of a call carrying these texts. */

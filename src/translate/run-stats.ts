@@ -72,7 +72,10 @@ export class RunStats {
       k.run[cls] += c[cls];
     }
     k.cacheHits += cacheHits;
-    this.total = Math.max(this.total, CLASS_ORDER.reduce((n, cls) => n + this.classes[cls], 0));
+    this.total = Math.max(
+      this.total,
+      CLASS_ORDER.reduce((n, cls) => n + this.classes[cls], 0),
+    );
     this.line(`classified: vip=${c.vip} | standard=${c.standard} | short=${c.short}`);
     const cfg = this.ctx.config.translate;
     for (const cls of CLASS_ORDER) {
@@ -141,7 +144,10 @@ export class RunStats {
 
   finish(t: CallTally): TranslateSummary {
     this.absorb(t);
-    const per = CLASS_ORDER.slice().reverse().map((c) => `${c} ${this.settledOk[c]}/${this.classes[c]}`).join(', ');
+    const per = CLASS_ORDER.slice()
+      .reverse()
+      .map((c) => `${c} ${this.settledOk[c]}/${this.classes[c]}`)
+      .join(', ');
     const failed = this.failed ? `, ${this.failed} failed` : '';
     const converted = this.converted ? `, ${this.converted} converted without a call` : '';
     this.line(

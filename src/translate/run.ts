@@ -45,7 +45,9 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   const stats = new RunStats(ctx, o.jobId, o.limit ? Math.min(o.limit, claimable) : claimable);
   const book = new TextBook(ctx.store, cfg);
   const target = tcfg.targetLanguage;
-  const packer = new Packer<PendingText>(packingOptions(tcfg, { batch: estimateTokens(batchSystemPrompt(target)), single: estimateTokens(singleSystemPrompt(target)) }));
+  const packer = new Packer<PendingText>(
+    packingOptions(tcfg, { batch: estimateTokens(batchSystemPrompt(target)), single: estimateTokens(singleSystemPrompt(target)) }),
+  );
   const transPool = cfg.lanes.translation?.pools[0] ?? 'trans';
   const maxInFlight = Math.max(2, 2 * (cfg.pools[transPool]?.cap ?? 1));
   const maxHeld = Math.max(2 * tcfg.chunkSize, MAX_HELD);
@@ -73,7 +75,9 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
-    const outs = outBuf, cache = cacheBuf, rel = releaseBuf;
+    const outs = outBuf,
+      cache = cacheBuf,
+      rel = releaseBuf;
     if (!outs.length && !cache.length && !rel.length) return;
     outBuf = [];
     cacheBuf = [];
@@ -153,10 +157,20 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         jobId: o.jobId,
         productId: o.productId ?? null,
         run: ({ signal }) =>
-          translateTexts(texts, { gateway: ctx.gateway, targetLanguage: target, productId: o.productId, jobId: o.jobId, signal, tally, single: batch.cls === 'vip', sourceLanguage }),
+          translateTexts(texts, {
+            gateway: ctx.gateway,
+            targetLanguage: target,
+            productId: o.productId,
+            jobId: o.jobId,
+            signal,
+            tally,
+            single: batch.cls === 'vip',
+            sourceLanguage,
+          }),
       })
       .then(
-        (outcomes) => outcomes.map((x) => (x.ok ? ({ ok: true, value: x.value, source: 'call' } as const) : ({ ok: false, error: x.error } as const))),
+        (outcomes) =>
+          outcomes.map((x) => (x.ok ? ({ ok: true, value: x.value, source: 'call' } as const) : ({ ok: false, error: x.error } as const))),
         (err: unknown) => batch.items.map(() => ({ ok: false as const, error: (err as Error)?.message ?? String(err) })),
       )
       .then((results) => {
@@ -185,7 +199,13 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     while ((inFlight >= maxInFlight || held.size >= maxHeld) && !stopped()) await new Promise<void>((r) => (wake = r));
     if (stopped()) break;
     const want = o.limit ? Math.min(tcfg.chunkSize, o.limit - claimed) : tcfg.chunkSize;
-    const rows = await claimReviews(ctx.store, 'tr', { owner, leaseMs: cfg.daemon.leaseMs, limit: want, productId: o.productId, jobId: o.jobId });
+    const rows = await claimReviews(ctx.store, 'tr', {
+      owner,
+      leaseMs: cfg.daemon.leaseMs,
+      limit: want,
+      productId: o.productId,
+      jobId: o.jobId,
+    });
     if (rows.length === 0) {
       // another daemon still holds reviews in scope: stay until they settle or its lease expires (a crash), so
       // the run, and the shared job, never ends with a dead daemon's claims left behind
@@ -197,7 +217,10 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         flush();
         await writing;
         const stuck = [...held, ...unwritten];
-        await releaseClaims(ctx.store, 'tr', owner, stuck).then(() => stuck.forEach((id) => (held.delete(id), unwritten.delete(id))), () => {});
+        await releaseClaims(ctx.store, 'tr', owner, stuck).then(
+          () => stuck.forEach((id) => (held.delete(id), unwritten.delete(id))),
+          () => {},
+        );
         continue;
       }
       await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
@@ -227,7 +250,12 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
 /** Whether reviews in scope are claimed by another owner right now (its batches are in flight, or it died). */
 async function othersHold(ctx: DaemonContext, productId?: string | null): Promise<boolean> {
   // reviews held by a Batch API batch are another run's for up to a day: never wait for them
-  const q = ctx.store.knex('reviews').select('id').where('tr_status', 'in_progress').whereNot('tr_owner', ctx.daemonId).andWhereNot('tr_owner', 'like', `${BATCH_OWNER_PREFIX}%`);
+  const q = ctx.store
+    .knex('reviews')
+    .select('id')
+    .where('tr_status', 'in_progress')
+    .whereNot('tr_owner', ctx.daemonId)
+    .andWhereNot('tr_owner', 'like', `${BATCH_OWNER_PREFIX}%`);
   if (productId) q.andWhere('product_id', productId);
   return !!(await q.first());
 }

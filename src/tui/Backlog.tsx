@@ -7,7 +7,14 @@ import { Line, Paint } from './theme.js';
 export function languageLine(mix: LanguageMix[], width: number): string {
   let out = '';
   for (const m of mix) {
-    const what = m.skipped === m.reviews ? ' skipped' : m.converted === m.reviews ? ' converted' : m.skipped || m.converted ? ` (${[m.skipped && `${compact(m.skipped)} skipped`, m.converted && `${compact(m.converted)} converted`].filter(Boolean).join(', ')})` : '';
+    const what =
+      m.skipped === m.reviews
+        ? ' skipped'
+        : m.converted === m.reviews
+          ? ' converted'
+          : m.skipped || m.converted
+            ? ` (${[m.skipped && `${compact(m.skipped)} skipped`, m.converted && `${compact(m.converted)} converted`].filter(Boolean).join(', ')})`
+            : '';
     const part = `${out ? ' · ' : ''}${m.lang} ${compact(m.reviews)}${what}`;
     if (out.length + part.length > width) return out ? `${out} · …` : out;
     out += part;

@@ -5,7 +5,6 @@ import { compact, duration, padEnd, sanitize } from './format.js';
 import { PACKED_CELL, type ClusterLayout } from './layout.js';
 import { Line, Paint } from './theme.js';
 
-
 function State({ d, now, long }: { d: DaemonRow; now: number; long: boolean }) {
   const beat = duration(Math.max(0, (now - d.heartbeatAt) / 1000));
   if (!d.alive) {

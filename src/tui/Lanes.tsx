@@ -39,7 +39,12 @@ export function Lanes({ stats, width }: { stats: Stats; width: number }) {
         if (!l) return <Line key={name}>{cells([String(i + 1), SHORT_LANE[name], 'n/a'])}</Line>;
         const c = row(i, name, l);
         const [idx, lane, state] = c.slice(0, 3).map((v, k) => padEnd(v, COLS[k]));
-        const rest = ' ' + c.slice(3).map((v, k) => padStart(v, COLS[k + 3])).join(' ');
+        const rest =
+          ' ' +
+          c
+            .slice(3)
+            .map((v, k) => padStart(v, COLS[k + 3]))
+            .join(' ');
         return (
           <Line key={name}>
             {`${idx} ${lane} `}

@@ -27,7 +27,13 @@ export function Pools({ stats, width }: { stats: Stats; width: number }) {
             {serving.map((lane: LaneName, i: number) => {
               const overflow = HOME_POOL[lane] !== name;
               const label = (i > 0 ? ',' : '') + (overflow ? '+' : '') + (SHORT_LANE[lane] ?? lane);
-              return overflow ? <Paint key={lane} tone="accent">{label}</Paint> : label;
+              return overflow ? (
+                <Paint key={lane} tone="accent">
+                  {label}
+                </Paint>
+              ) : (
+                label
+              );
             })}
           </Line>
         );

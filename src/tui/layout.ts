@@ -59,7 +59,16 @@ export function layoutFor(stats: Stats | null, width: number, height: number, fo
     const cluster = daemons ? fitCluster(daemons, Math.min(room - 3, 2 + daemons), right, false) : null;
     const clusterHeight = cluster ? 2 + cluster.lines : 0;
     const rest = room - clusterHeight;
-    return { width: w, wide: true, left, right, cluster, clusterHeight, eventRows: rest >= 2 ? rest - 1 : 0, sparkWidth: Math.min(60, right - 5) };
+    return {
+      width: w,
+      wide: true,
+      left,
+      right,
+      cluster,
+      clusterHeight,
+      eventRows: rest >= 2 ? rest - 1 : 0,
+      sparkWidth: Math.min(60, right - 5),
+    };
   }
   const right = Math.floor((w - 2) / 2);
   const buffer = stats?.ingestBuffer ? HEIGHTS.buffer : 0;
@@ -68,5 +77,14 @@ export function layoutFor(stats: Stats | null, width: number, height: number, fo
   const cluster = daemons ? fitCluster(daemons, room, w, true) : null;
   const clusterHeight = cluster ? 1 + cluster.lines : 0;
   const rest = room - clusterHeight;
-  return { width: w, wide: false, left: w, right, cluster, clusterHeight, eventRows: rest >= 2 ? rest - 1 : 0, sparkWidth: Math.min(60, right - 5) };
+  return {
+    width: w,
+    wide: false,
+    left: w,
+    right,
+    cluster,
+    clusterHeight,
+    eventRows: rest >= 2 ? rest - 1 : 0,
+    sparkWidth: Math.min(60, right - 5),
+  };
 }

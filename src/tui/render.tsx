@@ -28,5 +28,8 @@ export function renderFrame(stats: Stats, opts: FrameOptions = {}): string {
     { columns: width },
   );
   const text = color ? out : stripVTControlCharacters(out);
-  return text.split('\n').map((l) => l.replace(/\s+$/, '')).join('\n');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .join('\n');
 }

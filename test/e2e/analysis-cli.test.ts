@@ -11,7 +11,10 @@ describe('voc learn and voc analyze from the command line', () => {
   const h = tempHome('ac');
   beforeAll(async () => {
     // the built-in simulator, fast, and no automatic learning so `voc learn` does the work
-    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ simulator: { latencyMs: 5, limit: 200 }, analysis: { autoLearn: false } }));
+    writeFileSync(
+      path.join(h.home, 'config.json'),
+      JSON.stringify({ simulator: { latencyMs: 5, limit: 200 }, analysis: { autoLearn: false } }),
+    );
   }, 120_000);
   afterAll(async () => {
     await voc(h.home, ['daemon', 'stop']);
@@ -31,7 +34,21 @@ describe('voc learn and voc analyze from the command line', () => {
     const an = await voc(h.home, ['analyze', 'VOC-KETTLE-01', '--wait', '--json']);
     expect(an.code, an.stderr).toBe(0);
     const s = JSON.parse(an.stdout);
-    expect(Object.keys(s)).toEqual(['job', 'reviews', 'insights', 'themes', 'unmapped', 'droppedQuotes', 'failed', 'calls', 'promptTokens', 'completionTokens', 'cost', 'simulated', 'skipped']);
+    expect(Object.keys(s)).toEqual([
+      'job',
+      'reviews',
+      'insights',
+      'themes',
+      'unmapped',
+      'droppedQuotes',
+      'failed',
+      'calls',
+      'promptTokens',
+      'completionTokens',
+      'cost',
+      'simulated',
+      'skipped',
+    ]);
     expect(s.reviews).toBeGreaterThan(0);
     expect(s.failed).toBe(0);
     const human = await voc(h.home, ['analyze', 'VOC-KETTLE-01', '--wait']);

@@ -19,12 +19,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function boot(simOpts: Parameters<typeof startSimulator>[0], overrides: Record<string, unknown>): Promise<{ d: Daemon; config: Config; sim: Simulator }> {
+async function boot(
+  simOpts: Parameters<typeof startSimulator>[0],
+  overrides: Record<string, unknown>,
+): Promise<{ d: Daemon; config: Config; sim: Simulator }> {
   const sim = await startSimulator({ port: 0, seed: 3, ...simOpts });
   cleanups.push(() => sim.close());
   const h = tempHome('an');
   cleanups.push(() => h.cleanup());
-  const config = testConfig(h.home, { overrides: { 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false, ...overrides } });
+  const config = testConfig(h.home, {
+    overrides: { 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false, ...overrides },
+  });
   const d = await startDaemon(config, {
     log: silentLogger,
     gatewayFactory: (args) => createGateway({ ...args, baseUrl: sim.url, simulated: true }),
@@ -34,7 +39,11 @@ async function boot(simOpts: Parameters<typeof startSimulator>[0], overrides: Re
   return { d, config, sim };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, deadlineMs = 20000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  deadlineMs = 20000,
+): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     const v = await fn();
@@ -70,13 +79,24 @@ describe('analysis through the daemon', () => {
     const rows = Array.from({ length: 2000 }, (_, i) => review(config, 'BULK', i, long(i), 3));
     expect(rows.every((r) => r.class === 'vip')).toBe(true);
     for (let i = 0; i < rows.length; i += 500) await client.ingest({ file: 'bulk.csv', rows: rows.slice(i, i + 500) });
-    await client.ingest({ file: 'small.csv', rows: Array.from({ length: 8 }, (_, i) => review(config, 'FAST', i, bodyFor(i), (i % 5) + 1)) });
+    await client.ingest({
+      file: 'small.csv',
+      rows: Array.from({ length: 8 }, (_, i) => review(config, 'FAST', i, bodyFor(i), (i % 5) + 1)),
+    });
     await client.submitJob({ kind: 'translate', productId: 'BULK' });
     // the translation lane is saturated: the gateway window is full and calls wait behind it
-    await until('translation saturated', () => d.ctx.gateway.stats().waiting.translation + d.ctx.lanes.queued('translation') >= 100 && sim.stats().byTask.translate_single >= 25);
+    await until(
+      'translation saturated',
+      () =>
+        d.ctx.gateway.stats().waiting.translation + d.ctx.lanes.queued('translation') >= 100 && sim.stats().byTask.translate_single >= 25,
+    );
     const t0 = Date.now();
     await runLearn({ product: 'FAST' }, { config, client, stdout: quiet });
-    const first = await until('a learning request at the simulator', () => sim.arrivals().find((a) => a.task === 'learn' && a.at >= t0), 5000);
+    const first = await until(
+      'a learning request at the simulator',
+      () => sim.arrivals().find((a) => a.task === 'learn' && a.at >= t0),
+      5000,
+    );
     expect(first.at - t0).toBeLessThan(1000);
     await until('FAST learned', async () => (await learnState(d.ctx.store, 'FAST'))?.status === 'done', 10000);
   });
@@ -84,13 +104,20 @@ describe('analysis through the daemon', () => {
   it('voc analyze --wait --json learns, then analyses every review and prints the summary', async () => {
     const { config, sim } = await boot({ limit: 200, latencyMs: 5 }, { 'analysis.autoLearn': false });
     const client = await connectDaemon(config, { autostart: false });
-    await client.ingest({ file: 'p.csv', rows: Array.from({ length: 40 }, (_, i) => review(config, 'P9', i, bodyFor(i, i % 3 === 0 ? 'short' : 'standard'), (i % 5) + 1)) });
+    await client.ingest({
+      file: 'p.csv',
+      rows: Array.from({ length: 40 }, (_, i) => review(config, 'P9', i, bodyFor(i, i % 3 === 0 ? 'short' : 'standard'), (i % 5) + 1)),
+    });
     let printed = '';
-    const res = await runAnalyze({ product: 'P9', wait: true, json: true }, { config, client, stdout: { write: (s: string) => (printed += s) } });
+    const res = await runAnalyze(
+      { product: 'P9', wait: true, json: true },
+      { config, client, stdout: { write: (s: string) => (printed += s) } },
+    );
     expect(res.exitCode).toBe(0);
     const summary = JSON.parse(printed);
     expect(summary).toMatchObject({ reviews: 40, failed: 0, simulated: true });
-    for (const k of ['insights', 'themes', 'unmapped', 'droppedQuotes', 'calls', 'promptTokens', 'completionTokens', 'cost']) expect(typeof summary[k]).toBe('number');
+    for (const k of ['insights', 'themes', 'unmapped', 'droppedQuotes', 'calls', 'promptTokens', 'completionTokens', 'cost'])
+      expect(typeof summary[k]).toBe('number');
     expect(summary.insights).toBeGreaterThan(40);
     expect(summary.calls).toBeLessThan(40);
     expect(sim.stats().byTask.learn).toBe(1);

@@ -18,9 +18,13 @@ afterEach(() => {
 
 function setup() {
   const h = tempHome('cl');
-  writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } }));
+  writeFileSync(
+    path.join(h.home, 'config.json'),
+    JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } }),
+  );
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home };
-  const voc = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'voc'), ...args], { env, encoding: 'utf8', timeout: 30000 });
+  const voc = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'voc'), ...args], { env, encoding: 'utf8', timeout: 30000 });
   cleanups.push(() => {
     voc('daemon', 'stop');
     h.cleanup();

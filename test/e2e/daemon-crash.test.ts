@@ -25,7 +25,21 @@ afterEach(async () => {
 
 function review(i: number): NewReview {
   const body = `crash test review ${i}: the strap broke after a week but support was quick`;
-  return { sourceKey: `crash:${i}`, reviewId: String(i), productId: `P${i % 7}`, marketplace: null, rating: 3, title: null, body, bodyHash: `hash-${i}`, reviewDate: null, author: null, language: 'en', class: 'standard', bodyLen: body.length };
+  return {
+    sourceKey: `crash:${i}`,
+    reviewId: String(i),
+    productId: `P${i % 7}`,
+    marketplace: null,
+    rating: 3,
+    title: null,
+    body,
+    bodyHash: `hash-${i}`,
+    reviewDate: null,
+    author: null,
+    language: 'en',
+    class: 'standard',
+    bodyLen: body.length,
+  };
 }
 
 async function until<T>(fn: () => Promise<T | null | false>, ms = 30000): Promise<T> {
@@ -139,7 +153,10 @@ describe.skipIf(!built).each(DATABASES)('kill -9 of a daemon child process on %s
 describe.skipIf(!built)('signals', () => {
   it('SIGTERM drains in-flight jobs and gives the rest back; a second signal forces the exit', async () => {
     const h = tempHome('sg');
-    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false }, daemon: { shutdownTimeoutMs: 60000 } }));
+    writeFileSync(
+      path.join(h.home, 'config.json'),
+      JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false }, daemon: { shutdownTimeoutMs: 60000 } }),
+    );
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home };
     const child = spawn(process.execPath, [sleepDaemon], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
@@ -166,7 +183,10 @@ describe.skipIf(!built)('signals', () => {
 describe.skipIf(!built)('graceful stop', () => {
   it('SIGTERM waits for the in-flight job to finish, records it, and exits 0', async () => {
     const h = tempHome('gs');
-    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } }));
+    writeFileSync(
+      path.join(h.home, 'config.json'),
+      JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } }),
+    );
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home };
     const child = spawn(process.execPath, [sleepDaemon], { env, stdio: ['ignore', 'ignore', 'ignore'] });
     cleanups.push(() => {

@@ -55,7 +55,9 @@ describe('voc demo with a real API key', () => {
       writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ demo: { maxSpend: 0 } }));
       const r = await voc(h.home, ['demo', '--home', h.home], { env: { VOC_LLM_API_KEY: 'sk-demo-test-key-123' } });
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/this demo calls https:\/\/dashscope\.aliyuncs\.com\/compatible-mode\/v1 \(model qwen-flash\): about \d+ calls, about [\d.]+ CNY/);
+      expect(r.stdout).toMatch(
+        /this demo calls https:\/\/dashscope\.aliyuncs\.com\/compatible-mode\/v1 \(model qwen-flash\): about \d+ calls, about [\d.]+ CNY/,
+      );
       expect(r.stderr).toContain('the demo would spend more than demo.maxSpend (0 CNY)');
       expect(r.stdout + r.stderr).not.toContain('sk-demo-test-key-123');
       expect(existsSync(path.join(h.home, 'voc.sock'))).toBe(false); // nothing started, nothing spent

@@ -58,7 +58,8 @@ describe.skipIf(!built)('voc doctor against voc sim', () => {
     const r = await doctor(h, env);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.report.ok).toBe(true);
-    for (const name of ['node', 'config', 'home', 'disk', 'store', 'redis', 'endpoint', 'key', 'model']) expect(r.by(name)?.status, name).toBe('ok');
+    for (const name of ['node', 'config', 'home', 'disk', 'store', 'redis', 'endpoint', 'key', 'model'])
+      expect(r.by(name)?.status, name).toBe('ok');
     expect(r.by('config')!.detail).toContain('llm.apiKey <- env VOC_LLM_API_KEY');
     const text = await voc(h, ['doctor'], { env });
     expect(text.code).toBe(0);
@@ -92,7 +93,9 @@ describe.skipIf(!built)('voc doctor against voc sim', () => {
     const good = await voc(h, ['doctor', '--call'], { env: { VOC_LLM_BASE_URL: s.url, VOC_LLM_API_KEY: GOOD } });
     expect(good.code, good.stdout).toBe(0);
     const lines = good.stdout.split('\n');
-    expect(lines[0]).toMatch(/^voc doctor --call: one chat call to qwen-flash of about \d+ prompt \+ 16 completion tokens, at most [\d.]+ CNY$/);
+    expect(lines[0]).toMatch(
+      /^voc doctor --call: one chat call to qwen-flash of about \d+ prompt \+ 16 completion tokens, at most [\d.]+ CNY$/,
+    );
     expect(good.stdout).toMatch(/^ok {3}json_mode +model qwen-flash answers in JSON mode/m);
     expect(s.stats().byTask).toBeDefined();
     const bad = await doctor(h, { VOC_LLM_BASE_URL: s.url, VOC_LLM_API_KEY: GOOD, VOC_LLM_MODEL: 'qwen-plus' }, ['--call']);
@@ -104,7 +107,11 @@ describe.skipIf(!built)('voc doctor against voc sim', () => {
   it('Redis down: exit 1 with the Redis line', async () => {
     const s = await sim();
     const port = await closedPort();
-    const r = await doctor(home(), { VOC_LLM_BASE_URL: s.url, VOC_LLM_API_KEY: GOOD, VOC_REDIS_URL: `redis://:secretpw@127.0.0.1:${port}` });
+    const r = await doctor(home(), {
+      VOC_LLM_BASE_URL: s.url,
+      VOC_LLM_API_KEY: GOOD,
+      VOC_REDIS_URL: `redis://:secretpw@127.0.0.1:${port}`,
+    });
     expect(r.code).toBe(1);
     expect(r.by('redis')).toMatchObject({ status: 'fail' });
     expect(r.by('redis')!.detail).toContain('does not answer');
@@ -115,7 +122,11 @@ describe.skipIf(!built)('voc doctor against voc sim', () => {
   it('store unreachable: exit 1, the store fails and the migrations are skipped', async () => {
     const s = await sim();
     const port = await closedPort();
-    const r = await doctor(home(), { VOC_LLM_BASE_URL: s.url, VOC_LLM_API_KEY: GOOD, VOC_DATABASE_URL: `postgres://voc:dbsecret@127.0.0.1:${port}/voc` });
+    const r = await doctor(home(), {
+      VOC_LLM_BASE_URL: s.url,
+      VOC_LLM_API_KEY: GOOD,
+      VOC_DATABASE_URL: `postgres://voc:dbsecret@127.0.0.1:${port}/voc`,
+    });
     expect(r.code).toBe(1);
     expect(r.by('store')).toMatchObject({ status: 'fail' });
     expect(r.by('store')!.detail).toContain('does not answer');
@@ -140,7 +151,9 @@ describe.skipIf(!built)('voc doctor against voc sim', () => {
   });
 
   it('voc sim serves /compatible-mode/v1/models and refuses other keys', async () => {
-    const child = spawn(process.execPath, [vocBin, 'sim', '--port', '0', '--json', '--api-key', GOOD, '--models', 'qwen-flash'], { env: cleanEnv(home()) });
+    const child = spawn(process.execPath, [vocBin, 'sim', '--port', '0', '--json', '--api-key', GOOD, '--models', 'qwen-flash'], {
+      env: cleanEnv(home()),
+    });
     cleanups.push(() => void child.kill('SIGTERM'));
     // --json prints one (indented) document once it listens
     const url = await new Promise<string>((resolve) => {
@@ -213,7 +226,17 @@ describe.skipIf(!hasPg)('voc doctor on a shared PostgreSQL', () => {
     const env = { VOC_HOME: h, VOC_DATABASE_URL: pgu.url };
     const store = await openStore(loadConfig({ env }));
     const t = Date.now();
-    const row = (id: string) => ({ id, host: 'h', pid: 1, home: '/x', version: '0', started_at: t, heartbeat_at: t, stopped_at: null, stats: null });
+    const row = (id: string) => ({
+      id,
+      host: 'h',
+      pid: 1,
+      home: '/x',
+      version: '0',
+      started_at: t,
+      heartbeat_at: t,
+      stopped_at: null,
+      stats: null,
+    });
     await store.knex('daemons').insert([row('a'), row('b')]);
     await store.close();
     const report = await runDoctor({ load: { env }, socketPath: (x) => homePaths(x).socket });

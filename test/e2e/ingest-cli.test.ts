@@ -39,9 +39,18 @@ describe('voc ingest (subprocess)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/9 rejected rows .*--strict/);
     expect(r.stdout).toMatch(/^ingested 1 file: 11 rows, 0 inserted, 2 duplicates, 9 rejected, 0 conflicts/);
-    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(9);
-    expect(lines[0]).toEqual({ kind: 'reject', file: fx('validation.csv'), line: 4, field: 'rating', reason: 'not a whole number 1-5: "4.5"' });
+    expect(lines[0]).toEqual({
+      kind: 'reject',
+      file: fx('validation.csv'),
+      line: 4,
+      field: 'rating',
+      reason: 'not a whole number 1-5: "4.5"',
+    });
   });
 
   it('exits 1 with the reason for a file that cannot be read', async () => {
@@ -67,7 +76,16 @@ describe('voc ingest (subprocess)', () => {
     writeFileSync(f, gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(csv, 'utf16le')])));
     const r = voc(['--json', f]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, rows: 3, inserted: 2, duplicates: 0, rejected: 0, conflicts: 1, newProducts: 1, learning: { automatic: false, calls: 0 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      files: 1,
+      rows: 3,
+      inserted: 2,
+      duplicates: 0,
+      rejected: 0,
+      conflicts: 1,
+      newProducts: 1,
+      learning: { automatic: false, calls: 0 },
+    });
     expect(r.stderr).toMatch(/export\.csv\.gz:4: review_id: conflict/);
   });
 });

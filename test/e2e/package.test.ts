@@ -22,7 +22,11 @@ describe('the packed tarball', () => {
   });
 
   it('installs globally into a prefix; voc --help, --version and demo run from another directory', async () => {
-    await run('npm', ['pack', repoRoot, '--silent'], { cwd: work, timeout: 120_000, env: { ...process.env, npm_config_loglevel: 'error' } });
+    await run('npm', ['pack', repoRoot, '--silent'], {
+      cwd: work,
+      timeout: 120_000,
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    });
     const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
     expect(tgz).toBeDefined();
     await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tgz!)], {

@@ -22,8 +22,10 @@ const hasCjkFont = (() => {
     return false;
   }
 })();
-if (hasChromium && !hasCjkFont && process.env.CI) throw new Error(`the font "${CJK_FONT}" (fonts-noto-cjk) is required under CI for the HTML report test`);
-if (hasChromium && !hasCjkFont) console.warn(`[voc tests] font "${CJK_FONT}" not found: the Chinese rendering check is skipped (apt-get install fonts-noto-cjk)`);
+if (hasChromium && !hasCjkFont && process.env.CI)
+  throw new Error(`the font "${CJK_FONT}" (fonts-noto-cjk) is required under CI for the HTML report test`);
+if (hasChromium && !hasCjkFont)
+  console.warn(`[voc tests] font "${CJK_FONT}" not found: the Chinese rendering check is skipped (apt-get install fonts-noto-cjk)`);
 
 /** A product whose title is Chinese and whose reviews span 30 months, for the font and month-axis checks. */
 const ZH_TITLE = '降噪蓝牙耳机 Pro（黑色）';
@@ -33,7 +35,18 @@ async function loadLongProduct(db: TestDb): Promise<void> {
   const rows = Array.from({ length: 30 }, (_, i) => {
     const date = `${2022 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-15`;
     const body = `很好用，第${i}个月`;
-    return { source_key: `zh|${i}`, review_id: `zh${i}`, product_id: 'P3', rating: 1 + (i % 5), body, body_hash: `zh${i}`, review_date: date, class: 'short', body_len: body.length, created_at: 1_700_000_000_000 };
+    return {
+      source_key: `zh|${i}`,
+      review_id: `zh${i}`,
+      product_id: 'P3',
+      rating: 1 + (i % 5),
+      body,
+      body_hash: `zh${i}`,
+      review_date: date,
+      class: 'short',
+      body_len: body.length,
+      created_at: 1_700_000_000_000,
+    };
   });
   await k('reviews').insert(rows);
 }
@@ -54,7 +67,15 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     await loadLongProduct(db);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -125,7 +146,10 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
   });
 
   it('labels 30 months on the trend axis without any two labels touching, on a desktop and on a phone', async () => {
-    for (const viewport of [{ width: 1024, height: 800 }, { width: 375, height: 740 }]) {
+    for (const viewport of [
+      { width: 1024, height: 800 },
+      { width: 375, height: 740 },
+    ]) {
       const { page } = await open('P3', viewport);
       expect(await page.$$eval('svg[data-chart="trend"] circle', (els) => els.length)).toBe(30);
       const boxes = await page.$$eval('svg[data-chart="trend"] text.month', (els) =>
@@ -137,7 +161,8 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
       const chart = (await page.locator('svg[data-chart="trend"]').boundingBox())!;
       expect(boxes.length).toBeGreaterThanOrEqual(6);
       expect(boxes.at(-1)!.text).toBe('2024-06');
-      for (let i = 1; i < boxes.length; i++) expect(boxes[i].left, `${boxes[i - 1].text} / ${boxes[i].text} at ${viewport.width}px`).toBeGreaterThan(boxes[i - 1].right);
+      for (let i = 1; i < boxes.length; i++)
+        expect(boxes[i].left, `${boxes[i - 1].text} / ${boxes[i].text} at ${viewport.width}px`).toBeGreaterThan(boxes[i - 1].right);
       for (const b of boxes) expect(b.left >= chart.x && b.right <= chart.x + chart.width, `${b.text} inside the chart`).toBe(true);
       await page.close();
     }

@@ -35,7 +35,9 @@ describe('defaults: translations only pay for translations', () => {
 
     const ing = await voc(h.home, ['ingest', file], { env });
     expect(ing.code, ing.stderr).toBe(0);
-    expect(ing.stdout).toMatch(/2 new products; learning the 1 with 5\+ reviews takes 1 calls, ~0\.\d+ CNY, when you run `voc analyze` or `voc learn`/);
+    expect(ing.stdout).toMatch(
+      /2 new products; learning the 1 with 5\+ reviews takes 1 calls, ~0\.\d+ CNY, when you run `voc analyze` or `voc learn`/,
+    );
     const tr = await voc(h.home, ['translate-pending', '--wait', '--json'], { env });
     expect(tr.code, tr.stderr).toBe(0);
     expect(JSON.parse(tr.stdout)).toMatchObject({ translated: 24, failed: 0 });
@@ -45,7 +47,10 @@ describe('defaults: translations only pay for translations', () => {
     const an = await voc(h.home, ['analyze', 'BIG', '--wait', '--json'], { env, timeout: 60_000 });
     expect(an.code, an.stderr).toBe(0);
     expect(sim.stats().byTask.learn).toBe(1);
-    const order = sim.arrivals().filter((a) => a.task !== 'translate_batch' && a.task !== 'translate_single').map((a) => a.task);
+    const order = sim
+      .arrivals()
+      .filter((a) => a.task !== 'translate_batch' && a.task !== 'translate_single')
+      .map((a) => a.task);
     expect(order[0]).toBe('learn');
   });
 });

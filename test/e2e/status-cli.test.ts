@@ -6,7 +6,6 @@ import { repoRoot, voc as vocCli } from '../helpers/cli.js';
 
 const voc = (home: string, args: string[], timeout?: number) => vocCli(home, args, { timeout });
 
-
 describe('voc status without a daemon', () => {
   const h = tempHome('st');
   afterAll(() => h.cleanup());
@@ -26,7 +25,8 @@ describe('voc status without a daemon', () => {
 });
 
 // With the daemon's commands built, the status of a real (simulated, idle) daemon on the default caps.
-const haveDaemon = existsSync(path.join(repoRoot, 'src', 'daemon', 'daemon.ts')) && existsSync(path.join(repoRoot, 'src', 'commands', 'daemon.ts'));
+const haveDaemon =
+  existsSync(path.join(repoRoot, 'src', 'daemon', 'daemon.ts')) && existsSync(path.join(repoRoot, 'src', 'commands', 'daemon.ts'));
 
 describe.skipIf(!haveDaemon)('voc status with a running daemon', () => {
   const h = tempHome('sd');

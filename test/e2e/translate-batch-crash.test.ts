@@ -23,8 +23,18 @@ describe('Batch API: kill -9 of the daemon mid-batch', () => {
   it('the restarted daemon resumes polling the same batch and settles every review with its own text', async () => {
     sim = await startSimulator({ port: 0, limit: 500, latencyMs: 5, seed: 9, batch: { completionMs: 4000 } });
     const env = cleanEnv(h.home, { VOC_LLM_BASE_URL: sim.url, VOC_LLM_API_KEY: 'sk-x' });
-    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ beat: { checkPendingTranslations: false }, daemon: { heartbeatMs: 200, leaseMs: 1500 }, translate: { batchPollMs: 100 } }));
-    const rows = ['review_id,product_id,rating,body', ...Array.from({ length: 300 }, (_, i) => `${i},P${i % 7},3,"${textOf(i % 4 ? 45 : 130, i)}"`)];
+    writeFileSync(
+      path.join(h.home, 'config.json'),
+      JSON.stringify({
+        beat: { checkPendingTranslations: false },
+        daemon: { heartbeatMs: 200, leaseMs: 1500 },
+        translate: { batchPollMs: 100 },
+      }),
+    );
+    const rows = [
+      'review_id,product_id,rating,body',
+      ...Array.from({ length: 300 }, (_, i) => `${i},P${i % 7},3,"${textOf(i % 4 ? 45 : 130, i)}"`),
+    ];
     const file = path.join(h.home, 'r.csv');
     writeFileSync(file, rows.join('\n'));
     expect((await voc(h.home, ['ingest', file, '--direct'], { env })).code).toBe(0);
@@ -54,7 +64,11 @@ describe('Batch API: kill -9 of the daemon mid-batch', () => {
     let rowsNow: Array<{ body: string; body_zh: string | null; translation_status: string }> = [];
     for (;;) {
       const r = await voc(h.home, ['export', '--all', '--format', 'ndjson'], { env });
-      rowsNow = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      rowsNow = r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       if (rowsNow.length === 300 && rowsNow.every((x) => x.translation_status === 'done')) break;
       if (Date.now() > end) throw new Error(`not done: ${rowsNow.filter((x) => x.translation_status !== 'done').length} left`);
       await new Promise((r) => setTimeout(r, 300));

@@ -30,7 +30,14 @@ async function boot(batch: BatchSimOptions, overrides: Record<string, unknown> =
   if (pgu) cleanups.push(() => pgu.drop());
   const config: Config = testConfig(h.home, {
     databaseUrl: pgu?.url ?? null,
-    overrides: { 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false, 'llm.qps': 500, 'translate.batchPollMs': 50, ...overrides },
+    overrides: {
+      'daemon.heartbeatMs': 200,
+      'daemon.shutdownTimeoutMs': 2000,
+      'beat.checkPendingTranslations': false,
+      'llm.qps': 500,
+      'translate.batchPollMs': 50,
+      ...overrides,
+    },
   });
   const d: Daemon = await startDaemon(config, {
     log: silentLogger,
@@ -54,25 +61,35 @@ async function expectOwnTranslations(d: Daemon, n: number) {
 }
 
 describe('translate-pending --batch (Batch API)', () => {
-  it.each(DATABASES)("the seed's 100 reviews on %s: one upload, the same 19 requests as realtime, no realtime call, cost at the batch price", async (kind) => {
-    const { d, config, sim, client } = await boot({}, {}, kind);
-    await client.ingest({ file: 'seed.csv', rows: seedExample() });
-    const stdout = sink();
-    const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout });
-    expect(res.exitCode).toBe(0);
-    const summary = JSON.parse(stdout.out.join(''));
-    expect(summary).toMatchObject({ translated: 100, failed: 0, calls: 0, batchRequests: 19, mode: 'batch', classes: { vip: 10, standard: 30, short: 60 } });
-    expect(sim.stats().batch).toMatchObject({ uploads: 1, batches: 1, lines: 19, byTask: { translate_batch: 9, translate_single: 10 } });
-    expect(sim.stats().requests).toBe(0);
-    await expectOwnTranslations(d, 100);
-    // every request billed at half the realtime price
-    const usage = await d.ctx.store.knex('llm_usage').where({ batch: true }).select('prompt_tokens', 'completion_tokens', 'cost');
-    const p = config.llm.prices['qwen-flash'];
-    const full = usage.reduce((s, u) => s + (u.prompt_tokens * p.input + u.completion_tokens * p.output) / 1e6, 0);
-    expect(summary.cost).toBeCloseTo(full / 2, 6);
-    const row = await d.ctx.store.knex('llm_batches').first();
-    expect(row).toMatchObject({ state: 'done', provider_status: 'completed', requests: 19 });
-  });
+  it.each(DATABASES)(
+    "the seed's 100 reviews on %s: one upload, the same 19 requests as realtime, no realtime call, cost at the batch price",
+    async (kind) => {
+      const { d, config, sim, client } = await boot({}, {}, kind);
+      await client.ingest({ file: 'seed.csv', rows: seedExample() });
+      const stdout = sink();
+      const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout });
+      expect(res.exitCode).toBe(0);
+      const summary = JSON.parse(stdout.out.join(''));
+      expect(summary).toMatchObject({
+        translated: 100,
+        failed: 0,
+        calls: 0,
+        batchRequests: 19,
+        mode: 'batch',
+        classes: { vip: 10, standard: 30, short: 60 },
+      });
+      expect(sim.stats().batch).toMatchObject({ uploads: 1, batches: 1, lines: 19, byTask: { translate_batch: 9, translate_single: 10 } });
+      expect(sim.stats().requests).toBe(0);
+      await expectOwnTranslations(d, 100);
+      // every request billed at half the realtime price
+      const usage = await d.ctx.store.knex('llm_usage').where({ batch: true }).select('prompt_tokens', 'completion_tokens', 'cost');
+      const p = config.llm.prices['qwen-flash'];
+      const full = usage.reduce((s, u) => s + (u.prompt_tokens * p.input + u.completion_tokens * p.output) / 1e6, 0);
+      expect(summary.cost).toBeCloseTo(full / 2, 6);
+      const row = await d.ctx.store.knex('llm_batches').first();
+      expect(row).toMatchObject({ state: 'done', provider_status: 'completed', requests: 19 });
+    },
+  );
 
   it('10% malformed and 5% failed lines, rogue custom_ids: all translated with their own text, only those lines redone in realtime', async () => {
     const { d, config, sim, client } = await boot({ malformedRate: 0.1, failRate: 0.05, rogueLines: true });
@@ -102,7 +119,10 @@ describe('translate-pending --batch (Batch API)', () => {
     expect(res.exitCode).toBe(0);
     expect(JSON.parse(stdout.out.join(''))).toMatchObject({ translated: 100, failed: 0 });
     await expectOwnTranslations(d, 100);
-    expect(await d.ctx.store.knex('llm_batches').first()).toMatchObject({ provider_status: 'rejected', error: expect.stringMatching(/rejected the file: .*400/) });
+    expect(await d.ctx.store.knex('llm_batches').first()).toMatchObject({
+      provider_status: 'rejected',
+      error: expect.stringMatching(/rejected the file: .*400/),
+    });
   });
 
   it('an expired batch keeps its finished part and redoes the rest; files split at the request limit', async () => {

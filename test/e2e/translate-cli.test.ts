@@ -34,9 +34,12 @@ function writeCsv(file: string, rows: Array<{ body: string; rating: number }>, s
 async function exported(home: string): Promise<Array<Record<string, string | null>>> {
   const r = await voc(home, ['export', '--all', '--format', 'ndjson']);
   expect(r.code).toBe(0);
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
-
 
 describe('voc translate-pending (CLI, background daemon, built-in simulator)', () => {
   const h = makeHome('tc', { latencyMs: 5, limit: 500 });
@@ -54,7 +57,8 @@ describe('voc translate-pending (CLI, background daemon, built-in simulator)', (
     expect(JSON.parse(r.stdout)).toMatchObject({ translated: 100, failed: 0, calls: 19, classes: { vip: 10, standard: 30, short: 60 } });
     const rows = await exported(h.home);
     expect(rows).toHaveLength(100);
-    for (const row of rows) expect(row).toMatchObject({ translation_status: 'done', body_zh: simTranslation(normaliseForPrompt(row.body!)) });
+    for (const row of rows)
+      expect(row).toMatchObject({ translation_status: 'done', body_zh: simTranslation(normaliseForPrompt(row.body!)) });
     // cron again: nothing left, nothing paid
     const again = await voc(h.home, ['translate-pending', '--wait', '--json']);
     expect(again.code).toBe(0);
@@ -100,7 +104,11 @@ describe('kill -9 of the daemon mid-run', () => {
       return { child, exited };
     };
     const daemon = await startDaemonChild();
-    const first = spawn(process.execPath, [bin, 'translate-pending', '--wait', '--json'], { env: env(h.home), cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = spawn(process.execPath, [bin, 'translate-pending', '--wait', '--json'], {
+      env: env(h.home),
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let firstOut = '';
     first.stdout!.on('data', (d) => (firstOut += d));
     first.stderr!.on('data', (d) => (firstOut += d));

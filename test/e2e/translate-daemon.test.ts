@@ -19,12 +19,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function boot(simOpts: Parameters<typeof startSimulator>[0], overrides: Record<string, unknown> = {}, wrap: (g: Gateway) => Gateway = (g) => g) {
+async function boot(
+  simOpts: Parameters<typeof startSimulator>[0],
+  overrides: Record<string, unknown> = {},
+  wrap: (g: Gateway) => Gateway = (g) => g,
+) {
   const sim = await startSimulator({ port: 0, seed: 5, limit: 200, latencyMs: 10, ...simOpts });
   cleanups.push(() => sim.close());
   const h = tempHome('tr');
   cleanups.push(() => h.cleanup());
-  const config: Config = testConfig(h.home, { overrides: { 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false, 'analysis.autoLearn': false, 'llm.qps': 200, ...overrides } });
+  const config: Config = testConfig(h.home, {
+    overrides: {
+      'daemon.heartbeatMs': 200,
+      'daemon.shutdownTimeoutMs': 2000,
+      'beat.checkPendingTranslations': false,
+      'analysis.autoLearn': false,
+      'llm.qps': 200,
+      ...overrides,
+    },
+  });
   const d: Daemon = await startDaemon(config, {
     log: silentLogger,
     gatewayFactory: async (args) => wrap(await createGateway({ ...args, baseUrl: sim.url, simulated: true })),
@@ -65,7 +78,10 @@ describe('voc translate-pending through the daemon', () => {
       },
     });
     const { config, client } = await boot({}, {}, poison);
-    await client.ingest({ file: 'p.csv', rows: [review(`POISON ${textOf(260, 1)}`, { rating: 1 }), review('fine text here'), review('another fine one')] });
+    await client.ingest({
+      file: 'p.csv',
+      rows: [review(`POISON ${textOf(260, 1)}`, { rating: 1 }), review('fine text here'), review('another fine one')],
+    });
     const stdout = sink();
     const res = await runTranslatePending({ wait: true, json: true }, { config, client, stdout });
     expect(res.exitCode).toBe(1);

@@ -6,7 +6,18 @@ import { hasPg, hasRedis, pgTestUrl, REDIS_URL, redisTestPrefix } from '../helpe
 import { openStore, type Store } from '../../src/store/db.js';
 import { simTranslation } from '../../src/llm/tasks.js';
 import { normaliseForPrompt } from '../../src/text.js';
-import { canRestartServices, ensureServicesUp, FAKE_KEY, makeCluster, restartPg, restartRedis, startSim, until, type Cluster, type SimProcess } from './cluster-harness.js';
+import {
+  canRestartServices,
+  ensureServicesUp,
+  FAKE_KEY,
+  makeCluster,
+  restartPg,
+  restartRedis,
+  startSim,
+  until,
+  type Cluster,
+  type SimProcess,
+} from './cluster-harness.js';
 import { generateReviews, writeReviewsCsv } from './reviews.js';
 
 /**
@@ -39,10 +50,30 @@ describe.skipIf(!hasPg || !hasRedis)('a cluster of three daemons under faults', 
     const rp = redisTestPrefix('flt');
     const scratch = tempHome('fs');
     // registered first, run last: whatever failed, the services are up again and the data is gone
-    cleanups.push(() => scratch.cleanup(), () => rp.cleanup(), () => pgu.drop(), () => ensureServicesUp());
+    cleanups.push(
+      () => scratch.cleanup(),
+      () => rp.cleanup(),
+      () => pgu.drop(),
+      () => ensureServicesUp(),
+    );
 
     const sim: SimProcess = await startSim(
-      ['--limit', String(LIMIT), '--latency-ms', '200', '--malformed-rate', '0.05', '--drop-key-rate', '0.05', '--error-rate', '0.02', '--hang-rate', '0.01', '--seed', '7'],
+      [
+        '--limit',
+        String(LIMIT),
+        '--latency-ms',
+        '200',
+        '--malformed-rate',
+        '0.05',
+        '--drop-key-rate',
+        '0.05',
+        '--error-rate',
+        '0.02',
+        '--hang-rate',
+        '0.01',
+        '--seed',
+        '7',
+      ],
       scratch.home,
     );
     cleanups.push(() => sim.child.kill('SIGKILL'));
@@ -59,7 +90,10 @@ describe.skipIf(!hasPg || !hasRedis)('a cluster of three daemons under faults', 
         analysis: { autoLearn: false },
       },
     });
-    cleanups.push(() => cluster.cleanup(), () => cluster.stopAll());
+    cleanups.push(
+      () => cluster.cleanup(),
+      () => cluster.stopAll(),
+    );
     const [d0, , d2] = await Promise.all([0, 1, 2].map((i) => cluster.start(i)));
     const cli = (args: string[], timeout = 240_000) => voc(d0.home, args, { env: cluster.env, timeout });
     const cliOutput: string[] = [];
@@ -89,7 +123,12 @@ describe.skipIf(!hasPg || !hasRedis)('a cluster of three daemons under faults', 
 
     // kill -9 one daemon while it holds claims; its claims must come back after the lease
     await until('15% settled', async () => (await settled()) >= N * 0.15, 180_000, 200);
-    const held = await until('daemon 2 holds claims', async () => (await count((q) => q.where({ tr_owner: d2.id, tr_status: 'in_progress' }))) || null, 30_000, 20);
+    const held = await until(
+      'daemon 2 holds claims',
+      async () => (await count((q) => q.where({ tr_owner: d2.id, tr_status: 'in_progress' }))) || null,
+      30_000,
+      20,
+    );
     await cluster.kill9(d2);
     console.log(`[voc faults] kill -9 daemon 2 (${d2.id}) holding ${held} claims at ${Math.round((Date.now() - tStart) / 1000)} s`);
 
@@ -103,18 +142,29 @@ describe.skipIf(!hasPg || !hasRedis)('a cluster of three daemons under faults', 
     }
 
     // the shared job ends when a daemon finds nothing left to claim; wait for the others' in-flight batches too
-    await until('the translate job ended', async () => {
-      const open = await store.knex('jobs').where({ kind: 'translate' }).whereIn('status', ['queued', 'running']).first();
-      return !open;
-    }, 240_000, 250).catch(async (err) => {
+    await until(
+      'the translate job ended',
+      async () => {
+        const open = await store.knex('jobs').where({ kind: 'translate' }).whereIn('status', ['queued', 'running']).first();
+        return !open;
+      },
+      240_000,
+      250,
+    ).catch(async (err) => {
       const state = await store.knex('reviews').select('tr_status', 'tr_owner').count({ n: '*' }).groupBy('tr_status', 'tr_owner');
       console.log(`[voc faults] reviews by status and owner: ${JSON.stringify(state)}`);
-      const bad = cluster.allLogs().split('\n').filter((l) => /"level":"(warn|error)"/.test(l));
+      const bad = cluster
+        .allLogs()
+        .split('\n')
+        .filter((l) => /"level":"(warn|error)"/.test(l));
       console.log(`[voc faults] daemon warnings (${bad.length}):\n${bad.slice(-25).join('\n')}`);
       throw err;
     });
     await until('no review held', async () => (await count((q) => q.where('tr_status', 'in_progress'))) === 0, 60_000, 250);
-    const firstRun = { failed: await count((q) => q.where('tr_status', 'failed')), pending: await count((q) => q.where('tr_status', 'pending')) };
+    const firstRun = {
+      failed: await count((q) => q.where('tr_status', 'failed')),
+      pending: await count((q) => q.where('tr_status', 'pending')),
+    };
     const failedNoReason = await count((q) => q.where('tr_status', 'failed').where((w) => w.whereNull('tr_error').orWhere('tr_error', '')));
     expect(failedNoReason).toBe(0);
 

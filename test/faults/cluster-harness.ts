@@ -25,7 +25,8 @@ export async function until<T>(what: string, fn: () => Promise<T | null | false 
     } catch (err) {
       lastErr = err;
     }
-    if (Date.now() > end) throw new Error(`${what}: not met within ${ms} ms${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`${what}: not met within ${ms} ms${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -38,7 +39,11 @@ export interface SimProcess {
 
 /** `voc sim --port 0 --json` in a child process; its first stdout line carries the URL. */
 export async function startSim(args: string[], home: string): Promise<SimProcess> {
-  const child = spawn(process.execPath, [vocBin, 'sim', '--port', '0', '--json', ...args], { env: cleanEnv(home), cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [vocBin, 'sim', '--port', '0', '--json', ...args], {
+    env: cleanEnv(home),
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const first = await new Promise<string>((resolve, reject) => {
@@ -96,7 +101,11 @@ export function makeCluster(n: number, o: { env: NodeJS.ProcessEnv; config: Reco
     daemons: [],
     async start(i) {
       const home = homes[i].home;
-      const child = spawn(process.execPath, [vocBin, 'daemon', 'run'], { env: cleanEnv(home, o.env), cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [vocBin, 'daemon', 'run'], {
+        env: cleanEnv(home, o.env),
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (out += d));
@@ -187,7 +196,23 @@ async function redisPing(): Promise<boolean> {
 export function startRedis(): void {
   execFileSync(
     'redis-server',
-    ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'],
+    [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '-::1',
+      '--port',
+      '6379',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/var/lib/redis',
+      '--logfile',
+      '/var/log/redis/ci.log',
+    ],
     { stdio: 'ignore', timeout: 30_000 },
   );
 }

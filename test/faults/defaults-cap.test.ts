@@ -33,11 +33,20 @@ afterAll(async () => {
 async function run(daemons: number, env: NodeJS.ProcessEnv, extraConfig: Record<string, unknown>, storeUrl: string | null) {
   const scratch = tempHome('dc');
   cleanups.push(() => scratch.cleanup());
-  const sim: SimProcess = await startSim(['--limit', String(LIMIT), '--latency-ms', '300', '--malformed-rate', '0.2', '--seed', '11'], scratch.home);
+  const sim: SimProcess = await startSim(
+    ['--limit', String(LIMIT), '--latency-ms', '300', '--malformed-rate', '0.2', '--seed', '11'],
+    scratch.home,
+  );
   cleanups.push(() => sim.child.kill('SIGKILL'));
   // automatic learning on explicitly: the path under test, whatever its default becomes
-  const cluster = makeCluster(daemons, { env: { ...env, VOC_LLM_BASE_URL: sim.url, VOC_LLM_API_KEY: FAKE_KEY }, config: { analysis: { autoLearn: true }, ...extraConfig } });
-  cleanups.push(() => cluster.cleanup(), () => cluster.stopAll());
+  const cluster = makeCluster(daemons, {
+    env: { ...env, VOC_LLM_BASE_URL: sim.url, VOC_LLM_API_KEY: FAKE_KEY },
+    config: { analysis: { autoLearn: true }, ...extraConfig },
+  });
+  cleanups.push(
+    () => cluster.cleanup(),
+    () => cluster.stopAll(),
+  );
   const started = await Promise.all(Array.from({ length: daemons }, (_, i) => cluster.start(i)));
   const cli = (i: number, args: string[]) => voc(started[i].home, args, { env: cluster.env, timeout: 400_000 });
 
@@ -51,19 +60,33 @@ async function run(daemons: number, env: NodeJS.ProcessEnv, extraConfig: Record<
   expect(t.code, t.stderr).toBe(0);
   expect(a.code, a.stderr).not.toBe(2);
 
-  const store: Store = await openStore(testConfig(storeUrl ? scratch.home : started[0].home, { databaseUrl: storeUrl }), { migrate: false });
+  const store: Store = await openStore(testConfig(storeUrl ? scratch.home : started[0].home, { databaseUrl: storeUrl }), {
+    migrate: false,
+  });
   cleanups.push(() => store.close());
   // --wait follows its own run; a run the beat started on new reviews may still hold a few claims
-  await until('every translate run ended', async () => {
-    const open = await store.knex('jobs').where({ kind: 'translate' }).whereIn('status', ['queued', 'running']).first();
-    const held = await store.knex('reviews').where('tr_status', 'in_progress').first();
-    return !open && !held;
-  }, 300_000, 250);
-  const rows: Array<{ body: string; body_zh: string | null; tr_status: string }> = await store.knex('reviews').select('body', 'body_zh', 'tr_status');
+  await until(
+    'every translate run ended',
+    async () => {
+      const open = await store.knex('jobs').where({ kind: 'translate' }).whereIn('status', ['queued', 'running']).first();
+      const held = await store.knex('reviews').where('tr_status', 'in_progress').first();
+      return !open && !held;
+    },
+    300_000,
+    250,
+  );
+  const rows: Array<{ body: string; body_zh: string | null; tr_status: string }> = await store
+    .knex('reviews')
+    .select('body', 'body_zh', 'tr_status');
   const jobs: Array<{ result: string | null }> = await store.knex('jobs').where({ kind: 'translate' }).select('result');
-  const translatedByJobs = jobs.reduce((sum, j) => sum + Number((JSON.parse(j.result ?? '{}') as { translated?: number }).translated ?? 0), 0);
+  const translatedByJobs = jobs.reduce(
+    (sum, j) => sum + Number((JSON.parse(j.result ?? '{}') as { translated?: number }).translated ?? 0),
+    0,
+  );
   const s = await sim.stats();
-  console.log(`[voc faults] defaults, ${daemons} daemon(s): ${JSON.stringify({ requests: s.requests, max_arrivals_in_1s: s.max_arrivals_in_1s, rejected429: s.rejected429, malformed: s.malformed, byTask: s.byTask, translatedByJobs })}`);
+  console.log(
+    `[voc faults] defaults, ${daemons} daemon(s): ${JSON.stringify({ requests: s.requests, max_arrivals_in_1s: s.max_arrivals_in_1s, rejected429: s.rejected429, malformed: s.malformed, byTask: s.byTask, translatedByJobs })}`,
+  );
 
   // retries really mixed with first attempts on every kind of JSON prompt
   for (const task of ['learn', 'insights', 'themes', 'translate_batch']) expect(s.byTask[task] ?? 0, task).toBeGreaterThan(0);
@@ -87,7 +110,10 @@ describe('the defaults under retries on every kind of prompt', () => {
   it.skipIf(!hasPg || !hasRedis)('two daemons on PostgreSQL and Redis: the same promises across both', async () => {
     const pgu = pgTestUrl('dcap');
     const rp = redisTestPrefix('dcap');
-    cleanups.push(() => pgu.drop(), () => rp.cleanup());
+    cleanups.push(
+      () => pgu.drop(),
+      () => rp.cleanup(),
+    );
     await run(2, { VOC_DATABASE_URL: pgu.url, VOC_REDIS_URL: REDIS_URL }, { redis: { keyPrefix: rp.prefix } }, pgu.url);
   });
 });

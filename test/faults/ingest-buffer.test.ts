@@ -26,9 +26,19 @@ afterEach(async () => {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const element = (tag: string, i: number) =>
-  JSON.stringify({ review_id: `${tag}${i}`, product_id: `P${i % 7}`, rating: 1 + (i % 5), body: `review ${tag}${i}: ${'the strap holds, the buckle does not loosen '.repeat(1 + (i % 3))}` });
+  JSON.stringify({
+    review_id: `${tag}${i}`,
+    product_id: `P${i % 7}`,
+    rating: 1 + (i % 5),
+    body: `review ${tag}${i}: ${'the strap holds, the buckle does not loosen '.repeat(1 + (i % 3))}`,
+  });
 /** one in every 100 elements is not a valid review, each for a different reason */
-const invalid = (i: number) => ['{"review_id": "x', JSON.stringify({ review_id: `bad${i}`, product_id: 'P1', rating: 7, body: 'rating out of range' }), JSON.stringify({ review_id: `bad${i}`, product_id: 'P1', rating: 3 })][i % 3];
+const invalid = (i: number) =>
+  [
+    '{"review_id": "x',
+    JSON.stringify({ review_id: `bad${i}`, product_id: 'P1', rating: 7, body: 'rating out of range' }),
+    JSON.stringify({ review_id: `bad${i}`, product_id: 'P1', rating: 3 }),
+  ][i % 3];
 
 async function setup() {
   const pgu = pgTestUrl('fib');
@@ -37,7 +47,13 @@ async function setup() {
   const proxy: TcpProxy = await startTcpProxy({ host: pgTarget.hostname, port: Number(pgTarget.port || 5432) });
   const scratch = tempHome('fib');
   const r = new Redis(REDIS_URL);
-  cleanups.push(() => scratch.cleanup(), () => rp.cleanup(), () => pgu.drop(), () => r.disconnect(), () => proxy.close());
+  cleanups.push(
+    () => scratch.cleanup(),
+    () => rp.cleanup(),
+    () => pgu.drop(),
+    () => r.disconnect(),
+    () => proxy.close(),
+  );
   const cluster: Cluster = makeCluster(2, {
     env: { VOC_DATABASE_URL: viaProxy(pgu.url, proxy), VOC_REDIS_URL: REDIS_URL },
     config: {
@@ -47,7 +63,10 @@ async function setup() {
       daemon: { leaseMs: 3000, heartbeatMs: 500, shutdownTimeoutMs: 2000 },
     },
   });
-  cleanups.push(() => cluster.cleanup(), () => cluster.stopAll());
+  cleanups.push(
+    () => cluster.cleanup(),
+    () => cluster.stopAll(),
+  );
   // one after the other: the first creates the schema, the second finds it ready (no wait on the migration lock)
   await cluster.start(0);
   await cluster.start(1);
@@ -60,11 +79,26 @@ async function setup() {
     return Promise.all(ids.map(async (id) => ({ id, n: await r.llen(keys.processing(id)) })));
   };
   const storedIds = async () => (await store.knex('reviews').select('review_id')).map((x: { review_id: string }) => x.review_id);
-  return { r, keys, proxy, cluster, held, storedIds, dead: async (): Promise<DeadLetter[]> => (await r.lrange(keys.dead, 0, -1)).map((s) => JSON.parse(s)) };
+  return {
+    r,
+    keys,
+    proxy,
+    cluster,
+    held,
+    storedIds,
+    dead: async (): Promise<DeadLetter[]> => (await r.lrange(keys.dead, 0, -1)).map((s) => JSON.parse(s)),
+  };
 }
 
 /** pushes `n` elements in batches of `per`, 1% invalid; returns the valid review ids */
-async function produce(r: Redis, key: string, tag: string, n: number, per: number, gapMs: number): Promise<{ valid: string[]; invalid: number }> {
+async function produce(
+  r: Redis,
+  key: string,
+  tag: string,
+  n: number,
+  per: number,
+  gapMs: number,
+): Promise<{ valid: string[]; invalid: number }> {
   const valid: string[] = [];
   let bad = 0;
   for (let i = 0; i < n; i += per) {
@@ -107,7 +141,12 @@ describe.skipIf(!hasPg || !hasRedis)('the ingest buffer under faults', () => {
     // the producer went on during the outage and the elements waited in the buffer
     expect(storedDuringOutage).toBeLessThan(valid.length);
     expect(waitingAtRestore).toBeGreaterThan(0);
-    await until('buffer drained', async () => (await storedIds()).length >= valid.length && (await r.llen(keys.buffer)) === 0, 120_000, 200);
+    await until(
+      'buffer drained',
+      async () => (await storedIds()).length >= valid.length && (await r.llen(keys.buffer)) === 0,
+      120_000,
+      200,
+    );
     await until('no batch held', async () => (await r.scard(keys.consumers)) === 0, 30_000, 200);
     const restoredAt = Date.now();
     expectExactlyOnce(await storedIds(), valid);
@@ -119,7 +158,9 @@ describe.skipIf(!hasPg || !hasRedis)('the ingest buffer under faults', () => {
     expect(logs).toMatch(/beat_failed[^\n]*drain_ingest_buffer/);
     expect(cluster.daemons.every((d) => d.child.exitCode === null)).toBe(true);
     const retries = (logs.match(/beat_failed[^\n]*drain_ingest_buffer/g) ?? []).length;
-    console.log(`[ingest-buffer faults] outage 5 s: ${storedDuringOutage} stored before it, ${waitingAtRestore} waiting at restore, ${retries} failed drain attempts, all ${valid.length} stored once ${((restoredAt - t0) / 1000).toFixed(1)} s after the first push, ${bad} dead letters`);
+    console.log(
+      `[ingest-buffer faults] outage 5 s: ${storedDuringOutage} stored before it, ${waitingAtRestore} waiting at restore, ${retries} failed drain attempts, all ${valid.length} stored once ${((restoredAt - t0) / 1000).toFixed(1)} s after the first push, ${bad} dead letters`,
+    );
   });
 
   for (const [stall, what] of [
@@ -133,19 +174,30 @@ describe.skipIf(!hasPg || !hasRedis)('the ingest buffer under faults', () => {
       proxy.stall(stall);
       const second = await produce(r, keys.buffer, 'b', 2000, 100, 0);
       // a daemon took a batch and is stuck before its acknowledgement (still holding it a second later)
-      const holder = await until('a batch held', async () => {
-        const h = (await held()).find((x) => x.n > 0);
-        if (!h) return null;
-        await pause(1000);
-        return (await r.llen(keys.processing(h.id))) > 0 ? h : null;
-      }, 30_000, 50);
+      const holder = await until(
+        'a batch held',
+        async () => {
+          const h = (await held()).find((x) => x.n > 0);
+          if (!h) return null;
+          await pause(1000);
+          return (await r.llen(keys.processing(h.id))) > 0 ? h : null;
+        },
+        30_000,
+        50,
+      );
       const victim = cluster.daemons.find((d) => d.id === holder.id)!;
       expect(victim).toBeDefined();
       await cluster.kill9(victim);
       const killedAt = Date.now();
       proxy.restore();
       const valid = [...first.valid, ...second.valid];
-      await until('buffer drained by the survivor', async () => (await storedIds()).length >= valid.length && (await r.llen(keys.buffer)) === 0 && (await r.scard(keys.consumers)) === 0, 120_000, 200);
+      await until(
+        'buffer drained by the survivor',
+        async () =>
+          (await storedIds()).length >= valid.length && (await r.llen(keys.buffer)) === 0 && (await r.scard(keys.consumers)) === 0,
+        120_000,
+        200,
+      );
       const drainedMs = Date.now() - killedAt;
       expect(cluster.allLogs()).toContain('ingest_buffer_recovered');
       // the killed daemon comes back: it holds nothing any more, nothing is stored twice
@@ -153,7 +205,9 @@ describe.skipIf(!hasPg || !hasRedis)('the ingest buffer under faults', () => {
       await pause(1500);
       expectExactlyOnce(await storedIds(), valid);
       expect(await dead()).toHaveLength(first.invalid + second.invalid);
-      console.log(`[ingest-buffer faults] kill -9 (${stall} held): ${holder.n} elements held by the killed daemon, all ${valid.length} stored once ${(drainedMs / 1000).toFixed(1)} s after the kill`);
+      console.log(
+        `[ingest-buffer faults] kill -9 (${stall} held): ${holder.n} elements held by the killed daemon, all ${valid.length} stored once ${(drainedMs / 1000).toFixed(1)} s after the kill`,
+      );
     });
   }
 });

@@ -41,5 +41,8 @@ export function generateReviews(n: number, tag = 'f'): GenReview[] {
 
 export function writeReviewsCsv(file: string, rows: GenReview[]): void {
   const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  writeFileSync(file, ['review_id,product_id,rating,body', ...rows.map((r) => `${q(r.id)},${q(r.product)},${r.rating},${q(r.body)}`)].join('\n') + '\n');
+  writeFileSync(
+    file,
+    ['review_id,product_id,rating,body', ...rows.map((r) => `${q(r.id)},${q(r.product)},${r.rating},${q(r.body)}`)].join('\n') + '\n',
+  );
 }

@@ -20,7 +20,12 @@ function makeHome(tag: string) {
   const h = tempHome(tag);
   writeFileSync(
     path.join(h.home, 'config.json'),
-    JSON.stringify({ simulator: { latencyMs: 5, limit: 500 }, llm: { qps: 500 }, beat: { checkPendingTranslations: false }, analysis: { autoLearn: false } }),
+    JSON.stringify({
+      simulator: { latencyMs: 5, limit: 500 },
+      llm: { qps: 500 },
+      beat: { checkPendingTranslations: false },
+      analysis: { autoLearn: false },
+    }),
   );
   cleanups.push(async () => {
     await voc(h.home, ['daemon', 'stop']);
@@ -33,7 +38,10 @@ function makeHome(tag: string) {
 function asNobody(socket: string): { code: number | null; out: string } | null {
   if (process.getuid?.() !== 0) return null;
   const script = `require('http').request({socketPath:${JSON.stringify(socket)},path:'/health'},(r)=>{console.log('STATUS',r.statusCode);process.exit(0)}).on('error',(e)=>{console.log('ERR',e.code);process.exit(3)}).end()`;
-  for (const cmd of [['runuser', '-u', 'nobody', '--'], ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']]) {
+  for (const cmd of [
+    ['runuser', '-u', 'nobody', '--'],
+    ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'],
+  ]) {
     const r = spawnSync(cmd[0], [...cmd.slice(1), process.execPath, '-e', script], { encoding: 'utf8', timeout: 20_000 });
     if (r.error || /not found|unknown user|invalid/i.test(r.stderr ?? '')) continue;
     return { code: r.status, out: `${r.stdout}${r.stderr}` };
@@ -82,7 +90,10 @@ describe.each(DATABASES)('hostile text on %s', (db) => {
     ];
     const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
     const file = path.join(home, 'hostile.csv');
-    writeFileSync(file, ['review_id,product_id,rating,body', ...bodies.map((b, i) => `${q(`x'${i}--`)},${q(product)},${i + 2},${q(b)}`)].join('\n') + '\n');
+    writeFileSync(
+      file,
+      ['review_id,product_id,rating,body', ...bodies.map((b, i) => `${q(`x'${i}--`)},${q(product)},${i + 2},${q(b)}`)].join('\n') + '\n',
+    );
 
     const ing = await voc(home, ['ingest', file, '--json'], { env });
     expect(ing.code, ing.stderr).toBe(0);
@@ -93,7 +104,10 @@ describe.each(DATABASES)('hostile text on %s', (db) => {
 
     const ex = await voc(home, ['export', '--all', '--format', 'ndjson'], { env });
     expect(ex.code, ex.stderr).toBe(0);
-    const rows = ex.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const rows = ex.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
     expect(rows).toHaveLength(3);
     for (const r of rows) {
       expect(r.product_id).toBe(product);

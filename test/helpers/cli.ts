@@ -36,7 +36,11 @@ export async function voc(home: string, args: string[], opts: { timeout?: number
   }
 }
 
-export function vocSync(home: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeout?: number } = {}): CliResult {
+export function vocSync(
+  home: string,
+  args: string[],
+  opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [vocBin, ...args], {
     env: cleanEnv(home, opts.env),
     input: opts.input,

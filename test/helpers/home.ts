@@ -11,7 +11,10 @@ export function tempHome(tag = 'h'): { home: string; cleanup: () => void } {
 }
 
 /** Config for tests: a temp home, optional database URL, flags as dotted overrides. No ambient env leaks in. */
-export function testConfig(home: string, opts: { databaseUrl?: string | null; redisUrl?: string | null; overrides?: Record<string, unknown> } = {}): Config {
+export function testConfig(
+  home: string,
+  opts: { databaseUrl?: string | null; redisUrl?: string | null; overrides?: Record<string, unknown> } = {},
+): Config {
   const env: NodeJS.ProcessEnv = { VOC_HOME: home };
   if (opts.databaseUrl) env.VOC_DATABASE_URL = opts.databaseUrl;
   if (opts.redisUrl) env.VOC_REDIS_URL = opts.redisUrl;

@@ -105,11 +105,18 @@ function familyOf(name: string, types: Map<string, string>): string | null {
 function checkHistograms(samples: Sample[], types: Map<string, string>): void {
   for (const [name, t] of types) {
     if (t !== 'histogram') continue;
-    const key = (l: Record<string, string>) => JSON.stringify(Object.entries(l).filter(([k]) => k !== 'le').sort());
+    const key = (l: Record<string, string>) =>
+      JSON.stringify(
+        Object.entries(l)
+          .filter(([k]) => k !== 'le')
+          .sort(),
+      );
     const series = new Map<string, Sample[]>();
-    for (const s of samples.filter((x) => x.name === `${name}_bucket`)) series.set(key(s.labels), [...(series.get(key(s.labels)) ?? []), s]);
+    for (const s of samples.filter((x) => x.name === `${name}_bucket`))
+      series.set(key(s.labels), [...(series.get(key(s.labels)) ?? []), s]);
     for (const [k, buckets] of series) {
-      for (let i = 1; i < buckets.length; i++) if (buckets[i].value < buckets[i - 1].value) throw new Error(`${name} buckets not cumulative`);
+      for (let i = 1; i < buckets.length; i++)
+        if (buckets[i].value < buckets[i - 1].value) throw new Error(`${name} buckets not cumulative`);
       const inf = buckets.find((b) => b.labels.le === '+Inf');
       const count = samples.find((s) => s.name === `${name}_count` && key(s.labels) === k);
       if (!inf || !count || inf.value !== count.value) throw new Error(`${name}: +Inf bucket and _count disagree`);
@@ -119,5 +126,7 @@ function checkHistograms(samples: Sample[], types: Map<string, string>): void {
 
 /** Sum of the samples of a name whose labels include `match`. */
 export function total(samples: Sample[], name: string, match: Record<string, string> = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+  return samples
+    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+    .reduce((n, s) => n + s.value, 0);
 }

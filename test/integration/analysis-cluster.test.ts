@@ -25,8 +25,12 @@ describe.each(DATABASES)('analysis shared by several daemons on %s', (kind) => {
     if (store2 !== db.store) await store2.close();
     // each review's insights were extracted by exactly one of the two
     expect(a.counters.analysis.reviewsAnalysed + b.counters.analysis.reviewsAnalysed).toBe(60);
-    expect((ra.insights as number) + (rb.insights as number)).toBe(Number((await db.store.knex('insights').count<{ n: number }[]>({ n: '*' }).first())!.n));
-    expect((ra.themes as number) + (rb.themes as number)).toBe(Number((await db.store.knex('themes').count<{ n: number }[]>({ n: '*' }).first())!.n));
+    expect((ra.insights as number) + (rb.insights as number)).toBe(
+      Number((await db.store.knex('insights').count<{ n: number }[]>({ n: '*' }).first())!.n),
+    );
+    expect((ra.themes as number) + (rb.themes as number)).toBe(
+      Number((await db.store.knex('themes').count<{ n: number }[]>({ n: '*' }).first())!.n),
+    );
     const learnCalls = [a, b].map((c) => (c.gateway as ReturnType<typeof fakeGateway>).calls.filter((x) => x.task === 'learn').length);
     expect(learnCalls[0] + learnCalls[1]).toBe(1);
     const dup = await db.store.knex('insights').select('review_id').groupBy('review_id', 'quote').havingRaw('count(*) > 1');
@@ -42,7 +46,14 @@ describe.each(DATABASES)('analysis shared by several daemons on %s', (kind) => {
     const svc = createAnalysisService(ctx);
     await learnProduct(ctx, svc.labelCache, 'P1');
     // a daemon claimed everything and died before its write batch committed
-    await db.store.knex('reviews').update({ ins_status: 'in_progress', ins_owner: 'dead', ins_lease: Date.now() - 1, thm_status: 'in_progress', thm_owner: 'dead', thm_lease: Date.now() - 1 });
+    await db.store.knex('reviews').update({
+      ins_status: 'in_progress',
+      ins_owner: 'dead',
+      ins_lease: Date.now() - 1,
+      thm_status: 'in_progress',
+      thm_owner: 'dead',
+      thm_lease: Date.now() - 1,
+    });
     const summary = await svc.runJob({ id: 1, kind: 'analyze', productId: 'P1', params: {} }, noop);
     expect(summary).toMatchObject({ reviews: 10, failed: 0 });
     const left = await db.store.knex('reviews').whereNot({ ins_status: 'done' }).orWhereNot({ thm_status: 'done' });

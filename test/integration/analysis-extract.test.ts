@@ -18,7 +18,8 @@ function countWriteTransactions(db: TestDb, table: string): { ids: Set<string>; 
   const listener = (q: { sql: string; __knexTxId?: string }) => {
     if (!q.__knexTxId) return;
     if (new RegExp(`^insert into [\`"]?${table}[\`"]? `, 'i').test(q.sql)) ids.add(q.__knexTxId);
-    if (/^update [`"]?reviews[`"]? set/i.test(q.sql) && q.sql.includes(`${col}`) && q.sql.includes(`${col.slice(0, 3)}_at`)) statusTx.add(q.__knexTxId);
+    if (/^update [`"]?reviews[`"]? set/i.test(q.sql) && q.sql.includes(`${col}`) && q.sql.includes(`${col.slice(0, 3)}_at`))
+      statusTx.add(q.__knexTxId);
   };
   db.store.knex.on('query', listener);
   return { ids, statusTx, off: () => db.store.knex.removeListener('query', listener) };
@@ -50,7 +51,13 @@ describe.each(DATABASES)('insights and themes on %s', (kind) => {
     const mapped = await db.store.knex('themes').whereNotNull('label_id').count<{ n: number }[]>({ n: '*' }).first();
     expect(Number(mapped!.n)).toBeGreaterThan(0);
     const c = ctx.counters.analysis;
-    expect(c).toMatchObject({ learned: 1, reviewsAnalysed: 12, insights: summary.insights, themes: summary.themes, unmappedTags: summary.unmapped });
+    expect(c).toMatchObject({
+      learned: 1,
+      reviewsAnalysed: 12,
+      insights: summary.insights,
+      themes: summary.themes,
+      unmappedTags: summary.unmapped,
+    });
     expect(c.insightsPerReview).toBeCloseTo((summary.insights as number) / 12, 1);
     expect(summary.calls).toBeGreaterThan(0);
     expect(summary.promptTokens).toBe((summary.calls as number) * 100);
@@ -63,7 +70,13 @@ describe.each(DATABASES)('insights and themes on %s', (kind) => {
       if (req.task !== 'insights') return undefined;
       const keys = Object.keys((userPayload(req) as { reviews: Record<string, string> }).reviews);
       const one = [
-        { type: 'pain_point', dimension: 'nonexistent', sentiment: 'negative', quote: 'THE LID broke after a week.', summary_zh: '盖子坏了' },
+        {
+          type: 'pain_point',
+          dimension: 'nonexistent',
+          sentiment: 'negative',
+          quote: 'THE LID broke after a week.',
+          summary_zh: '盖子坏了',
+        },
         { type: 'praise', dimension: 'taste', sentiment: 'positive', quote: 'It is the best thing I ever bought', summary_zh: '编造' },
       ];
       return JSON.stringify(Object.fromEntries(keys.map((k) => [k, one])));
@@ -120,7 +133,9 @@ describe.each(DATABASES)('insights and themes on %s', (kind) => {
     const svc = createAnalysisService(ctx);
     const summary = await svc.runJob({ id: 1, kind: 'analyze', productId: 'P1', params: {} }, noop);
     expect(summary).toMatchObject({ failed: 14, insights: 0, themes: 0 });
-    const rows = await db.store.knex('reviews').select('ins_status', 'ins_error', 'ins_attempts', 'thm_status', 'thm_error', 'thm_attempts');
+    const rows = await db.store
+      .knex('reviews')
+      .select('ins_status', 'ins_error', 'ins_attempts', 'thm_status', 'thm_error', 'thm_attempts');
     for (const r of rows) {
       expect(r).toMatchObject({ ins_status: 'failed', thm_status: 'failed', ins_attempts: 2, thm_attempts: 2 });
       expect(r.ins_error).toMatch(/not JSON/);
@@ -172,7 +187,9 @@ describe.each(DATABASES)('insights and themes on %s', (kind) => {
       if (req.task !== 'themes') return undefined;
       const p = userPayload(req) as { labels: Record<string, string[]>; reviews: Record<string, string> };
       const who = p.labels.who[0];
-      return JSON.stringify(Object.fromEntries(Object.keys(p.reviews).map((k) => [k, { who: [`  ${who.toUpperCase()} `, 'Night shift nurses'], why: [] }])));
+      return JSON.stringify(
+        Object.fromEntries(Object.keys(p.reviews).map((k) => [k, { who: [`  ${who.toUpperCase()} `, 'Night shift nurses'], why: [] }])),
+      );
     };
     const ctx = makeCtx(db.config, db.store, fakeGateway(db.config, answer));
     const svc = createAnalysisService(ctx);

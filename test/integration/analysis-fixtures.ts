@@ -41,14 +41,27 @@ export function fakeGateway(config: Config, answer?: (req: LlmRequest, n: number
     async complete(req: LlmRequest): Promise<LlmResult> {
       calls.push(req);
       const content = answer?.(req, calls.length) ?? answerFor(req.task, req.messages).content;
-      return { content, usage: { promptTokens: 100, completionTokens: 50 }, cost: 0.001, model: 'fake', simulated: true, attempts: 1, latencyMs: 0 };
+      return {
+        content,
+        usage: { promptTokens: 100, completionTokens: 50 },
+        cost: 0.001,
+        model: 'fake',
+        simulated: true,
+        attempts: 1,
+        latencyMs: 0,
+      };
     },
     stats: () => idleGatewayStats(config, true),
     close: async () => {},
   };
 }
 
-export function makeCtx(config: Config, store: Store, gateway: Gateway, o: { redis?: Redis | null; lanes?: LaneRunner; signal?: AbortSignal } = {}): DaemonContext {
+export function makeCtx(
+  config: Config,
+  store: Store,
+  gateway: Gateway,
+  o: { redis?: Redis | null; lanes?: LaneRunner; signal?: AbortSignal } = {},
+): DaemonContext {
   return {
     config,
     log: silentLogger,
@@ -98,11 +111,21 @@ export function bodyFor(i: number, kind: 'short' | 'standard' | 'long' = 'standa
   const a = SENTENCES[i % SENTENCES.length];
   const b = SENTENCES[(i * 3 + 1) % SENTENCES.length];
   if (kind === 'short') return `Item ${i}: ${a}`.slice(0, 48);
-  if (kind === 'long') return `Review ${i}. ${a} ${b} ${SENTENCES[(i + 5) % SENTENCES.length]} Overall I am keeping it, number ${i}.`.padEnd(260, ' Still fine.');
+  if (kind === 'long')
+    return `Review ${i}. ${a} ${b} ${SENTENCES[(i + 5) % SENTENCES.length]} Overall I am keeping it, number ${i}.`.padEnd(
+      260,
+      ' Still fine.',
+    );
   return `Review ${i}. ${a} ${b}`;
 }
 
-export async function seed(config: Config, store: Store, product: string, n: number, kind: 'short' | 'standard' | 'long' = 'standard'): Promise<void> {
+export async function seed(
+  config: Config,
+  store: Store,
+  product: string,
+  n: number,
+  kind: 'short' | 'standard' | 'long' = 'standard',
+): Promise<void> {
   const rows = Array.from({ length: n }, (_, i) => review(config, product, i, bodyFor(i, kind), (i % 5) + 1));
   await insertReviews(store, rows);
 }

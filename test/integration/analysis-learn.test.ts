@@ -93,7 +93,10 @@ describe.each(DATABASES)('learning on %s', (kind) => {
     await seed(db.config, db.store, 'P1', 8);
     const claims = await Promise.all([1, 2, 3].map(() => claimLearn(db.store, 'P1', { leaseMs: 60000 })));
     expect(claims.filter((c) => c != null)).toHaveLength(1);
-    await db.store.knex('products').where({ id: 'P1' }).update({ learned_at: Date.now() - 1 });
+    await db.store
+      .knex('products')
+      .where({ id: 'P1' })
+      .update({ learned_at: Date.now() - 1 });
     expect(await claimLearn(db.store, 'P1', { leaseMs: 60000 })).not.toBeNull();
   });
 

@@ -41,7 +41,13 @@ async function cluster(n: number, o: { redis: boolean; overrides?: Record<string
     const config: Config = testConfig(h.home, {
       databaseUrl: pgu.url,
       redisUrl: rp ? REDIS_URL : null,
-      overrides: { 'redis.keyPrefix': rp?.prefix ?? '', 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 300, 'beat.checkPendingTranslationsMs': 300, ...o.overrides },
+      overrides: {
+        'redis.keyPrefix': rp?.prefix ?? '',
+        'daemon.heartbeatMs': 200,
+        'daemon.shutdownTimeoutMs': 300,
+        'beat.checkPendingTranslationsMs': 300,
+        ...o.overrides,
+      },
     });
     const d = await startDaemon(config, {
       log: silentLogger,
@@ -77,11 +83,16 @@ describe.skipIf(!hasPg)('the beat with several daemons on one PostgreSQL', () =>
   });
 
   it.skipIf(!hasRedis)('drains the Redis ingest buffer: valid reviews stored once, bad elements in the dead-letter list', async () => {
-    const { daemons, prefix } = await cluster(2, { redis: true, overrides: { 'beat.drainIngestBufferMs': 100, 'beat.checkPendingTranslations': false } });
+    const { daemons, prefix } = await cluster(2, {
+      redis: true,
+      overrides: { 'beat.drainIngestBufferMs': 100, 'beat.checkPendingTranslations': false },
+    });
     const r = new Redis(REDIS_URL);
     cleanups.push(() => void r.disconnect());
     const key = `${prefix}voc:ingest`;
-    const good = Array.from({ length: 30 }, (_, i) => JSON.stringify({ review_id: `b${i}`, asin: 'B0BUFFER', rating: 5, body: `buffered review ${i}, works great` }));
+    const good = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ review_id: `b${i}`, asin: 'B0BUFFER', rating: 5, body: `buffered review ${i}, works great` }),
+    );
     await r.rpush(key, ...good, 'not json', JSON.stringify({ asin: 'B0BUFFER', rating: 9 }));
     await until(async () => (await r.llen(key)) === 0 && (await countReviews(daemons[0].ctx.store)) === 30);
     await r.rpush(key, good[0]);
@@ -95,7 +106,26 @@ describe.skipIf(!hasPg)('the beat with several daemons on one PostgreSQL', () =>
     const { daemons } = await cluster(2, { redis: false, overrides: { 'beat.checkPendingTranslationsMs': 100 } });
     const client = clientFor(daemons[0].socketPath);
     const body = 'a pending review that needs a translation';
-    await client.ingest({ file: null, rows: [{ sourceKey: 'k1', reviewId: '1', productId: 'P', marketplace: null, rating: 4, title: null, body, bodyHash: 'h', reviewDate: null, author: null, language: 'en', class: 'standard', bodyLen: body.length }] });
+    await client.ingest({
+      file: null,
+      rows: [
+        {
+          sourceKey: 'k1',
+          reviewId: '1',
+          productId: 'P',
+          marketplace: null,
+          rating: 4,
+          title: null,
+          body,
+          bodyHash: 'h',
+          reviewDate: null,
+          author: null,
+          language: 'en',
+          class: 'standard',
+          bodyLen: body.length,
+        },
+      ],
+    });
     const k = daemons[0].ctx.store.knex;
     await until(async () => (await k('jobs').where({ kind: 'translate' })).length > 0);
     // several more intervals pass: the open job keeps the beat from adding another

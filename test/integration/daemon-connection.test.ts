@@ -17,7 +17,21 @@ afterEach(async () => {
 
 function review(i: number): NewReview {
   const body = `review number ${i} is fine and long enough to count`;
-  return { sourceKey: `test:P1:${i}`, reviewId: String(i), productId: 'P1', marketplace: null, rating: 4, title: null, body, bodyHash: `h${i}`, reviewDate: null, author: null, language: 'en', class: 'standard', bodyLen: body.length };
+  return {
+    sourceKey: `test:P1:${i}`,
+    reviewId: String(i),
+    productId: 'P1',
+    marketplace: null,
+    rating: 4,
+    title: null,
+    body,
+    bodyHash: `h${i}`,
+    reviewDate: null,
+    author: null,
+    language: 'en',
+    class: 'standard',
+    bodyLen: body.length,
+  };
 }
 
 /** A stand-in daemon on a unix socket: `onPost` decides, per attempt, to cut the connection mid-body (called with
@@ -70,7 +84,9 @@ describe('the CLI talking to the daemon', () => {
 
   it('a daemon that is there but keeps breaking connections is not reported as "no daemon"', async () => {
     const fake = await fakeDaemon(() => 'cut');
-    const err = await clientFor(fake.socket).ingest({ chunkId: 'run:1', file: 'a.csv', rows: [review(1)] }).catch((e: unknown) => e);
+    const err = await clientFor(fake.socket)
+      .ingest({ chunkId: 'run:1', file: 'a.csv', rows: [review(1)] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VocError);
     expect((err as VocError).code).toBe('DAEMON_CONNECTION');
     expect((err as VocError).message).toMatch(/is running but the connection broke \((ECONNRESET|EPIPE)\)/);
@@ -79,7 +95,9 @@ describe('the CLI talking to the daemon', () => {
 
   it('a request that is not idempotent is not sent twice after a reset', async () => {
     const fake = await fakeDaemon(() => 'cut');
-    const err = await clientFor(fake.socket).submitJob({ kind: 'learn', productId: 'P1' }).catch((e: unknown) => e);
+    const err = await clientFor(fake.socket)
+      .submitJob({ kind: 'learn', productId: 'P1' })
+      .catch((e: unknown) => e);
     expect((err as VocError).code).toBe('DAEMON_CONNECTION');
     expect(fake.posts()).toBe(1);
   });
@@ -87,7 +105,9 @@ describe('the CLI talking to the daemon', () => {
   it('says "no daemon" when nothing listens on the socket', async () => {
     const h = tempHome('nd');
     cleanups.push(() => h.cleanup());
-    const err = await clientFor(path.join(h.home, 'voc.sock')).health().catch((e: unknown) => e);
+    const err = await clientFor(path.join(h.home, 'voc.sock'))
+      .health()
+      .catch((e: unknown) => e);
     expect((err as VocError).code).toBe('DAEMON_UNAVAILABLE');
     expect((err as VocError).message).toMatch(/no daemon answers on/);
   });
@@ -95,7 +115,11 @@ describe('the CLI talking to the daemon', () => {
   it('the daemon answers a chunk sent twice from memory: its rows are inserted once and counted once', async () => {
     const h = tempHome('cc');
     const config = testConfig(h.home);
-    const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+    const d = await startDaemon(config, {
+      log: silentLogger,
+      gatewayFactory: () => unavailableGateway(config, 'test'),
+      services: (ctx) => testServices(ctx, 'sleep'),
+    });
     cleanups.push(() => h.cleanup());
     cleanups.push(() => d.close());
     const client = await connectDaemon(config, { autostart: false });
@@ -112,7 +136,11 @@ describe('the CLI talking to the daemon', () => {
   it('many chunks in flight from a busy client all arrive, each counted once', async () => {
     const h = tempHome('kf');
     const config = testConfig(h.home);
-    const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+    const d = await startDaemon(config, {
+      log: silentLogger,
+      gatewayFactory: () => unavailableGateway(config, 'test'),
+      services: (ctx) => testServices(ctx, 'sleep'),
+    });
     cleanups.push(() => h.cleanup());
     cleanups.push(() => d.close());
     const client = await connectDaemon(config, { autostart: false });
@@ -132,11 +160,15 @@ describe('the CLI talking to the daemon', () => {
     expect(await countReviews(d.ctx.store)).toBe(24 * 200);
   });
 
-  it('a follower hears of the job\'s end when it ends, not at the next stream interval', async () => {
+  it("a follower hears of the job's end when it ends, not at the next stream interval", async () => {
     const h = tempHome('fw');
     // an interval no test would wait out: only the job's own event can end the stream in time
     const config = testConfig(h.home, { overrides: { 'daemon.statsIntervalMs': 600_000 } });
-    const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+    const d = await startDaemon(config, {
+      log: silentLogger,
+      gatewayFactory: () => unavailableGateway(config, 'test'),
+      services: (ctx) => testServices(ctx, 'sleep'),
+    });
     cleanups.push(() => h.cleanup());
     cleanups.push(() => d.close());
     const client = await connectDaemon(config, { autostart: false });

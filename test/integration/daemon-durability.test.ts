@@ -35,10 +35,19 @@ describe.each(DATABASES)('daemon durability on %s', (db) => {
     });
     const config = testConfig(h.home, {
       databaseUrl: pgu?.url ?? null,
-      overrides: { 'pools.trans.jitterMs': [0, 0], 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false },
+      overrides: {
+        'pools.trans.jitterMs': [0, 0],
+        'daemon.heartbeatMs': 200,
+        'daemon.shutdownTimeoutMs': 2000,
+        'beat.checkPendingTranslations': false,
+      },
     });
     const start = async () => {
-      const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+      const d = await startDaemon(config, {
+        log: silentLogger,
+        gatewayFactory: () => unavailableGateway(config, 'test'),
+        services: (ctx) => testServices(ctx, 'sleep'),
+      });
       cleanups.push(() => d.close());
       return d;
     };
@@ -75,7 +84,13 @@ describe.each(DATABASES)('daemon durability on %s', (db) => {
     for (let i = 0; i < 8; i++) submitted.push(await client.submitJob({ kind: 'sleep' as never, params: { steps: 20, ms: 20 } }));
     await until(async () => d.lanes.active('translation') > 0);
     await d.close();
-    const rows = await Promise.all(submitted.map((j) => clientFor(d.socketPath).getJob(j.id).catch(() => null)));
+    const rows = await Promise.all(
+      submitted.map((j) =>
+        clientFor(d.socketPath)
+          .getJob(j.id)
+          .catch(() => null),
+      ),
+    );
     expect(rows.every((r) => r === null)).toBe(true); // the socket is gone
 
     d = await start();

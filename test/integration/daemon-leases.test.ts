@@ -33,15 +33,39 @@ async function start(databaseUrl: string | null): Promise<Daemon> {
   cleanups.push(() => h.cleanup());
   const config = testConfig(h.home, {
     databaseUrl,
-    overrides: { 'daemon.heartbeatMs': 200, 'daemon.leaseMs': 1000, 'daemon.shutdownTimeoutMs': 500, 'beat.checkPendingTranslations': false, 'analysis.autoLearn': false },
+    overrides: {
+      'daemon.heartbeatMs': 200,
+      'daemon.leaseMs': 1000,
+      'daemon.shutdownTimeoutMs': 500,
+      'beat.checkPendingTranslations': false,
+      'analysis.autoLearn': false,
+    },
   });
-  const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+  const d = await startDaemon(config, {
+    log: silentLogger,
+    gatewayFactory: () => unavailableGateway(config, 'test'),
+    services: (ctx) => testServices(ctx, 'sleep'),
+  });
   cleanups.push(() => d.close());
   return d;
 }
 
 const body = 'a review whose claim outlived its run';
-const row = { sourceKey: 'k1', reviewId: '1', productId: 'P', marketplace: null, rating: 4, title: null, body, bodyHash: 'h1', reviewDate: null, author: null, language: 'en', class: 'standard' as const, bodyLen: body.length };
+const row = {
+  sourceKey: 'k1',
+  reviewId: '1',
+  productId: 'P',
+  marketplace: null,
+  rating: 4,
+  title: null,
+  body,
+  bodyHash: 'h1',
+  reviewDate: null,
+  author: null,
+  language: 'en',
+  class: 'standard' as const,
+  bodyLen: body.length,
+};
 
 describe.each(DATABASES)('leases on %s', (db) => {
   it('the heartbeat renews only what runs now: a claim and a job row a finished run left behind expire and are taken over', async () => {
@@ -87,7 +111,10 @@ describe.skipIf(!hasPg)('a job on PostgreSQL through an outage', () => {
     const pgu = pgTestUrl('ls');
     const target = new URL(PG_BASE);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    cleanups.push(() => pgu.drop(), () => proxy.close());
+    cleanups.push(
+      () => pgu.drop(),
+      () => proxy.close(),
+    );
     const d = await start(viaProxy(pgu.url, proxy));
     const client = clientFor(d.socketPath);
     const job: JobView = await client.submitJob({ kind: 'sleep' as never, params: { steps: 1, ms: 800 } });

@@ -46,14 +46,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function boot(overrides: Record<string, unknown>, log: Logger = silentLogger, redisUrl: string | null = null): Promise<{ d: Daemon }> {
+async function boot(
+  overrides: Record<string, unknown>,
+  log: Logger = silentLogger,
+  redisUrl: string | null = null,
+): Promise<{ d: Daemon }> {
   const sim = await startSimulator({ port: 0, seed: 3, limit: 200, latencyMs: 1000 });
   cleanups.push(() => sim.close());
   const h = tempHome('mx');
   cleanups.push(() => h.cleanup());
   const config = testConfig(h.home, {
     redisUrl,
-    overrides: { 'daemon.heartbeatMs': 200, 'daemon.shutdownTimeoutMs': 2000, 'beat.checkPendingTranslations': false, 'analysis.autoLearn': false, 'llm.qps': 200, ...overrides },
+    overrides: {
+      'daemon.heartbeatMs': 200,
+      'daemon.shutdownTimeoutMs': 2000,
+      'beat.checkPendingTranslations': false,
+      'analysis.autoLearn': false,
+      'llm.qps': 200,
+      ...overrides,
+    },
   });
   const d = await startDaemon(config, {
     log,
@@ -82,7 +93,8 @@ describe('Prometheus metrics and /health', () => {
     // during the run (each answer takes about a second): scrape until translation lane jobs are running
     let during = await scrape(d.metricsUrl!);
     const end = Date.now() + 30_000;
-    while (total(during.samples, 'voc_lane_jobs_active', { lane: 'translation' }) === 0 && Date.now() < end) during = await scrape(d.metricsUrl!);
+    while (total(during.samples, 'voc_lane_jobs_active', { lane: 'translation' }) === 0 && Date.now() < end)
+      during = await scrape(d.metricsUrl!);
     expect(total(during.samples, 'voc_lane_jobs_active', { lane: 'translation' })).toBeGreaterThan(0);
     expect(total(during.samples, 'voc_jobs_open', { kind: 'translate', status: 'running' })).toBe(1);
     expect(total(during.samples, 'voc_backlog_reviews', { work: 'translation' })).toBeGreaterThan(0);
@@ -111,7 +123,12 @@ describe('Prometheus metrics and /health', () => {
     const health = await fetch(`${d.metricsUrl}/health`);
     expect(health.status).toBe(200);
     const h = await health.json();
-    expect(h.checks).toMatchObject({ status: 'ok', store: { ok: true }, redis: null, provider: { breaker: 'closed', state: 'ok', lastStatus: 200 } });
+    expect(h.checks).toMatchObject({
+      status: 'ok',
+      store: { ok: true },
+      redis: null,
+      provider: { breaker: 'closed', state: 'ok', lastStatus: 200 },
+    });
     const viaSocket = await client.health();
     expect(viaSocket.checks).toMatchObject({ status: 'ok', store: { ok: true }, provider: { breaker: 'closed' } });
   });

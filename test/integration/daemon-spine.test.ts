@@ -14,7 +14,21 @@ import type { Config } from '../../src/config/schema.js';
 
 export function review(i: number, product = 'P1'): NewReview {
   const body = `review number ${i} is fine and long enough to count`;
-  return { sourceKey: `test:${product}:${i}`, reviewId: String(i), productId: product, marketplace: null, rating: 4, title: null, body, bodyHash: `h${i}`, reviewDate: null, author: null, language: 'en', class: 'standard', bodyLen: body.length };
+  return {
+    sourceKey: `test:${product}:${i}`,
+    reviewId: String(i),
+    productId: product,
+    marketplace: null,
+    rating: 4,
+    title: null,
+    body,
+    bodyHash: `h${i}`,
+    reviewDate: null,
+    author: null,
+    language: 'en',
+    class: 'standard',
+    bodyLen: body.length,
+  };
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -24,8 +38,20 @@ afterEach(async () => {
 
 async function boot(overrides: Record<string, unknown> = {}): Promise<{ d: Daemon; config: Config }> {
   const h = tempHome('sp');
-  const config = testConfig(h.home, { overrides: { 'pools.vip.jitterMs': [0, 0], 'pools.trans.jitterMs': [0, 0], 'daemon.heartbeatMs': 200, 'daemon.maxRequestBytes': 4096, ...overrides } });
-  const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+  const config = testConfig(h.home, {
+    overrides: {
+      'pools.vip.jitterMs': [0, 0],
+      'pools.trans.jitterMs': [0, 0],
+      'daemon.heartbeatMs': 200,
+      'daemon.maxRequestBytes': 4096,
+      ...overrides,
+    },
+  });
+  const d = await startDaemon(config, {
+    log: silentLogger,
+    gatewayFactory: () => unavailableGateway(config, 'test'),
+    services: (ctx) => testServices(ctx, 'sleep'),
+  });
   cleanups.push(() => h.cleanup());
   cleanups.push(() => d.close());
   return { d, config };
@@ -107,7 +133,10 @@ describe('daemon spine', () => {
   it('without autostart and no daemon, connectDaemon throws the exit-2 error', async () => {
     const h = tempHome('na');
     cleanups.push(() => h.cleanup());
-    await expect(connectDaemon(testConfig(h.home), { autostart: false })).rejects.toMatchObject({ exitCode: 2, code: 'DAEMON_UNAVAILABLE' });
+    await expect(connectDaemon(testConfig(h.home), { autostart: false })).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'DAEMON_UNAVAILABLE',
+    });
   });
 
   it('refuses to serve once the socket file is no longer private to its owner', async () => {

@@ -15,13 +15,31 @@ afterEach(async () => {
 
 function review(i: number): NewReview {
   const body = `stats review ${i} long enough to be standard class text`;
-  return { sourceKey: `s:${i}`, reviewId: String(i), productId: 'P', marketplace: null, rating: 4, title: null, body, bodyHash: `h${i}`, reviewDate: null, author: null, language: 'en', class: 'standard', bodyLen: body.length };
+  return {
+    sourceKey: `s:${i}`,
+    reviewId: String(i),
+    productId: 'P',
+    marketplace: null,
+    rating: 4,
+    title: null,
+    body,
+    bodyHash: `h${i}`,
+    reviewDate: null,
+    author: null,
+    language: 'en',
+    class: 'standard',
+    bodyLen: body.length,
+  };
 }
 
 async function boot(): Promise<Daemon> {
   const h = tempHome('ss');
   const config = testConfig(h.home, { overrides: { 'daemon.statsIntervalMs': 50, 'pools.trans.jitterMs': [0, 0] } });
-  const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: (ctx) => testServices(ctx, 'sleep') });
+  const d = await startDaemon(config, {
+    log: silentLogger,
+    gatewayFactory: () => unavailableGateway(config, 'test'),
+    services: (ctx) => testServices(ctx, 'sleep'),
+  });
   cleanups.push(() => h.cleanup());
   cleanups.push(() => d.close());
   return d;
@@ -37,7 +55,13 @@ describe('daemon stats', () => {
     const ok = await client.submitJob({ kind: 'sleep' as never, params: { steps: 2, ms: 1 } });
     await client.followJob(ok.id, () => {});
     const s = await client.stats();
-    expect(Object.fromEntries(Object.entries(s.pools).map(([k, p]) => [k, p.cap]))).toEqual({ base: 4, vip: 50, trans: 100, insight: 100, theme: 100 });
+    expect(Object.fromEntries(Object.entries(s.pools).map(([k, p]) => [k, p.cap]))).toEqual({
+      base: 4,
+      vip: 50,
+      trans: 100,
+      insight: 100,
+      theme: 100,
+    });
     expect(s.lanes.ingestion).toMatchObject({ done: 1, failed: 0, cap: 4, paused: false });
     expect(s.lanes.translation.done).toBe(2);
     expect(s.lanes.learning.cap).toBe(50);

@@ -20,7 +20,10 @@ describe.each(DATABASES)('voc export for spreadsheets on %s', (kind) => {
     await loadReportFixture(db.store);
     // review 4 of P1 (rating 5, undated) gets text a spreadsheet would run
     const id = (await db.store.knex('reviews').where({ product_id: 'P1', review_id: '5' }).first('id')).id;
-    await db.store.knex('reviews').where('id', id).update({ body: FORMULA, title: '@SUM(1)', body_zh: '-2 分', title_zh: '+好', tr_status: 'done' });
+    await db.store
+      .knex('reviews')
+      .where('id', id)
+      .update({ body: FORMULA, title: '@SUM(1)', body_zh: '-2 分', title_zh: '+好', tr_status: 'done' });
   }
 
   it('CSV neutralises cells that start like a formula, keeps them with --raw, and adds the BOM with --bom', async () => {
@@ -38,24 +41,43 @@ describe.each(DATABASES)('voc export for spreadsheets on %s', (kind) => {
     expect(bom.startsWith('\uFEFFreview_id,')).toBe(true);
     expect((await exportToString(db, { product: 'P1' })).startsWith('review_id,')).toBe(true);
     // NDJSON carries the text as stored: it is data, not a sheet
-    const nd = (await exportToString(db, { product: 'P1', format: 'ndjson' })).trim().split('\n').map((l) => JSON.parse(l));
+    const nd = (await exportToString(db, { product: 'P1', format: 'ndjson' }))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(nd.find((r) => r.review_id === '5').body).toBe(FORMULA);
-    await expect(runExport({ product: 'P1', format: 'json', bom: true }, { config: db.config })).rejects.toThrow(/--bom applies to CSV only/);
+    await expect(runExport({ product: 'P1', format: 'json', bom: true }, { config: db.config })).rejects.toThrow(
+      /--bom applies to CSV only/,
+    );
   });
 
   it('--insights gives one row per insight with its review, rating, month and the dimension in Chinese', async () => {
     await seed();
-    const rows = parse(await exportToString(db, { product: 'P1', insights: true, bom: true }), { columns: true, bom: true }) as Array<Record<string, string>>;
+    const rows = parse(await exportToString(db, { product: 'P1', insights: true, bom: true }), { columns: true, bom: true }) as Array<
+      Record<string, string>
+    >;
     expect(Object.keys(rows[0])).toEqual([...INSIGHT_FIELDS]);
     expect(rows).toHaveLength(10);
     expect(rows[0]).toEqual({
-      review_id: '0', product_id: 'P1', rating: '5', review_date: '2024-01-10', month: '2024-01', dimension: 'battery', dimension_zh: '电池',
-      type: 'praise', sentiment: 'positive', quote: 'The battery lasts for days and days', summary_zh: '电池续航长',
+      review_id: '0',
+      product_id: 'P1',
+      rating: '5',
+      review_date: '2024-01-10',
+      month: '2024-01',
+      dimension: 'battery',
+      dimension_zh: '电池',
+      type: 'praise',
+      sentiment: 'positive',
+      quote: 'The battery lasts for days and days',
+      summary_zh: '电池续航长',
     });
     // a dimension the product never learned has no Chinese name; an empty summary stays empty
     expect(rows[9]).toMatchObject({ review_id: '3', dimension: 'noise', dimension_zh: '', summary_zh: '' });
     // --since filters on the review's date, like the report
-    const since = (await exportToString(db, { product: 'P1', insights: true, since: '2024-02-01', format: 'ndjson' })).trim().split('\n').map((l) => JSON.parse(l));
+    const since = (await exportToString(db, { product: 'P1', insights: true, since: '2024-02-01', format: 'ndjson' }))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(since.map((r) => r.review_id)).toEqual(['2', '2', '3', '3', '3', '3']);
     expect(since[0]).toMatchObject({ rating: 1, month: '2024-02', dimension_zh: '电池' });
     const json = JSON.parse(await exportToString(db, { all: true, insights: true, format: 'json' }));
@@ -67,11 +89,23 @@ describe.each(DATABASES)('voc export for spreadsheets on %s', (kind) => {
     const rows = JSON.parse(await exportToString(db, { all: true, themes: true, format: 'json' })) as Array<Record<string, unknown>>;
     expect(Object.keys(rows[0])).toEqual([...THEME_FIELDS]);
     expect(rows).toHaveLength(6);
-    expect(rows[0]).toEqual({ review_id: '0', product_id: 'P1', rating: 5, review_date: '2024-01-10', month: '2024-01', w: 'who', tag: 'parents', label: 'parents', label_zh: '父母' });
+    expect(rows[0]).toEqual({
+      review_id: '0',
+      product_id: 'P1',
+      rating: 5,
+      review_date: '2024-01-10',
+      month: '2024-01',
+      w: 'who',
+      tag: 'parents',
+      label: 'parents',
+      label_zh: '父母',
+    });
     expect(rows[3]).toMatchObject({ review_id: '1', w: 'what', tag: 'gym', label: null, label_zh: null });
     const csv = parse(await exportToString(db, { product: 'P2', themes: true }), { columns: true });
     expect(csv).toEqual([]);
-    await expect(runExport({ all: true, themes: true, insights: true }, { config: db.config })).rejects.toThrow(/either --insights or --themes/);
+    await expect(runExport({ all: true, themes: true, insights: true }, { config: db.config })).rejects.toThrow(
+      /either --insights or --themes/,
+    );
   });
 
   it('an xlsx of analysis is written with --insights and the full workbook only has sheets with rows', async () => {

@@ -17,7 +17,10 @@ import { loadReportFixture } from './report-fixture.js';
 const PYTHON = '/usr/bin/python3';
 const hasOpenpyxl = spawnSync(PYTHON, ['-c', 'import openpyxl'], { stdio: 'ignore' }).status === 0;
 if (!hasOpenpyxl && process.env.CI) throw new Error('python3-openpyxl is required under CI to read the xlsx export back');
-if (!hasOpenpyxl) console.warn('[voc tests] /usr/bin/python3 with openpyxl not found: the xlsx read-back test is skipped (apt-get install python3-openpyxl)');
+if (!hasOpenpyxl)
+  console.warn(
+    '[voc tests] /usr/bin/python3 with openpyxl not found: the xlsx read-back test is skipped (apt-get install python3-openpyxl)',
+  );
 
 const READ = String.raw`
 import json, sys, zipfile, datetime, openpyxl
@@ -66,7 +69,11 @@ function records(s: SheetDump): Array<Record<string, { v: unknown; t: string }>>
 }
 
 async function ndjson(db: TestDb, opts: Parameters<typeof runExport>[0]): Promise<Array<Record<string, unknown>>> {
-  return (await exportToString(db, { ...opts, format: 'ndjson' })).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return (await exportToString(db, { ...opts, format: 'ndjson' }))
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 const FORMULA = '=HYPERLINK("http://x","y")';
@@ -78,14 +85,23 @@ describe.skipIf(!hasOpenpyxl)('voc export --format xlsx, read back with openpyxl
     db = await openTestDb('sqlite');
     dir = mkdtempSync(path.join(tmpdir(), 'voc-xlsx-'));
     const rows = Array.from({ length: 10_000 }, (_, i) => ({
-      ...review(`Review ${i}: crunchy, "fresh" & <good>\nwould buy again 😀`, { id: `r${i}`, product: i % 2 ? 'A' : 'B', rating: 1 + (i % 5), title: i % 3 ? `Title ${i}` : null }),
+      ...review(`Review ${i}: crunchy, "fresh" & <good>\nwould buy again 😀`, {
+        id: `r${i}`,
+        product: i % 2 ? 'A' : 'B',
+        rating: 1 + (i % 5),
+        title: i % 3 ? `Title ${i}` : null,
+      }),
       reviewDate: i % 10 === 0 ? null : `2024-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`,
     }));
     rows[7] = { ...rows[7], body: FORMULA, title: '+1 would buy' };
     rows[8] = { ...rows[8], body: '@SUM(A1:A9)', title: '-2 stars' };
     await insertReviews(db.store, rows);
     // every review translated, with text that needs more than Latin-1 and a line break
-    await db.store.knex('reviews').update({ tr_status: 'done', body_zh: db.store.knex.raw(`'第' || review_id || '条评论：很好吃，会再买\n下次试试别的口味'`), title_zh: '好吃' });
+    await db.store.knex('reviews').update({
+      tr_status: 'done',
+      body_zh: db.store.knex.raw(`'第' || review_id || '条评论：很好吃，会再买\n下次试试别的口味'`),
+      title_zh: '好吃',
+    });
   }, 120_000);
   afterAll(async () => {
     await db?.cleanup();
@@ -113,7 +129,20 @@ describe.skipIf(!hasOpenpyxl)('voc export --format xlsx, read back with openpyxl
     expect(sheet.filter).toBe('A1:L10001');
     expect(sheet.widths.G).toBeGreaterThanOrEqual(40);
     expect(sheet.wrap).toMatchObject({ body: true, body_zh: true, review_id: false });
-    expect(sheet.rows[0].map(([h]) => h)).toEqual(['review_id', 'product_id', 'rating', 'review_date', 'title', 'title_zh', 'body', 'body_zh', 'class', 'translation_status', 'translation_source', 'language']);
+    expect(sheet.rows[0].map(([h]) => h)).toEqual([
+      'review_id',
+      'product_id',
+      'rating',
+      'review_date',
+      'title',
+      'title_zh',
+      'body',
+      'body_zh',
+      'class',
+      'translation_status',
+      'translation_source',
+      'language',
+    ]);
   }, 120_000);
 
   it('writes a formula-looking review as a text cell, never as a formula', async () => {
@@ -137,7 +166,14 @@ describe.skipIf(!hasOpenpyxl)('voc export --format xlsx, read back with openpyxl
       expect(dump.sheets).toEqual(['Reviews', 'Insights', 'Themes']);
       const insights = records(dump.Insights);
       expect(insights).toHaveLength(10);
-      expect(insights[0]).toMatchObject({ dimension: { v: 'battery', t: 's' }, dimension_zh: { v: '电池', t: 's' }, summary_zh: { v: '电池续航长', t: 's' }, rating: { v: 5, t: 'n' }, review_date: { v: '2024-01-10', t: 'd' }, month: { v: '2024-01', t: 's' } });
+      expect(insights[0]).toMatchObject({
+        dimension: { v: 'battery', t: 's' },
+        dimension_zh: { v: '电池', t: 's' },
+        summary_zh: { v: '电池续航长', t: 's' },
+        rating: { v: 5, t: 'n' },
+        review_date: { v: '2024-01-10', t: 'd' },
+        month: { v: '2024-01', t: 's' },
+      });
       expect(dump.Insights.freeze).toBe('A2');
       expect(dump.Insights.filter).toBe('A1:K11');
       const themes = records(dump.Themes);
@@ -154,7 +190,9 @@ describe.skipIf(!hasOpenpyxl)('voc export --format xlsx, read back with openpyxl
     expect(got).toHaveLength(n);
     expect(n).toBeGreaterThan(0);
     expect(got.every((r) => String(r.review_date.v) >= '2024-12-01')).toBe(true);
-    await expect(runExport({ all: true, since: '2024-13-01', format: 'xlsx', out: file }, { config: db.config })).rejects.toThrow(/--since must be a date/);
+    await expect(runExport({ all: true, since: '2024-13-01', format: 'xlsx', out: file }, { config: db.config })).rejects.toThrow(
+      /--since must be a date/,
+    );
     await expect(runExport({ all: true, format: 'xlsx' }, { config: db.config })).rejects.toThrow(/--out FILE/);
   }, 60_000);
 });

@@ -45,7 +45,13 @@ describe('gateway throttle in one process', () => {
 
   it('600 requests from 300 concurrent callers never exceed 25 in any second at the provider and draw no 429', async () => {
     await sim.reset();
-    const gw = createGateway({ config: testConfig(home.home, { overrides: MARGIN }), log: silentLogger, redis: null, usage: null, baseUrl: sim.url });
+    const gw = createGateway({
+      config: testConfig(home.home, { overrides: MARGIN }),
+      log: silentLogger,
+      redis: null,
+      usage: null,
+      baseUrl: sim.url,
+    });
     let next = 0;
     const results: number[] = [];
     await Promise.all(
@@ -82,7 +88,12 @@ describe('gateway throttle in one process', () => {
       lane: 'learning',
       task: 'learn',
       json: true,
-      messages: [{ role: 'user', content: 'Answer in JSON. ' + JSON.stringify({ product: 'p1', reviews: [{ rating: 5, text: 'Great battery life' }] }) }],
+      messages: [
+        {
+          role: 'user',
+          content: 'Answer in JSON. ' + JSON.stringify({ product: 'p1', reviews: [{ rating: 5, text: 'Great battery life' }] }),
+        },
+      ],
     });
     expect(gw.stats().waiting.translation).toBeGreaterThan(250);
     await gw.close();

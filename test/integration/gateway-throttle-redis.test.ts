@@ -28,11 +28,16 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
 
 /** A separate OS process running saturated demand through its own gateway; resolves to its result line. */
 function loadProcess(opts: Record<string, unknown>): Promise<LoadResult> {
-  const child = spawn(viteNode, [path.join(repoRoot, 'bench/loadgen-main.ts'), JSON.stringify(opts)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(viteNode, [path.join(repoRoot, 'bench/loadgen-main.ts'), JSON.stringify(opts)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load process exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load process exited with ${code}`)),
+    );
   });
 }
 
@@ -48,7 +53,10 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
   let sim: RemoteSimulator;
   const home = tempHome('gwr');
   beforeAll(async () => {
-    sim = await spawnSimulator({ limit: 25, latencyMs: 30, seed: 3 }, { cmd: viteNode, args: [path.join(repoRoot, 'src/llm/simulator/main.ts')], cwd: repoRoot });
+    sim = await spawnSimulator(
+      { limit: 25, latencyMs: 30, seed: 3 },
+      { cmd: viteNode, args: [path.join(repoRoot, 'src/llm/simulator/main.ts')], cwd: repoRoot },
+    );
   });
   afterAll(async () => {
     await sim?.stop();
@@ -122,10 +130,20 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
     await sim.reset();
     const port = await freePort();
     const startRedis = async (): Promise<ChildProcess> => {
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
       const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       probe.on('error', () => {});
-      await until(async () => probe.connect().then(() => true, () => false), 10_000, 'redis-server to listen');
+      await until(
+        async () =>
+          probe.connect().then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+        'redis-server to listen',
+      );
       probe.disconnect();
       return child;
     };

@@ -27,7 +27,13 @@ async function until(cond: () => Promise<boolean>, ms = 10000): Promise<void> {
 }
 
 const review = (i: number, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ review_id: `r${i}`, product_id: 'B0BUF', rating: 1 + (i % 5), body: `buffered review number ${i}, arrived fine`, ...extra });
+  JSON.stringify({
+    review_id: `r${i}`,
+    product_id: 'B0BUF',
+    rating: 1 + (i % 5),
+    body: `buffered review number ${i}, arrived fine`,
+    ...extra,
+  });
 
 /**
  * Daemons whose beat never drains by itself (an hour's interval): each test calls drainIngestBuffer when it wants,
@@ -60,7 +66,11 @@ async function setup(o: { databaseUrl?: string; pgu?: ReturnType<typeof pgTestUr
         'daemon.shutdownTimeoutMs': 500,
       },
     });
-    const d = await startDaemon(config, { log: silentLogger, gatewayFactory: () => unavailableGateway(config, 'test'), services: () => [] });
+    const d = await startDaemon(config, {
+      log: silentLogger,
+      gatewayFactory: () => unavailableGateway(config, 'test'),
+      services: () => [],
+    });
     cleanups.push(() => d.close());
     return d;
   };

@@ -39,14 +39,32 @@ describe.each(DATABASES)('report aggregates on %s', (kind) => {
         { name: 'und', reviews: 1, share: 0.1667, translated: 0, converted: 0, skipped: 0 },
       ],
     });
-    expect(d.cost).toEqual({ calls: 2, promptTokens: 300, completionTokens: 150, totalTokens: 450, cost: 0.003, currency: 'CNY', simulatedCalls: 0 });
+    expect(d.cost).toEqual({
+      calls: 2,
+      promptTokens: 300,
+      completionTokens: 150,
+      totalTokens: 450,
+      cost: 0.003,
+      currency: 'CNY',
+      simulatedCalls: 0,
+    });
     expect(d.hasAnalysis).toBe(true);
     expect(d.notices.join(' ')).toMatch(/Insights cover 4 of 6 reviews/);
   });
 
   it('dimensions count insights by type and sentiment and quote the longest of the dominant sentiment', async () => {
     const d = await buildReport(db.store, { productId: 'P1' });
-    const brief = d.dimensions.map((x) => [x.name, x.learned, x.insights, x.painPoints, x.praise, x.positive, x.neutral, x.negative, x.netSentiment]);
+    const brief = d.dimensions.map((x) => [
+      x.name,
+      x.learned,
+      x.insights,
+      x.painPoints,
+      x.praise,
+      x.positive,
+      x.neutral,
+      x.negative,
+      x.netSentiment,
+    ]);
     expect(brief).toEqual([
       ['battery', true, 5, 2, 2, 2, 1, 2, 0],
       ['fit', true, 4, 2, 1, 1, 1, 2, -0.25],
@@ -133,7 +151,16 @@ describe.each(DATABASES)('report aggregates on %s', (kind) => {
     expect(d.kind).toBe('all');
     expect(d.overview!.reviews).toBe(7);
     expect(d.products).toEqual([
-      { productId: 'P1', title: 'Earbuds <b>X</b>', reviews: 6, averageRating: 3.33, translatedShare: 0.8333, analysedShare: 0.6667, painPoints: 5, cost: 0.003 },
+      {
+        productId: 'P1',
+        title: 'Earbuds <b>X</b>',
+        reviews: 6,
+        averageRating: 3.33,
+        translatedShare: 0.8333,
+        analysedShare: 0.6667,
+        painPoints: 5,
+        cost: 0.003,
+      },
       { productId: 'P2', title: null, reviews: 1, averageRating: 4, translatedShare: 0, analysedShare: 0, painPoints: 0, cost: 0.0001 },
     ]);
     expect(d.cost.calls).toBe(4);

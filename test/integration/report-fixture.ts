@@ -38,7 +38,10 @@ export async function loadReportFixture(store: Store): Promise<{ reviewIds: numb
     { id: 'P2', title: null, first_seen_at: t, learn_status: 'none' },
   ]);
   const reviewIds: number[] = [];
-  const all = [...P1.map((r) => ({ ...r, p: 'P1' })), { rating: 4, date: '2024-05-01', mp: 'amazon', lang: 'en', tr: 'pending', ins: 'pending', thm: 'pending', body: 'fine', p: 'P2' }];
+  const all = [
+    ...P1.map((r) => ({ ...r, p: 'P1' })),
+    { rating: 4, date: '2024-05-01', mp: 'amazon', lang: 'en', tr: 'pending', ins: 'pending', thm: 'pending', body: 'fine', p: 'P2' },
+  ];
   // one row at a time so ids follow the array order on every database
   for (const [i, r] of all.entries()) {
     const [row] = await k('reviews')
@@ -96,7 +99,14 @@ export async function loadReportFixture(store: Store): Promise<{ reviewIds: numb
     ins(r4, 'pain_point', 'noise', 'negative', 'Noisy', ''),
   ];
   for (const row of insights) await k('insights').insert(row);
-  const thm = (review: number, w: string, tag: string, label: number | null) => ({ review_id: review, product_id: 'P1', w, tag, label_id: label, created_at: t });
+  const thm = (review: number, w: string, tag: string, label: number | null) => ({
+    review_id: review,
+    product_id: 'P1',
+    w,
+    tag,
+    label_id: label,
+    created_at: t,
+  });
   await k('themes').insert([
     thm(r1, 'who', 'parents', parents),
     thm(r1, 'what', 'commuting', commuting),
@@ -115,6 +125,11 @@ export async function loadReportFixture(store: Store): Promise<{ reviewIds: numb
     cost,
     status: 'ok',
   });
-  await k('llm_usage').insert([use('P1', 100, 50, 0.001), use('P1', 200, 100, 0.002), use('P2', 10, 5, 0.0001, 'qwen-flash-simulated'), use(null, 1, 1, 0.00001)]);
+  await k('llm_usage').insert([
+    use('P1', 100, 50, 0.001),
+    use('P1', 200, 100, 0.002),
+    use('P2', 10, 5, 0.0001, 'qwen-flash-simulated'),
+    use(null, 1, 1, 0.00001),
+  ]);
   return { reviewIds };
 }

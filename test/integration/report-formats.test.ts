@@ -49,7 +49,18 @@ describe('report formats', () => {
       expect(html, f).toContain(f);
     }
     // the hand-computed values, as printed
-    for (const s of ['3.33', '83.3%', '66.7%', '50.0%', '4.50', '1.50', '-0.25', '-1.00', '0.0030 CNY', '5★ 0 · 4★ 1 · 3★ 0 · 2★ 1 · 1★ 0']) {
+    for (const s of [
+      '3.33',
+      '83.3%',
+      '66.7%',
+      '50.0%',
+      '4.50',
+      '1.50',
+      '-0.25',
+      '-1.00',
+      '0.0030 CNY',
+      '5★ 0 · 4★ 1 · 3★ 0 · 2★ 1 · 1★ 0',
+    ]) {
       expect(mdText, s).toContain(s);
       expect(html, s).toContain(s);
     }
@@ -57,10 +68,18 @@ describe('report formats', () => {
 
   it('on SQLite, reading a product by table scan gives the same figures as reading it through the index', async () => {
     const k = db.store.knex;
-    const labels = (await k('product_labels').where('product_id', 'P1').orderBy('id').select('id', 'kind', 'name', 'name_zh')) as LabelRow[];
+    const labels = (await k('product_labels')
+      .where('product_id', 'P1')
+      .orderBy('id')
+      .select('id', 'kind', 'name', 'name_zh')) as LabelRow[];
     const both = async (scan: boolean) => {
       const s = { productId: 'P1', from: null, to: null, scan };
-      return [await overview(k, s), await dimensions(k, s, labels), await ranking(k, s, 'pain_point', 10), fiveW(await themeGroups(k, s), labels, 3)];
+      return [
+        await overview(k, s),
+        await dimensions(k, s, labels),
+        await ranking(k, s, 'pain_point', 10),
+        fiveW(await themeGroups(k, s), labels, 3),
+      ];
     };
     expect(await both(true)).toEqual(await both(false));
   });
@@ -83,7 +102,9 @@ describe('report formats', () => {
     expect(mdText).toContain('&lt;script&gt;');
     expect(html).not.toMatch(/<script|<img|<b>|onerror="/i);
     expect(html).toContain('&lt;script&gt;window.__pwned = 1; alert(1)&lt;/script&gt;');
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    );
     expect(html).toContain('name="viewport"');
     expect(html).toContain('@media print');
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//i);
@@ -111,7 +132,9 @@ describe('report formats', () => {
     expect(lines.join('')).toContain('| P1 |');
     expect(lines[lines.length - 1]).toMatch(/^\n2 products, 7 reviews/);
     await expect(runReportCommand({ product: 'NOPE' }, { config: db.config, write: () => {} })).rejects.toBeInstanceOf(VocError);
-    await expect(runReportCommand({ product: 'P1', format: 'pdf' }, { config: db.config, write: () => {} })).rejects.toThrow(/md, json, html/);
+    await expect(runReportCommand({ product: 'P1', format: 'pdf' }, { config: db.config, write: () => {} })).rejects.toThrow(
+      /md, json, html/,
+    );
   });
 
   it('the report service builds on the reports lane and returns the content or the written path', async () => {

@@ -31,18 +31,32 @@ describe.each(DATABASES)('insertReviews on %s', (kind) => {
   let db: TestDb;
   afterEach(async () => db && (await db.cleanup()));
 
-  it('stores every column as given, ids in chunk order, and a chunk far over one statement\'s parameter limit', async () => {
+  it("stores every column as given, ids in chunk order, and a chunk far over one statement's parameter limit", async () => {
     db = await openTestDb(kind);
-    const rows = Array.from({ length: 5000 }, (_, i) => review(i, { body: i === 7 ? 'quotes " \' \\ , {braces} NULL 中文 👍' : undefined }));
+    const rows = Array.from({ length: 5000 }, (_, i) =>
+      review(i, { body: i === 7 ? 'quotes " \' \\ , {braces} NULL 中文 👍' : undefined }),
+    );
     const res = await insertReviews(db.store, rows, { ingestFile: 'a.csv' });
     expect(res).toEqual({ inserted: 5000, duplicates: 0, conflicts: [], newProducts: ['P1'] });
     const stored = await rowsOf(db);
     expect(stored.map((r) => r.source_key)).toEqual(rows.map((r) => r.sourceKey));
     const r7 = stored[7];
     expect(r7).toMatchObject({
-      review_id: '7', product_id: 'P1', marketplace: 'amazon', rating: 3, title: 'title 7', body: rows[7].body, body_hash: rows[7].bodyHash,
-      review_date: '2024-01-01', author: null, language: 'en', class: 'short', body_len: rows[7].bodyLen, ingest_file: 'a.csv',
-      tr_status: 'pending', ins_status: 'pending',
+      review_id: '7',
+      product_id: 'P1',
+      marketplace: 'amazon',
+      rating: 3,
+      title: 'title 7',
+      body: rows[7].body,
+      body_hash: rows[7].bodyHash,
+      review_date: '2024-01-01',
+      author: null,
+      language: 'en',
+      class: 'short',
+      body_len: rows[7].bodyLen,
+      ingest_file: 'a.csv',
+      tr_status: 'pending',
+      ins_status: 'pending',
     });
     expect(stored[0]).toMatchObject({ title: null, review_date: null });
     expect(Number(r7.created_at)).toBeGreaterThan(0);
@@ -78,7 +92,10 @@ describe.each(DATABASES)('insertReviews on %s', (kind) => {
     const first = await insertReviews(db.store, [review(1, { product: 'A' }), review(2, { product: 'B' }), review(3, { product: 'A' })]);
     expect(first.newProducts.sort()).toEqual(['A', 'B']);
     const again = await insertReviews(db.store, [review(1, { product: 'A' }), review(9, { product: 'C' })], {
-      products: [{ id: 'D', title: 'Dee', bulletPoints: ['one', 'two'] }, { id: 'A', title: 'Ay' }],
+      products: [
+        { id: 'D', title: 'Dee', bulletPoints: ['one', 'two'] },
+        { id: 'A', title: 'Ay' },
+      ],
     });
     expect(again.newProducts.sort()).toEqual(['C', 'D']);
     const products = await db.store.knex('products').select('id', 'title', 'bullet_points', 'bp_status').orderBy('id');

@@ -39,7 +39,7 @@ describe.each(DATABASES)('store on %s', (kind) => {
 
   it('every migration rolls back and applies again', async () => {
     db = await openTestDb(kind);
-    const schemaName = db.databaseUrl ? new URL(db.databaseUrl).searchParams.get('schema') ?? undefined : undefined;
+    const schemaName = db.databaseUrl ? (new URL(db.databaseUrl).searchParams.get('schema') ?? undefined) : undefined;
     await db.store.knex.migrate.rollback({ migrationSource, schemaName }, true);
     expect(await db.store.knex.schema.hasTable('reviews')).toBe(false);
     await db.store.knex.migrate.latest({ migrationSource, schemaName });
@@ -62,7 +62,10 @@ describe.each(DATABASES)('store on %s', (kind) => {
 
   it('claims are exclusive, leased, and only the owner can complete them', async () => {
     db = await openTestDb(kind);
-    await insertReviews(db.store, Array.from({ length: 10 }, (_, i) => review(i)));
+    await insertReviews(
+      db.store,
+      Array.from({ length: 10 }, (_, i) => review(i)),
+    );
     const a = await claimReviews(db.store, 'tr', { owner: 'A', leaseMs: 60000, limit: 6 });
     const b = await claimReviews(db.store, 'tr', { owner: 'B', leaseMs: 60000, limit: 6 });
     expect(a).toHaveLength(6);

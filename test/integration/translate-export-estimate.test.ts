@@ -24,7 +24,10 @@ describe.each(DATABASES)('voc export on %s', (kind) => {
     ]);
     const ids = (await db.store.knex('reviews').select('id').orderBy('id')).map((r: { id: number }) => r.id);
     await db.store.knex('reviews').where('id', ids[0]).update({ tr_status: 'done', body_zh: '好吃，"脆"', title_zh: '好吃' });
-    await db.store.knex('reviews').where('id', ids[1]).update({ tr_status: 'in_progress', tr_owner: 'x', tr_lease: Date.now() + 1000 });
+    await db.store
+      .knex('reviews')
+      .where('id', ids[1])
+      .update({ tr_status: 'in_progress', tr_owner: 'x', tr_lease: Date.now() + 1000 });
   }
 
   it('csv has the documented header, quotes awkward fields, and shows a claimed review as pending', async () => {
@@ -33,13 +36,25 @@ describe.each(DATABASES)('voc export on %s', (kind) => {
     const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
     expect(Object.keys(rows[0])).toEqual([...EXPORT_FIELDS]);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatchObject({ review_id: 'a1', product_id: 'A', rating: '3', title: 'Yum, really', body: 'Tasty, "crunchy", fresh\nwould buy', body_zh: '好吃，"脆"', translation_status: 'done', class: 'short' });
+    expect(rows[0]).toMatchObject({
+      review_id: 'a1',
+      product_id: 'A',
+      rating: '3',
+      title: 'Yum, really',
+      body: 'Tasty, "crunchy", fresh\nwould buy',
+      body_zh: '好吃，"脆"',
+      translation_status: 'done',
+      class: 'short',
+    });
     expect(rows[1]).toMatchObject({ review_id: 'a2', translation_status: 'pending', body_zh: '' });
   });
 
   it('ndjson and json carry the same rows; --all exports every product; a file is written with --out', async () => {
     await seed();
-    const nd = (await exportToString(db, { all: true, format: 'ndjson' })).trim().split('\n').map((l) => JSON.parse(l));
+    const nd = (await exportToString(db, { all: true, format: 'ndjson' }))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const js = JSON.parse(await exportToString(db, { all: true, format: 'json' }));
     expect(nd).toHaveLength(3);
     expect(js).toEqual(nd);
@@ -57,7 +72,10 @@ describe.each(DATABASES)('voc export on %s', (kind) => {
 
   it('pages through more rows than one page holds', async () => {
     db = await openTestDb(kind);
-    await insertReviews(db.store, Array.from({ length: 2500 }, (_, i) => review(`body ${i}`, { id: `p${i}` })));
+    await insertReviews(
+      db.store,
+      Array.from({ length: 2500 }, (_, i) => review(`body ${i}`, { id: `p${i}` })),
+    );
     const nd = (await exportToString(db, { all: true, format: 'ndjson' })).trim().split('\n');
     expect(nd).toHaveLength(2500);
     expect(new Set(nd.map((l) => JSON.parse(l).review_id)).size).toBe(2500);
@@ -76,12 +94,24 @@ describe('voc estimate', () => {
     try {
       const db = await openTestDb('sqlite');
       const rows = seedExample();
-      const csv = ['review_id,product_id,rating,body', ...rows.map((r, i) => `${i},P1,${r.rating},"${r.body}"`), '900,P1,5,"这个很好吃"', `901,P1,3,"${rows[50].body}"`].join('\n');
+      const csv = [
+        'review_id,product_id,rating,body',
+        ...rows.map((r, i) => `${i},P1,${r.rating},"${r.body}"`),
+        '900,P1,5,"这个很好吃"',
+        `901,P1,3,"${rows[50].body}"`,
+      ].join('\n');
       const file = path.join(dir, 'dump.csv');
       writeFileSync(file, csv);
       const out: string[] = [];
       const res = await runEstimate({ files: [file], json: true }, { config: db.config, stdout: { write: (s: string) => out.push(s) } });
-      expect(res).toMatchObject({ reviews: 102, classes: { vip: 10, standard: 30, short: 62 }, texts: 100, duplicates: 1, noCall: 1, currency: 'CNY' });
+      expect(res).toMatchObject({
+        reviews: 102,
+        classes: { vip: 10, standard: 30, short: 62 },
+        texts: 100,
+        duplicates: 1,
+        noCall: 1,
+        currency: 'CNY',
+      });
       expect(res.profiles.seed.calls).toBe(19);
       expect(res.profiles.single.calls).toBe(100);
       expect(res.profiles.fixed10.calls).toBe(10);

@@ -56,7 +56,10 @@ export function simGateway(url: string, model = 'qwen-flash'): Gateway & { reque
           await new Promise((r) => setTimeout(r, Math.min(wait, 200)));
           continue;
         }
-        const body = (await res.json()) as { choices: Array<{ message: { content: string } }>; usage: { prompt_tokens: number; completion_tokens: number } };
+        const body = (await res.json()) as {
+          choices: Array<{ message: { content: string } }>;
+          usage: { prompt_tokens: number; completion_tokens: number };
+        };
         if (!res.ok) throw new Error(`simulator said ${res.status}`);
         return {
           content: body.choices[0].message.content,
@@ -76,12 +79,31 @@ export function simGateway(url: string, model = 'qwen-flash'): Gateway & { reque
   };
 }
 
-export function testContext(config: Config, store: Store, gateway: Gateway, lanes: LaneRunner = testLanes(), daemonId = 'd1'): DaemonContext & { lines: string[]; abort: AbortController } {
+export function testContext(
+  config: Config,
+  store: Store,
+  gateway: Gateway,
+  lanes: LaneRunner = testLanes(),
+  daemonId = 'd1',
+): DaemonContext & { lines: string[]; abort: AbortController } {
   const events = new SafeEmitter<VocEvents>();
   const lines: string[] = [];
   events.on('log:line', (e) => lines.push(e.text));
   const abort = new AbortController();
-  return { config, log: silentLogger, store, redis: null, daemonId, events, gateway, lanes, counters: newCounters(), signal: abort.signal, lines, abort };
+  return {
+    config,
+    log: silentLogger,
+    store,
+    redis: null,
+    daemonId,
+    events,
+    gateway,
+    lanes,
+    counters: newCounters(),
+    signal: abort.signal,
+    lines,
+    abort,
+  };
 }
 
 let seq = 0;

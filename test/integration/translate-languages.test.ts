@@ -37,13 +37,15 @@ describe.each(DATABASES)('every language a seller meets, on %s', (kind) => {
     for (const r of set) estimate.add(r);
     const est = estimate.result();
 
-    const summary = await createTranslationService(testContext(db.config, db.store, gateway)).runJob({ id: 1, kind: 'translate', productId: null, params: {} }, () => {});
+    const summary = await createTranslationService(testContext(db.config, db.store, gateway)).runJob(
+      { id: 1, kind: 'translate', productId: null, params: {} },
+      () => {},
+    );
     const count = (lang: string) => set.filter((r) => r.lang === lang).length;
     expect(summary).toMatchObject({ failed: 0, skipped: count('zh'), converted: count('zh-Hant'), translated: set.length - count('zh') });
 
-    const rows: Array<{ review_id: string; body: string; body_zh: string; tr_status: string; tr_source: string | null; language: string }> = await db.store
-      .knex('reviews')
-      .select('review_id', 'body', 'body_zh', 'tr_status', 'tr_source', 'language');
+    const rows: Array<{ review_id: string; body: string; body_zh: string; tr_status: string; tr_source: string | null; language: string }> =
+      await db.store.knex('reviews').select('review_id', 'body', 'body_zh', 'tr_status', 'tr_source', 'language');
     const lang = new Map(set.map((r, i) => [`m${i}`, r.lang]));
     for (const r of rows) {
       const l = lang.get(r.review_id)!;
@@ -93,7 +95,11 @@ describe.each(DATABASES)('every language a seller meets, on %s', (kind) => {
     // and the report shows the mix with what was done
     const report = await buildReport(db.store, { all: true });
     const mix = Object.fromEntries(report.overview!.languages.map((l) => [l.name, [l.reviews, l.translated, l.converted, l.skipped]]));
-    expect(mix).toMatchObject({ ko: [count('ko'), count('ko'), 0, 0], zh: [count('zh'), 0, 0, count('zh')], 'zh-Hant': [count('zh-Hant'), 0, count('zh-Hant'), 0] });
+    expect(mix).toMatchObject({
+      ko: [count('ko'), count('ko'), 0, 0],
+      zh: [count('zh'), 0, 0, count('zh')],
+      'zh-Hant': [count('zh-Hant'), 0, count('zh-Hant'), 0],
+    });
   });
 
   it('reviews the old rule skipped are queued again by the migration and translated now', async () => {
@@ -105,7 +111,10 @@ describe.each(DATABASES)('every language a seller meets, on %s', (kind) => {
     const { up } = await import('../../src/store/migrations/20261130090000_translation_source.js');
     await db.store.knex.schema.alterTable('reviews', (t) => t.dropColumn('tr_source'));
     await up(db.store.knex);
-    const summary = await createTranslationService(testContext(db.config, db.store, simGateway(sim.url))).runJob({ id: 1, kind: 'translate', productId: null, params: {} }, () => {});
+    const summary = await createTranslationService(testContext(db.config, db.store, simGateway(sim.url))).runJob(
+      { id: 1, kind: 'translate', productId: null, params: {} },
+      () => {},
+    );
     expect(summary).toMatchObject({ translated: 1, skipped: 1, calls: 1 });
     const ja = await db.store.knex('reviews').where('body', '配送が早かった、説明').first();
     expect(ja.body_zh).toBe(simTranslation('配送が早かった、説明'));

@@ -29,7 +29,12 @@ describe.skipIf(!hasPg)('translation through a PostgreSQL outage', () => {
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     // the model answers slowly: the outage starts while every call of the run is out
     const sim = await startSimulator({ port: 0, limit: 1000, latencyMs: 1500, seed: 7 });
-    cleanups.push(() => h.cleanup(), () => pgu.drop(), () => proxy.close(), () => sim.close());
+    cleanups.push(
+      () => h.cleanup(),
+      () => pgu.drop(),
+      () => proxy.close(),
+      () => sim.close(),
+    );
     const direct: Store = await openStore(testConfig(h.home, { databaseUrl: pgu.url }));
     cleanups.push(() => direct.close());
     const config = testConfig(h.home, { databaseUrl: viaProxy(pgu.url, proxy), overrides: { 'daemon.leaseMs': 60000 } });
@@ -37,7 +42,10 @@ describe.skipIf(!hasPg)('translation through a PostgreSQL outage', () => {
     cleanups.push(() => store.close());
     await insertReviews(direct, seedExample());
 
-    const run = createTranslationService(testContext(config, store, simGateway(sim.url))).runJob({ id: 1, kind: 'translate', productId: null, params: {} }, () => {});
+    const run = createTranslationService(testContext(config, store, simGateway(sim.url))).runJob(
+      { id: 1, kind: 'translate', productId: null, params: {} },
+      () => {},
+    );
     await until(async () => sim.stats().requests >= 19);
     // the run's own queries after sending (one more claim, finding nothing) are done well before the answers
     await new Promise((r) => setTimeout(r, 500));

@@ -42,8 +42,25 @@ describe('analysis matching', () => {
 
   it('checkInsights drops made-up quotes, caps the count and maps unknown dimensions to other', () => {
     const r = row(1, 'Battery lasts two days. The box was crushed. Love it. Cheap plastic.');
-    const item = (quote: string, dimension = 'battery LIFE'): InsightItem => ({ type: 'praise', dimension, sentiment: 'positive', quote, summary_zh: '摘要' });
-    const { kept, dropped } = checkInsights(r as never, [item('Battery lasts two days.'), item('It cured my cold'), item('The box was crushed', '包装'), item('Love it', 'colour'), item('Cheap plastic')], labelMap(), 3);
+    const item = (quote: string, dimension = 'battery LIFE'): InsightItem => ({
+      type: 'praise',
+      dimension,
+      sentiment: 'positive',
+      quote,
+      summary_zh: '摘要',
+    });
+    const { kept, dropped } = checkInsights(
+      r as never,
+      [
+        item('Battery lasts two days.'),
+        item('It cured my cold'),
+        item('The box was crushed', '包装'),
+        item('Love it', 'colour'),
+        item('Cheap plastic'),
+      ],
+      labelMap(),
+      3,
+    );
     expect(dropped).toBe(1);
     expect(kept.map((k) => [k.quote, k.dimension])).toEqual([
       ['Battery lasts two days.', 'Battery life'],
@@ -70,7 +87,15 @@ describe('analysis matching', () => {
     ];
     const batches = planBatches(rows, { vip: 1, standard: 3, short: 10 });
     expect(batches.map((b) => `${b[0].product_id}:${b[0].class}:${b.length}`)).toEqual([
-      'P:short:10', 'P:short:10', 'P:short:3', 'P:standard:3', 'P:standard:3', 'P:standard:1', 'P:vip:1', 'P:vip:1', 'Q:short:1',
+      'P:short:10',
+      'P:short:10',
+      'P:short:3',
+      'P:standard:3',
+      'P:standard:3',
+      'P:standard:1',
+      'P:vip:1',
+      'P:vip:1',
+      'Q:short:1',
     ]);
     for (const b of batches) expect(new Set(b.map((r) => `${r.product_id}:${r.class}`)).size).toBe(1);
   });

@@ -8,7 +8,14 @@ describe('analysis prompts', () => {
     const l = learnRequest({ product: 'P', title: 't', reviews: [{ rating: 5, text: 'ok' }] }, { productId: 'P', jobId: 1 });
     const i = insightsRequest({ dimensions: ['Taste'], max: 5, reviews: { r1: 'a', r2: 'b' } });
     const t = themesRequest({ labels: { who: ['A'], what: [], when: [], where: [], why: [] }, reviews: { r1: 'a' } });
-    expect([l.lane, l.task, i.lane, i.task, t.lane, t.task]).toEqual(['learning', 'learn', 'insight_extraction', 'insights', 'theme_extraction', 'themes']);
+    expect([l.lane, l.task, i.lane, i.task, t.lane, t.task]).toEqual([
+      'learning',
+      'learn',
+      'insight_extraction',
+      'insights',
+      'theme_extraction',
+      'themes',
+    ]);
     for (const r of [l, i, t]) {
       expect(r.json).toBe(true);
       expect(r.messages[0].role).toBe('system');

@@ -19,7 +19,9 @@ describe('Batch API: simulator and client', () => {
 
   const jsonl = (api: BatchApi, n: number) =>
     Array.from({ length: n }, (_, i) =>
-      i % 2 ? api.line(`c${i}`, batchRequest({ r1: `text ${i} a`, r2: `text ${i} b` }, 'zh-CN', { lane: 'translation' })) : api.line(`c${i}`, singleRequest(`text ${i}`, 'zh-CN', { lane: 'translation' })),
+      i % 2
+        ? api.line(`c${i}`, batchRequest({ r1: `text ${i} a`, r2: `text ${i} b` }, 'zh-CN', { lane: 'translation' }))
+        : api.line(`c${i}`, singleRequest(`text ${i}`, 'zh-CN', { lane: 'translation' })),
     ).join('\n');
 
   async function until(api: BatchApi, id: string): Promise<RemoteBatch> {
@@ -40,7 +42,9 @@ describe('Batch API: simulator and client', () => {
     expect(done).toMatchObject({ status: 'completed', total: 40, completed: 40, failed: 0, errorFileId: null });
     const { answers, bad } = await api.answers(done.outputFileId!);
     expect(bad).toEqual([]);
-    expect(answers.map((a) => a.customId)).not.toEqual(answers.map((a) => a.customId).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
+    expect(answers.map((a) => a.customId)).not.toEqual(
+      answers.map((a) => a.customId).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))),
+    );
     for (const a of answers) {
       if (!a.ok) throw new Error('unexpected failure');
       const i = Number(a.customId.slice(1));
@@ -90,7 +94,10 @@ describe('Batch API: simulator and client', () => {
 
   it('a rejected upload is an error with the status; a bad line fails the batch with the reason', async () => {
     let api = await setup({ rejectUploads: true });
-    await expect(api.upload('x.jsonl', jsonl(api, 2))).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/Batch API upload: 400/) });
+    await expect(api.upload('x.jsonl', jsonl(api, 2))).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/Batch API upload: 400/),
+    });
     await sim.close();
     api = await setup({ completionMs: 10 });
     const b = await until(api, (await api.create(await api.upload('y.jsonl', jsonl(api, 2) + '\n{"custom_id":"c0"}'), 't')).id);

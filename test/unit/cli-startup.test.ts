@@ -27,9 +27,19 @@ function traced(args: string[]): { code: number; stdout: string; modules: string
   return { code: r.status ?? -1, stdout: r.stdout, modules };
 }
 
-const HEAVY = ['/node_modules/knex/', '/node_modules/ink/', '/node_modules/react/', '/node_modules/openai/', '/node_modules/zod/', '/node_modules/better-sqlite3/', '/node_modules/pg/', '/node_modules/ioredis/'];
+const HEAVY = [
+  '/node_modules/knex/',
+  '/node_modules/ink/',
+  '/node_modules/react/',
+  '/node_modules/openai/',
+  '/node_modules/zod/',
+  '/node_modules/better-sqlite3/',
+  '/node_modules/pg/',
+  '/node_modules/ioredis/',
+];
 const heavyIn = (modules: string[]) => modules.filter((m) => HEAVY.some((h) => m.includes(h)));
-const commandModules = (modules: string[]) => modules.filter((m) => /\/dist\/commands\/(?!index\.js)[^/]+\.js$/.test(m)).map((m) => path.basename(m));
+const commandModules = (modules: string[]) =>
+  modules.filter((m) => /\/dist\/commands\/(?!index\.js)[^/]+\.js$/.test(m)).map((m) => path.basename(m));
 
 describe('what the CLI loads to start', () => {
   it('the tracer sees a command module and its libraries (so the checks below can fail)', () => {

@@ -10,7 +10,13 @@ describe('configuration layers', () => {
   it('defaults hold the seed numbers: caps 4/50/100/100/100, 25 QPS, 1/5/20 batches', () => {
     const h = tempHome();
     const cfg = loadConfig({ env: { VOC_HOME: h.home } });
-    expect(Object.fromEntries(Object.entries(cfg.pools).map(([k, v]) => [k, v!.cap]))).toEqual({ base: 4, vip: 50, trans: 100, insight: 100, theme: 100 });
+    expect(Object.fromEntries(Object.entries(cfg.pools).map(([k, v]) => [k, v!.cap]))).toEqual({
+      base: 4,
+      vip: 50,
+      trans: 100,
+      insight: 100,
+      theme: 100,
+    });
     expect(cfg.llm.qps).toBe(25);
     expect(cfg.translate.batchSize).toEqual({ vip: 1, standard: 5, short: 20 });
     expect(cfg.lanes.learning!.pools).toEqual(['vip', 'insight', 'theme']);
@@ -21,7 +27,10 @@ describe('configuration layers', () => {
 
   it('file < environment < flags', () => {
     const h = tempHome();
-    writeFileSync(path.join(h.home, 'config.json'), JSON.stringify({ llm: { qps: 10, model: 'qwen-plus' }, translate: { batchSize: { short: 30 } } }));
+    writeFileSync(
+      path.join(h.home, 'config.json'),
+      JSON.stringify({ llm: { qps: 10, model: 'qwen-plus' }, translate: { batchSize: { short: 30 } } }),
+    );
     const fromFile = loadConfig({ env: { VOC_HOME: h.home } });
     expect(fromFile.llm.qps).toBe(10);
     expect(fromFile.translate.batchSize).toEqual({ vip: 1, standard: 5, short: 30 });
@@ -35,7 +44,9 @@ describe('configuration layers', () => {
 
   it('a bad value gets one line naming the option, the value and what is allowed', () => {
     const h = tempHome();
-    expect(() => loadConfig({ env: { VOC_HOME: h.home, VOC_QPS: '-3' } })).toThrow(/invalid config: llm\.qps = -3: Number must be greater than or equal to 0\.1/);
+    expect(() => loadConfig({ env: { VOC_HOME: h.home, VOC_QPS: '-3' } })).toThrow(
+      /invalid config: llm\.qps = -3: Number must be greater than or equal to 0\.1/,
+    );
     expect(() => loadConfig({ env: { VOC_HOME: h.home }, overrides: { 'pools.vip.cap': 0 } })).toThrow(ConfigError);
     writeFileSync(path.join(h.home, 'config.json'), '{ not json');
     expect(() => loadConfig({ env: { VOC_HOME: h.home } })).toThrow(/config\.json is not a JSON object/);
@@ -44,7 +55,9 @@ describe('configuration layers', () => {
 
   it('lanes and pools must agree', () => {
     const h = tempHome();
-    expect(() => loadConfig({ env: { VOC_HOME: h.home }, overrides: { 'pools.base.lanes': ['ingestion'] } })).toThrow(/lanes\.reports\.pools lists "base"/);
+    expect(() => loadConfig({ env: { VOC_HOME: h.home }, overrides: { 'pools.base.lanes': ['ingestion'] } })).toThrow(
+      /lanes\.reports\.pools lists "base"/,
+    );
     h.cleanup();
   });
 
@@ -58,12 +71,16 @@ describe('configuration layers', () => {
 
   it('secrets are redacted: API key, database password', () => {
     const h = tempHome();
-    const cfg = loadConfig({ env: { VOC_HOME: h.home, OPENAI_API_KEY: 'sk-topsecret999', VOC_DATABASE_URL: 'postgres://voc:hunter22@db:5432/voc' } });
+    const cfg = loadConfig({
+      env: { VOC_HOME: h.home, OPENAI_API_KEY: 'sk-topsecret999', VOC_DATABASE_URL: 'postgres://voc:hunter22@db:5432/voc' },
+    });
     const text = JSON.stringify(redact(cfg));
     expect(text).not.toContain('sk-topsecret999');
     expect(text).not.toContain('hunter22');
     expect(text).toContain('postgres://voc:***@db:5432/voc');
-    expect(scrubText('failed: key sk-topsecret999 at postgres://voc:hunter22@db/voc', ['sk-topsecret999'])).toBe('failed: key *** at postgres://voc:***@db/voc');
+    expect(scrubText('failed: key sk-topsecret999 at postgres://voc:hunter22@db/voc', ['sk-topsecret999'])).toBe(
+      'failed: key *** at postgres://voc:***@db/voc',
+    );
     h.cleanup();
   });
 });

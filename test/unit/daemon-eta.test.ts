@@ -14,8 +14,32 @@ describe('backlog ETA', () => {
 
   it('is unknown while idle, right after new work arrived, or while nothing drains', () => {
     expect(drainEta([{ at: 0, pending: 10 }], 10)).toBeNull();
-    expect(drainEta([{ at: 0, pending: 0 }, { at: 1000, pending: 0 }], 0)).toBeNull();
-    expect(drainEta([{ at: 0, pending: 10 }, { at: 1000, pending: 500 }], 500)).toBeNull();
-    expect(drainEta([{ at: 0, pending: 500 }, { at: 1000, pending: 500 }], 500)).toBeNull();
+    expect(
+      drainEta(
+        [
+          { at: 0, pending: 0 },
+          { at: 1000, pending: 0 },
+        ],
+        0,
+      ),
+    ).toBeNull();
+    expect(
+      drainEta(
+        [
+          { at: 0, pending: 10 },
+          { at: 1000, pending: 500 },
+        ],
+        500,
+      ),
+    ).toBeNull();
+    expect(
+      drainEta(
+        [
+          { at: 0, pending: 500 },
+          { at: 1000, pending: 500 },
+        ],
+        500,
+      ),
+    ).toBeNull();
   });
 });

@@ -5,7 +5,8 @@ import { processAlive } from '../../src/daemon/lifecycle.js';
 describe('stale daemon detection', () => {
   it('a killed process that nobody has reaped yet (a zombie) does not count as a running daemon', async () => {
     // a parent whose event loop is blocked never reaps its child: once killed, the child stays a zombie
-    const script = "const c = require('child_process').spawn('sleep', ['30']); console.log(c.pid); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);";
+    const script =
+      "const c = require('child_process').spawn('sleep', ['30']); console.log(c.pid); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);";
     const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));

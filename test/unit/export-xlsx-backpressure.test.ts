@@ -6,7 +6,7 @@ import ExcelJS from 'exceljs';
 import { entryStream } from '../../src/export/xlsx.js';
 
 describe('xlsx writer back-pressure', () => {
-  it("finds the zip entry stream behind a streamed sheet, so a large export waits for the zip instead of piling up", async () => {
+  it('finds the zip entry stream behind a streamed sheet, so a large export waits for the zip instead of piling up', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'voc-xlsx-bp-'));
     try {
       const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path.join(dir, 'x.xlsx'), useSharedStrings: false });

@@ -14,12 +14,23 @@ const KEY = 'sk-test-Zq81SECRETkeyDoNotPrint77';
 type Step = (res: http.ServerResponse) => void;
 const ok: Step = (res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'qwen-flash', choices: [{ index: 0, message: { role: 'assistant', content: '{"r1":"好"}' }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } }));
+  res.end(
+    JSON.stringify({
+      id: 'x',
+      object: 'chat.completion',
+      created: 0,
+      model: 'qwen-flash',
+      choices: [{ index: 0, message: { role: 'assistant', content: '{"r1":"好"}' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+    }),
+  );
 };
-const status = (code: number, headers: Record<string, string> = {}, message = 'simulated failure'): Step => (res) => {
-  res.writeHead(code, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ error: { message, type: 'error', code: String(code) } }));
-};
+const status =
+  (code: number, headers: Record<string, string> = {}, message = 'simulated failure'): Step =>
+  (res) => {
+    res.writeHead(code, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify({ error: { message, type: 'error', code: String(code) } }));
+  };
 const hang: Step = () => {};
 
 /** A provider that answers each request with the next scripted step and records when each one arrived. */
@@ -37,7 +48,16 @@ async function scriptedProvider(steps: Step[]) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  return { url, arrivals, answeredAt, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url,
+    arrivals,
+    answeredAt,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const home = tempHome('gwu');
@@ -49,17 +69,27 @@ afterEach(async () => {
 async function setup(steps: Step[], overrides: Record<string, unknown> = {}) {
   const provider = await scriptedProvider(steps);
   const lines: string[] = [];
-  const config = testConfig(home.home, { overrides: { 'llm.apiKey': KEY, 'llm.retryBaseMs': 20, 'llm.retryMaxMs': 200, 'llm.learningRetryBaseMs': 5, ...overrides } });
+  const config = testConfig(home.home, {
+    overrides: { 'llm.apiKey': KEY, 'llm.retryBaseMs': 20, 'llm.retryMaxMs': 200, 'llm.learningRetryBaseMs': 5, ...overrides },
+  });
   const log = createLogger({ write: (l) => lines.push(l), level: 'debug' });
   const events = new SafeEmitter<VocEvents>();
   const eventLines: string[] = [];
   events.on('log:line', (e) => eventLines.push(e.text));
   const gw = createGateway({ config, log, redis: null, usage: null, events, baseUrl: provider.url });
-  cleanups.push(() => provider.close(), () => gw.close());
+  cleanups.push(
+    () => provider.close(),
+    () => gw.close(),
+  );
   return { provider, gw, lines, eventLines };
 }
 
-const call = { lane: 'translation' as const, task: 'translate_batch' as const, json: true, messages: [{ role: 'user' as const, content: 'JSON please: {"r1":"good"}' }] };
+const call = {
+  lane: 'translation' as const,
+  task: 'translate_batch' as const,
+  json: true,
+  messages: [{ role: 'user' as const, content: 'JSON please: {"r1":"good"}' }],
+};
 
 describe('gateway retries', () => {
   it('retries a 429 no sooner than retry-after-ms asks, and lowers the rate for everyone', async () => {
@@ -143,13 +173,27 @@ describe('gateway retries', () => {
     const provider = await scriptedProvider([ok]);
     const config = testConfig(home.home, { overrides: { 'llm.apiKey': KEY } });
     const store = await openStore(config);
-    const gw = createGateway({ config, log: createLogger({ write: () => {} }), redis: null, usage: usageWriter(store), baseUrl: provider.url });
+    const gw = createGateway({
+      config,
+      log: createLogger({ write: () => {} }),
+      redis: null,
+      usage: usageWriter(store),
+      baseUrl: provider.url,
+    });
     try {
       for (let i = 0; i < 3; i++) await gw.complete({ ...call, productId: 'B00X', jobId: 7, ingestFile: 'reviews.csv', items: 1 });
       await gw.close();
       const rows = await store.knex('llm_usage').select();
       expect(rows).toHaveLength(3);
-      expect(rows[0]).toMatchObject({ lane: 'translation', product_id: 'B00X', job_id: 7, ingest_file: 'reviews.csv', prompt_tokens: 10, completion_tokens: 5, status: 'ok' });
+      expect(rows[0]).toMatchObject({
+        lane: 'translation',
+        product_id: 'B00X',
+        job_id: 7,
+        ingest_file: 'reviews.csv',
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        status: 'ok',
+      });
       expect(rows[0].cost).toBeGreaterThan(0);
     } finally {
       await store.close();

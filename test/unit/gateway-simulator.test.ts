@@ -25,9 +25,21 @@ async function ask(s: Simulator, task: string | null, user: unknown, extra: Reco
   const res = await fetch(`${s.url}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(task ? { 'x-voc-task': task } : {}) },
-    body: JSON.stringify({ model: 'qwen-flash', messages: [{ role: 'system', content: 'Answer in JSON.' }, { role: 'user', content: typeof user === 'string' ? user : JSON.stringify(user) }], ...extra }),
+    body: JSON.stringify({
+      model: 'qwen-flash',
+      messages: [
+        { role: 'system', content: 'Answer in JSON.' },
+        { role: 'user', content: typeof user === 'string' ? user : JSON.stringify(user) },
+      ],
+      ...extra,
+    }),
   });
-  const body = (await res.json()) as { model?: string; system_fingerprint?: string; usage?: { prompt_tokens: number }; choices?: Array<{ message: { content: string } }> };
+  const body = (await res.json()) as {
+    model?: string;
+    system_fingerprint?: string;
+    usage?: { prompt_tokens: number };
+    choices?: Array<{ message: { content: string } }>;
+  };
   return { status: res.status, headers: res.headers, body, content: body.choices?.[0]?.message.content ?? '' };
 }
 
@@ -122,8 +134,15 @@ describe('simulator limits and faults', () => {
     const home = tempHome('gws');
     const gw = createGateway({ config: testConfig(home.home), log: silentLogger, redis: null, usage: null, baseUrl: s.url });
     try {
-      await expect(gw.complete({ lane: 'translation', task: 'translate_batch', json: true, messages: [{ role: 'user', content: '{"r1":"a"}' }] })).rejects.toBeInstanceOf(UnrecoverableError);
-      const r = await gw.complete({ lane: 'translation', task: 'translate_batch', json: true, messages: [{ role: 'user', content: 'JSON: {"r1":"a"}' }] });
+      await expect(
+        gw.complete({ lane: 'translation', task: 'translate_batch', json: true, messages: [{ role: 'user', content: '{"r1":"a"}' }] }),
+      ).rejects.toBeInstanceOf(UnrecoverableError);
+      const r = await gw.complete({
+        lane: 'translation',
+        task: 'translate_batch',
+        json: true,
+        messages: [{ role: 'user', content: 'JSON: {"r1":"a"}' }],
+      });
       expect(r.simulated).toBe(true);
       expect(r.model).toBe('qwen-flash-simulated');
     } finally {
@@ -139,7 +158,13 @@ describe('simulator limits and faults', () => {
     const daemonSignal = new AbortController().signal;
     try {
       for (let i = 0; i < 30; i++) {
-        await gw.complete({ lane: 'translation', task: 'translate_batch', json: true, signal: daemonSignal, messages: [{ role: 'user', content: `JSON: {"r1":"a${i}"}` }] });
+        await gw.complete({
+          lane: 'translation',
+          task: 'translate_batch',
+          json: true,
+          signal: daemonSignal,
+          messages: [{ role: 'user', content: `JSON: {"r1":"a${i}"}` }],
+        });
       }
       // the SDK adds a listener per request and never removes it: on the daemon's signal that grew with every call
       expect(getEventListeners(daemonSignal, 'abort').length).toBeLessThanOrEqual(1);
@@ -165,7 +190,10 @@ describe('simulator limits and faults', () => {
 
   it('hangs on demand and still closes', async () => {
     const s = await startSimulator({ hangRate: 1, latencyMs: 0 });
-    const pending = fetch(`${s.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }) }).catch((e: Error) => e);
+    const pending = fetch(`${s.url}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+    }).catch((e: Error) => e);
     const deadline = Date.now() + 5000;
     while (s.stats().hangs < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(s.stats().hangs).toBe(1);

@@ -7,7 +7,15 @@ import type { Permit, PermitSource } from '../../src/llm/throttle/types.js';
 import { UsageLedger } from '../../src/llm/usage.js';
 import { silentLogger } from '../../src/log.js';
 
-const P: AdaptiveParams = { qps: 25, enabled: true, decreaseFactor: 0.8, minQps: 1, recoverStep: 0.5, recoverEveryMs: 2000, windowMs: 1015 };
+const P: AdaptiveParams = {
+  qps: 25,
+  enabled: true,
+  decreaseFactor: 0.8,
+  minQps: 1,
+  recoverStep: 0.5,
+  recoverEveryMs: 2000,
+  windowMs: 1015,
+};
 
 /** A permit source the test hands permits out of, one at a time. */
 function manualSource() {
@@ -157,7 +165,17 @@ describe('retry timing', () => {
 describe('token ledger', () => {
   it('counts tokens of the last minute and says how long until a tokens-per-minute cap has room', () => {
     const l = new UsageLedger(null, silentLogger);
-    const row = { lane: 'translation' as const, product_id: null, job_id: null, ingest_file: null, model: 'm', cost: 0, status: 'ok' as const, latency_ms: 1, items: 1 };
+    const row = {
+      lane: 'translation' as const,
+      product_id: null,
+      job_id: null,
+      ingest_file: null,
+      model: 'm',
+      cost: 0,
+      status: 'ok' as const,
+      latency_ms: 1,
+      items: 1,
+    };
     l.add({ ...row, ts: 1000, prompt_tokens: 600, completion_tokens: 0 });
     l.add({ ...row, ts: 2000, prompt_tokens: 500, completion_tokens: 0 });
     expect(l.tokensLastMinute(3000)).toBe(1100);

@@ -12,7 +12,7 @@ const config = loadConfig({ env: { VOC_HOME: tmpdir() } });
 function pieces(text: string, max: number, seed = 7): string[] {
   const out: string[] = [];
   let x = seed;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     x = (x * 1103515245 + 12345) % 2147483648;
     const n = 1 + (x % max);
     out.push(text.slice(i, i + n));
@@ -42,7 +42,9 @@ describe('chunk boundaries', () => {
     items.push(...scanner.end());
     const records = items.filter((i) => i.kind === 'record').map((i) => (i as { record: unknown }).record);
     expect(records).toEqual(DOC.reviews);
-    expect(items.filter((i) => i.kind === 'product')).toEqual([{ kind: 'product', product: { id: 'B0X', title: 'Kettle "Pro"', bulletPoints: ['1.7 L', 'auto off\\on'] } }]);
+    expect(items.filter((i) => i.kind === 'product')).toEqual([
+      { kind: 'product', product: { id: 'B0X', title: 'Kettle "Pro"', bulletPoints: ['1.7 L', 'auto off\\on'] } },
+    ]);
   });
 
   it('CSV over stdin in tiny chunks keeps CRLF folding, quotes and line numbers right', async () => {
@@ -50,8 +52,13 @@ describe('chunk boundaries', () => {
     for (const max of [1, 2, 5]) {
       const stdin = Readable.from(pieces(csv, max).map((s) => Buffer.from(s)));
       const got: Array<[string | null, number | undefined, string]> = [];
-      for await (const item of readReviews('-', { config, stdin })) if (item.kind === 'review') got.push([item.review.reviewId, item.review.line, item.review.body]);
-      expect(got).toEqual([['1', 2, 'a\nb'], ['2', 4, 'say "hi"'], ['3', 6, 'plain']]);
+      for await (const item of readReviews('-', { config, stdin }))
+        if (item.kind === 'review') got.push([item.review.reviewId, item.review.line, item.review.body]);
+      expect(got).toEqual([
+        ['1', 2, 'a\nb'],
+        ['2', 4, 'say "hi"'],
+        ['3', 6, 'plain'],
+      ]);
     }
   });
 

@@ -51,7 +51,11 @@ describe('CSV reader', () => {
   it('reads UTF-8 with BOM and CRLF, quoted fields with newlines and doubled quotes, with physical line numbers', async () => {
     const { reviews, rejects } = await read(fx('bom-crlf.csv'));
     expect(rejects).toEqual([]);
-    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([['r1', 2], ['r2', 3], ['r3', 6]]);
+    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([
+      ['r1', 2],
+      ['r2', 3],
+      ['r3', 6],
+    ]);
     expect(reviews[0].body).toBe('Works well, "really" well');
     expect(reviews[1].body).toBe('line one\nline two\nline three');
     expect(reviews[1].rating).toBe(4);
@@ -61,7 +65,14 @@ describe('CSV reader', () => {
   it('detects a ; delimiter from the header and maps asin / stars / review_title / content', async () => {
     const { reviews } = await read(fx('semicolon.csv'));
     expect(reviews).toHaveLength(2);
-    expect(reviews[0]).toMatchObject({ reviewId: 'x1', productId: 'B01', rating: 5, title: 'Nice', body: 'Sehr gut; und schnell', language: 'de' });
+    expect(reviews[0]).toMatchObject({
+      reviewId: 'x1',
+      productId: 'B01',
+      rating: 5,
+      title: 'Nice',
+      body: 'Sehr gut; und schnell',
+      language: 'de',
+    });
   });
 
   it('detects a tab delimiter', async () => {
@@ -93,13 +104,26 @@ describe('CSV reader', () => {
 
   it('turns the Fine Foods Unix Time into an ISO date and maps the Kaggle columns', async () => {
     const { reviews } = await read(fx('finefoods-time.csv'));
-    expect(reviews[0]).toMatchObject({ reviewId: '1', productId: 'B001E4KFG0', rating: 5, reviewDate: '2011-04-27', author: 'delmartian', title: 'Good Quality Dog Food' });
+    expect(reviews[0]).toMatchObject({
+      reviewId: '1',
+      productId: 'B001E4KFG0',
+      rating: 5,
+      reviewDate: '2011-04-27',
+      author: 'delmartian',
+      title: 'Good Quality Dog Food',
+    });
     expect(reviews[1].body).toBe('Product arrived labeled as "Jumbo" Salted Peanuts.');
   });
 
   it('takes --map and --product for an export with its own column names', async () => {
-    const { reviews } = await read(fx('mapped.csv'), { mapping: { body: 'Customer Review', rating: 'customer rating' }, product: 'SEPATU' });
-    expect(reviews.map((r) => [r.productId, r.rating, r.body])).toEqual([['SEPATU', 5, 'Barang bagus sesuai pesanan'], ['SEPATU', 4, 'Pengiriman cepat']]);
+    const { reviews } = await read(fx('mapped.csv'), {
+      mapping: { body: 'Customer Review', rating: 'customer rating' },
+      product: 'SEPATU',
+    });
+    expect(reviews.map((r) => [r.productId, r.rating, r.body])).toEqual([
+      ['SEPATU', 5, 'Barang bagus sesuai pesanan'],
+      ['SEPATU', 4, 'Pengiriman cepat'],
+    ]);
   });
 
   it('keys rows without an id on product + body hash', async () => {
@@ -119,7 +143,9 @@ describe('CSV reader', () => {
   });
 
   it('stops at an unclosed quote with one reject and keeps the rows before it', async () => {
-    const { reviews, rejects } = await read(tmpFile('unclosed.csv', 'review_id,product_id,rating,body\nu1,P,5,fine\nu2,P,5,"never closed\n'));
+    const { reviews, rejects } = await read(
+      tmpFile('unclosed.csv', 'review_id,product_id,rating,body\nu1,P,5,fine\nu2,P,5,"never closed\n'),
+    );
     expect(reviews.map((r) => r.reviewId)).toEqual(['u1']);
     expect(rejects).toHaveLength(1);
     expect(rejects[0].field).toBe('(file)');
@@ -129,16 +155,24 @@ describe('CSV reader', () => {
 describe('JSON and NDJSON readers', () => {
   it('streams a JSON array with the line each review starts on', async () => {
     const { reviews, rejects } = await read(fx('reviews-array.json'));
-    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([['j1', 2], ['j2', 3]]);
+    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([
+      ['j1', 2],
+      ['j2', 3],
+    ]);
     expect(reviews[0].body).toBe('Best purchase [of] the {year}');
     expect(reviews[1].body).toBe('Stopped working "after" a week');
-    expect(rejects).toEqual([{ kind: 'reject', file: fx('reviews-array.json'), line: 5, field: 'rating', reason: 'not a whole number 1-5: 4.5' }]);
+    expect(rejects).toEqual([
+      { kind: 'reject', file: fx('reviews-array.json'), line: 5, field: 'rating', reason: 'not a whole number 1-5: 4.5' },
+    ]);
   });
 
   it('reads {product, reviews}: product metadata, and its id fills the reviews', async () => {
     const { reviews, products } = await read(fx('reviews-object.json'));
     expect(products).toEqual([{ id: 'B0META', title: 'Thermal Mug', bulletPoints: ['Keeps coffee hot for 6 hours', 'Dishwasher safe'] }]);
-    expect(reviews.map((r) => [r.reviewId, r.productId, r.rating])).toEqual([['m1', 'B0META', 5], ['m2', 'B0META', 1]]);
+    expect(reviews.map((r) => [r.reviewId, r.productId, r.rating])).toEqual([
+      ['m1', 'B0META', 5],
+      ['m2', 'B0META', 1],
+    ]);
   });
 
   it('keeps every complete review of a JSON file cut off half way and names the file and position', async () => {
@@ -151,13 +185,25 @@ describe('JSON and NDJSON readers', () => {
 
   it('rejects broken NDJSON lines in the middle and keeps going', async () => {
     const { reviews, rejects } = await read(fx('broken-middle.ndjson'));
-    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([['n1', 1], ['n2', 2], ['n4', 6], ['n5', 7]]);
-    expect(rejects.map((r) => [r.line, r.field])).toEqual([[3, '(line)'], [4, '(line)']]);
+    expect(reviews.map((r) => [r.reviewId, r.line])).toEqual([
+      ['n1', 1],
+      ['n2', 2],
+      ['n4', 6],
+      ['n5', 7],
+    ]);
+    expect(rejects.map((r) => [r.line, r.field])).toEqual([
+      [3, '(line)'],
+      [4, '(line)'],
+    ]);
   });
 
   it('rejects a 5 MB field in JSON and NDJSON', async () => {
     const big = 'y'.repeat(5 * 1024 * 1024);
-    const rows = [{ id: 'a', asin: 'P', rating: 5, body: 'ok' }, { id: 'b', asin: 'P', rating: 5, body: big }, { id: 'c', asin: 'P', rating: 5, body: 'ok too' }];
+    const rows = [
+      { id: 'a', asin: 'P', rating: 5, body: 'ok' },
+      { id: 'b', asin: 'P', rating: 5, body: big },
+      { id: 'c', asin: 'P', rating: 5, body: 'ok too' },
+    ];
     const nd = await read(tmpFile('big.ndjson', rows.map((r) => JSON.stringify(r)).join('\n')));
     const js = await read(tmpFile('big.json', JSON.stringify(rows, null, 1)));
     for (const r of [nd, js]) {
@@ -171,7 +217,10 @@ describe('JSON and NDJSON readers', () => {
     expect(nd.reviews[0]).toMatchObject({ reviewId: 's1', body: 'from a pipe' });
     const csv = await read('-', { stdin: Readable.from([Buffer.from(CHINESE_CSV)]) });
     expect(csv.reviews).toHaveLength(2);
-    const forced = await read('-', { format: 'json', stdin: Readable.from([Buffer.from('[{"id":"s2","asin":"P","rating":3,"body":"forced"}]')]) });
+    const forced = await read('-', {
+      format: 'json',
+      stdin: Readable.from([Buffer.from('[{"id":"s2","asin":"P","rating":3,"body":"forced"}]')]),
+    });
     expect(forced.reviews[0].reviewId).toBe('s2');
   });
 });
@@ -180,10 +229,30 @@ describe('files that cannot be read', () => {
   it('refuses an empty file, binary data, a missing body column, UTF-16 without BOM and unknown bytes', async () => {
     expect((await unreadable(tmpFile('empty.csv', ''))).message).toMatch(/empty/);
     expect((await unreadable(tmpFile('blank.csv', '\n\n  \n'))).message).toMatch(/empty/);
-    expect((await unreadable(tmpFile('bin.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 1, 0, 0, 0, 0, 0xb4, 8, 6, 0, 0, 0])))).message).toMatch(/binary/);
+    expect(
+      (
+        await unreadable(
+          tmpFile(
+            'bin.csv',
+            Buffer.from([
+              0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 1, 0, 0, 0, 0, 0xb4, 8, 6, 0, 0,
+              0,
+            ]),
+          ),
+        )
+      ).message,
+    ).toMatch(/binary/);
     expect((await unreadable(fx('no-body.csv'))).message).toMatch(/no body column/);
-    expect((await unreadable(tmpFile('nobom.csv', iconv.encode(CHINESE_CSV, 'utf16le')))).message).toMatch(/UTF-16 without a byte-order mark/);
-    expect((await unreadable(tmpFile('latin.csv', Buffer.from('review_id,product_id,rating,body\n1,P,5,caf\xe9 cr\xe8me \xff\xfe\xfd\n', 'latin1')))).message).toMatch(/not UTF-8/);
+    expect((await unreadable(tmpFile('nobom.csv', iconv.encode(CHINESE_CSV, 'utf16le')))).message).toMatch(
+      /UTF-16 without a byte-order mark/,
+    );
+    expect(
+      (
+        await unreadable(
+          tmpFile('latin.csv', Buffer.from('review_id,product_id,rating,body\n1,P,5,caf\xe9 cr\xe8me \xff\xfe\xfd\n', 'latin1')),
+        )
+      ).message,
+    ).toMatch(/not UTF-8/);
     expect((await unreadable(tmpFile('garbage.json', '[{"id":'))).message).toMatch(/cut off/);
     expect((await unreadable(path.join(tmp, 'missing.csv'))).message).toMatch(/cannot open/);
   });

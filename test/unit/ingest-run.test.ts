@@ -15,7 +15,12 @@ const fx = (name: string) => path.join(FIX, name);
 
 function capture() {
   let text = '';
-  return { write: (s: string) => (text += s), get text() { return text; } };
+  return {
+    write: (s: string) => (text += s),
+    get text() {
+      return text;
+    },
+  };
 }
 
 async function ingest(config: Config, sink: IngestSink, options: IngestOptions) {
@@ -79,7 +84,14 @@ describe('runIngest on the store', () => {
     const sink = storeSink(db.config);
     try {
       const file = path.join(DATA, 'finefoods-dev.csv');
-      expect((await ingest(db.config, sink, { files: [file] })).summary).toMatchObject({ files: 1, rows: 9831, inserted: 9831, duplicates: 0, rejected: 0, conflicts: 0 });
+      expect((await ingest(db.config, sink, { files: [file] })).summary).toMatchObject({
+        files: 1,
+        rows: 9831,
+        inserted: 9831,
+        duplicates: 0,
+        rejected: 0,
+        conflicts: 0,
+      });
       expect((await ingest(db.config, sink, { files: [file] })).summary).toMatchObject({ inserted: 0, duplicates: 9831 });
     } finally {
       await sink.close();
@@ -114,16 +126,30 @@ describe('runIngest reporting', () => {
     expect(shown).toHaveLength(10);
     expect(shown[0]).toBe(`${file}:2: rating: out of range 1-5: 9`);
     expect(out.stderr).toContain('... and 10 more rejected rows (all in');
-    const all = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const all = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(all).toHaveLength(20);
     expect(all.filter((r) => r.file === fx('validation.csv')).map((r) => [r.line, r.field])).toEqual([
-      [4, 'rating'], [5, 'rating'], [6, 'rating'], [7, 'rating'], [8, 'body'], [9, 'product_id'], [10, 'rating'], [11, 'body'], [12, '(row)'],
+      [4, 'rating'],
+      [5, 'rating'],
+      [6, 'rating'],
+      [7, 'rating'],
+      [8, 'body'],
+      [9, 'product_id'],
+      [10, 'rating'],
+      [11, 'body'],
+      [12, '(row)'],
     ]);
   });
 
   it('throws a VocError for an unreadable file after storing the files before it', async () => {
     const { sink, chunks } = fakeSink();
-    await expect(ingest(config, sink, { files: [fx('semicolon.csv'), fx('no-body.csv')] })).rejects.toMatchObject({ code: 'INGEST_UNREADABLE', exitCode: 1 });
+    await expect(ingest(config, sink, { files: [fx('semicolon.csv'), fx('no-body.csv')] })).rejects.toMatchObject({
+      code: 'INGEST_UNREADABLE',
+      exitCode: 1,
+    });
     expect(chunks.map((c) => c.rows)).toEqual([2]);
   });
 

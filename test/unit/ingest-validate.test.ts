@@ -64,7 +64,12 @@ describe('toReview', () => {
     const noMarket = toReview(base, ctx);
     expect(noMarket.ok && noMarket.review.sourceKey).toBe('default|R1');
     const noId = toReview({ product_id: 'P1', rating: 5, body: ' Good ' }, ctx);
-    expect(noId.ok && noId.review).toMatchObject({ sourceKey: `p:P1|${sha256('Good')}`, reviewId: null, body: 'Good', bodyHash: sha256('Good') });
+    expect(noId.ok && noId.review).toMatchObject({
+      sourceKey: `p:P1|${sha256('Good')}`,
+      reviewId: null,
+      body: 'Good',
+      bodyHash: sha256('Good'),
+    });
   });
 
   it('fills class, body length, language and line', () => {
@@ -92,7 +97,12 @@ describe('toReview', () => {
 describe('column mapping', () => {
   it('matches the common export names case-insensitively', () => {
     expect(resolveColumns(['ID', 'ASIN', 'Star_Rating', 'Review_Title', 'Review_Body', 'ProfileName'])).toEqual({
-      reviewId: 'ID', productId: 'ASIN', rating: 'Star_Rating', title: 'Review_Title', body: 'Review_Body', author: 'ProfileName',
+      reviewId: 'ID',
+      productId: 'ASIN',
+      rating: 'Star_Rating',
+      title: 'Review_Title',
+      body: 'Review_Body',
+      author: 'ProfileName',
     });
   });
 

@@ -15,9 +15,18 @@ describe('ChunkWindow', () => {
     const writes = [deferred<number>(), deferred<number>(), deferred<number>()];
     const acks: number[] = [];
     let started = 0;
-    await w.send(() => (started++, writes[0].promise), (n) => acks.push(n));
-    await w.send(() => (started++, writes[1].promise), (n) => acks.push(n));
-    const third = w.send(() => (started++, writes[2].promise), (n) => acks.push(n));
+    await w.send(
+      () => (started++, writes[0].promise),
+      (n) => acks.push(n),
+    );
+    await w.send(
+      () => (started++, writes[1].promise),
+      (n) => acks.push(n),
+    );
+    const third = w.send(
+      () => (started++, writes[2].promise),
+      (n) => acks.push(n),
+    );
     await Promise.resolve();
     expect(started).toBe(2); // the third waits for room
     writes[1].resolve(1);
@@ -36,8 +45,14 @@ describe('ChunkWindow', () => {
     const a = deferred<number>();
     const b = deferred<number>();
     const acks: number[] = [];
-    await w.send(() => a.promise, (n) => acks.push(n));
-    await w.send(() => b.promise, (n) => acks.push(n));
+    await w.send(
+      () => a.promise,
+      (n) => acks.push(n),
+    );
+    await w.send(
+      () => b.promise,
+      (n) => acks.push(n),
+    );
     b.reject(new Error('insert failed')); // fails while the chunk ahead of it is still in flight
     await new Promise((r) => setImmediate(r));
     a.resolve(1);

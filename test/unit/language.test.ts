@@ -42,10 +42,13 @@ describe('the skip rule knows scripts (Simplified Chinese target)', () => {
     expect(detectLanguage(text)).toEqual({ lang: 'zh', confident: true });
   });
 
-  it.each(['這個產品很好用，軟體也不錯', '質量很好，物流很快，會再買', '說明書寫得很清楚'])('%s is Traditional: converted, no call', (text) => {
-    expect(plan(text)).toBe('convert');
-    expect(detectLanguage(text).lang).toBe('zh-Hant');
-  });
+  it.each(['這個產品很好用，軟體也不錯', '質量很好，物流很快，會再買', '說明書寫得很清楚'])(
+    '%s is Traditional: converted, no call',
+    (text) => {
+      expect(plan(text)).toBe('convert');
+      expect(detectLanguage(text).lang).toBe('zh-Hant');
+    },
+  );
 
   it('text without letters needs nothing, an unknown script is always sent', () => {
     expect(plan('😀😀😀 !!! 100%')).toBe('none');
@@ -97,7 +100,9 @@ describe('prompts name the source language when it is sure', () => {
   it('adds one sentence to the first paragraph and nothing for an unknown language', () => {
     expect(singleSystemPrompt('zh-CN', 'ja')).toContain('翻译成简体中文。原文是日文。');
     expect(batchSystemPrompt('zh-CN', 'ko').split('\n')[0]).toBe('你是一位翻译专家。请翻译以下多条评论。原文是韩文。');
-    expect(batchSystemPrompt('en', 'de').split('\n')[0]).toBe('You are a translation expert. Translate the following reviews. The original is in German.');
+    expect(batchSystemPrompt('en', 'de').split('\n')[0]).toBe(
+      'You are a translation expert. Translate the following reviews. The original is in German.',
+    );
     expect(batchSystemPrompt('zh-CN', 'und')).toBe(batchSystemPrompt('zh-CN'));
     expect(batchSystemPrompt('zh-CN', 'xx')).toBe(batchSystemPrompt('zh-CN'));
     // same structure: only the first line differs

@@ -35,7 +35,20 @@ describe('report escaping', () => {
       product: { id: 'P', title: null, learnStatus: 'done' },
       overview: null,
       hasAnalysis: true,
-      painPoints: { groups: 1, items: [{ rank: 1, dimension: 'fit\u001b]0;pwn\u0007', key: 'k', summaryZh: '', quote: '', reviews: 2, ratings: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 2 } }] },
+      painPoints: {
+        groups: 1,
+        items: [
+          {
+            rank: 1,
+            dimension: 'fit\u001b]0;pwn\u0007',
+            key: 'k',
+            summaryZh: '',
+            quote: '',
+            reviews: 2,
+            ratings: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 2 },
+          },
+        ],
+      },
     } as never);
     expect(line).not.toMatch(/[\u0000-\u001f]/);
     expect(line).toContain('top pain point: fit ]0;pwn  (2 reviews)');

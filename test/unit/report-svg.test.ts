@@ -3,7 +3,11 @@ import { monthTicks, trendLine } from '../../src/report/svg.js';
 import type { MonthRow } from '../../src/report/types.js';
 
 const months = (n: number): MonthRow[] =>
-  Array.from({ length: n }, (_, i) => ({ month: `${2020 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`, reviews: 1, averageRating: 1 + (i % 5) }));
+  Array.from({ length: n }, (_, i) => ({
+    month: `${2020 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`,
+    reviews: 1,
+    averageRating: 1 + (i % 5),
+  }));
 
 /** x of each month label in the chart, read back from the SVG */
 const labelXs = (svg: string): Array<{ x: number; text: string }> =>

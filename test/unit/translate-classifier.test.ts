@@ -8,12 +8,24 @@ const text = (n: number) => 'a'.repeat(n);
 
 describe('classifier boundary table (code points, the seed rules)', () => {
   const table: Array<[number, number, string]> = [
-    [50, 1, 'short'], [50, 3, 'short'], [50, 5, 'short'],
-    [51, 1, 'standard'], [51, 3, 'standard'], [51, 5, 'standard'],
-    [100, 1, 'standard'], [100, 3, 'standard'], [100, 5, 'standard'],
-    [101, 1, 'vip'], [101, 3, 'standard'], [101, 5, 'vip'],
-    [200, 1, 'vip'], [200, 3, 'standard'], [200, 5, 'vip'],
-    [201, 1, 'vip'], [201, 3, 'vip'], [201, 5, 'vip'],
+    [50, 1, 'short'],
+    [50, 3, 'short'],
+    [50, 5, 'short'],
+    [51, 1, 'standard'],
+    [51, 3, 'standard'],
+    [51, 5, 'standard'],
+    [100, 1, 'standard'],
+    [100, 3, 'standard'],
+    [100, 5, 'standard'],
+    [101, 1, 'vip'],
+    [101, 3, 'standard'],
+    [101, 5, 'vip'],
+    [200, 1, 'vip'],
+    [200, 3, 'standard'],
+    [200, 5, 'vip'],
+    [201, 1, 'vip'],
+    [201, 3, 'vip'],
+    [201, 5, 'vip'],
   ];
   it.each(table)('length %i with rating %i is %s', (len, rating, cls) => {
     expect(classify(text(len), rating, rules)).toBe(cls);
@@ -33,7 +45,13 @@ describe('classifier boundary table (code points, the seed rules)', () => {
   });
 });
 
-const seedOpts: PackingOptions = { profile: 'seed', sizes: { vip: 1, standard: 5, short: 20 }, tokenBudget: 2000, batchPromptTokens: 80, singlePromptTokens: 120 };
+const seedOpts: PackingOptions = {
+  profile: 'seed',
+  sizes: { vip: 1, standard: 5, short: 20 },
+  tokenBudget: 2000,
+  batchPromptTokens: 80,
+  singlePromptTokens: 120,
+};
 const items = (cls: 'vip' | 'standard' | 'short', n: number, tokens: number) => Array.from({ length: n }, () => ({ cls, tokens }));
 
 describe('packing', () => {

@@ -12,7 +12,16 @@ function busy(): Stats {
   s.daemon.store = 'postgresql db.internal:5432/voc';
   s.daemon.redis = 'redis://127.0.0.1:6379';
   s.gateway.throttle = 'redis';
-  s.lanes.translation = { ...s.lanes.translation, queued: 1234, active: 87, done: 4321, failed: 3, retried: 17, ratePerMin: 612.5, p95Ms: 2300 };
+  s.lanes.translation = {
+    ...s.lanes.translation,
+    queued: 1234,
+    active: 87,
+    done: 4321,
+    failed: 3,
+    retried: 17,
+    ratePerMin: 612.5,
+    p95Ms: 2300,
+  };
   s.lanes.learning = { ...s.lanes.learning, queued: 2, active: 1, done: 5, ratePerMin: 1.5, p95Ms: 950 };
   s.pools.trans = { ...s.pools.trans, active: 87, serving: ['translation'] };
   s.pools.insight = { ...s.pools.insight, active: 3, serving: ['learning'] };
@@ -20,8 +29,18 @@ function busy(): Stats {
   s.gateway.waiting = { learning: 0, translation: 58, insight_extraction: 0, theme_extraction: 0 };
   s.gateway.history = Array.from({ length: 60 }, (_, i) => (i * 7) % 26);
   s.classifier = {
-    ...s.classifier, vip: 80, standard: 320, short: 600, run: { vip: 8, standard: 32, short: 60, jobId: 12 },
-    batches: { vip: 8, standard: 7, short: 3 }, calls: 18, reviewsPerCall: 5.56, fallbacks: 1, cacheHits: 9, skipped: 4, translated: 100,
+    ...s.classifier,
+    vip: 80,
+    standard: 320,
+    short: 600,
+    run: { vip: 8, standard: 32, short: 60, jobId: 12 },
+    batches: { vip: 8, standard: 7, short: 3 },
+    calls: 18,
+    reviewsPerCall: 5.56,
+    fallbacks: 1,
+    cacheHits: 9,
+    skipped: 4,
+    translated: 100,
   };
   s.backlog = {
     pendingTranslations: 4567,
@@ -138,13 +157,43 @@ describe('status frames', () => {
     const s = busy();
     s.cluster = {
       daemons: [
-        { id: 'd-1a2b3c', host: 'alpha', pid: 11, startedAt: NOW - 9e5, heartbeatAt: NOW - 1000, alive: true, active: 40, gatewayWindow: 12 },
-        { id: 'd-4d5e6f', host: 'beta', pid: 22, startedAt: NOW - 9e5, heartbeatAt: NOW - 2000, alive: true, active: 47, gatewayWindow: 12 },
-        { id: 'd-777777', host: 'gamma', pid: 33, startedAt: NOW - 9e5, heartbeatAt: NOW - 45_000, alive: false, active: 0, gatewayWindow: 0 },
+        {
+          id: 'd-1a2b3c',
+          host: 'alpha',
+          pid: 11,
+          startedAt: NOW - 9e5,
+          heartbeatAt: NOW - 1000,
+          alive: true,
+          active: 40,
+          gatewayWindow: 12,
+        },
+        {
+          id: 'd-4d5e6f',
+          host: 'beta',
+          pid: 22,
+          startedAt: NOW - 9e5,
+          heartbeatAt: NOW - 2000,
+          alive: true,
+          active: 47,
+          gatewayWindow: 12,
+        },
+        {
+          id: 'd-777777',
+          host: 'gamma',
+          pid: 33,
+          startedAt: NOW - 9e5,
+          heartbeatAt: NOW - 45_000,
+          alive: false,
+          active: 0,
+          gatewayWindow: 0,
+        },
       ],
       totals: { active: 87, done: 9876, failed: 5 },
     };
-    for (const [w, h] of [[80, 30], [140, 40]] as const) {
+    for (const [w, h] of [
+      [80, 30],
+      [140, 40],
+    ] as const) {
       const f = renderFrame(s, { width: w, height: h, now: NOW });
       expect(f).toContain('Cluster 3 daemons, 2 alive');
       expect(f).toContain('active 87 · done 9,876 · failed 5');
@@ -163,7 +212,10 @@ describe('status frames', () => {
 
   it('a single daemon shows no cluster panel', () => {
     const s = busy();
-    s.cluster = { daemons: [{ id: s.daemon.id, host: 'a', pid: 1, startedAt: NOW, heartbeatAt: NOW, alive: true, active: 0, gatewayWindow: 0 }], totals: { active: 0, done: 0, failed: 0 } };
+    s.cluster = {
+      daemons: [{ id: s.daemon.id, host: 'a', pid: 1, startedAt: NOW, heartbeatAt: NOW, alive: true, active: 0, gatewayWindow: 0 }],
+      totals: { active: 0, done: 0, failed: 0 },
+    };
     expect(renderFrame(s, { width: 80, height: 24 })).not.toContain('Cluster');
   });
 
@@ -185,11 +237,17 @@ describe('status frames', () => {
   it('long untrusted texts are cut at the width, never wrapped', () => {
     const s = busy();
     s.daemon.store = 'sqlite ' + '/very/long/path'.repeat(20);
-    s.events = [{ ts: NOW, text: '很长的评论'.repeat(40) }, { ts: NOW, text: 'x'.repeat(300) }];
+    s.events = [
+      { ts: NOW, text: '很长的评论'.repeat(40) },
+      { ts: NOW, text: 'x'.repeat(300) },
+    ];
     const f = renderFrame(s, { width: 80, height: 24 });
     expectFits(f, 80, 24);
     const short = busy();
-    short.events = [{ ts: NOW, text: 'a' }, { ts: NOW, text: 'b' }];
+    short.events = [
+      { ts: NOW, text: 'a' },
+      { ts: NOW, text: 'b' },
+    ];
     expect(lines(f).length).toBe(lines(renderFrame(short, { width: 80, height: 24 })).length);
   });
 

@@ -50,15 +50,39 @@ function messages(system: string, payload: unknown): ChatMessage[] {
 type Meta = Pick<LlmRequest, 'productId' | 'jobId' | 'signal'>;
 
 export function learnRequest(payload: LearnPayload, meta: Meta = {}): LlmRequest {
-  return { lane: 'learning', task: 'learn', json: true, messages: messages(LEARN_SYSTEM, payload), items: payload.reviews.length, maxTokens: 2000, ...meta };
+  return {
+    lane: 'learning',
+    task: 'learn',
+    json: true,
+    messages: messages(LEARN_SYSTEM, payload),
+    items: payload.reviews.length,
+    maxTokens: 2000,
+    ...meta,
+  };
 }
 
 export function insightsRequest(payload: InsightsPayload, meta: Meta = {}): LlmRequest {
   const n = Object.keys(payload.reviews).length;
-  return { lane: 'insight_extraction', task: 'insights', json: true, messages: messages(insightsSystem(payload.max), payload), items: n, maxTokens: 400 + 350 * n, ...meta };
+  return {
+    lane: 'insight_extraction',
+    task: 'insights',
+    json: true,
+    messages: messages(insightsSystem(payload.max), payload),
+    items: n,
+    maxTokens: 400 + 350 * n,
+    ...meta,
+  };
 }
 
 export function themesRequest(payload: ThemesPayload, meta: Meta = {}): LlmRequest {
   const n = Object.keys(payload.reviews).length;
-  return { lane: 'theme_extraction', task: 'themes', json: true, messages: messages(THEMES_SYSTEM, payload), items: n, maxTokens: 300 + 200 * n, ...meta };
+  return {
+    lane: 'theme_extraction',
+    task: 'themes',
+    json: true,
+    messages: messages(THEMES_SYSTEM, payload),
+    items: n,
+    maxTokens: 300 + 200 * n,
+    ...meta,
+  };
 }

@@ -123,5 +123,11 @@ export function singleRequest(text: string, target: string, base: RequestBase, s
 
 /** Several texts as {"r1": ..., "r2": ...}; the answer must carry exactly those keys. */
 export function batchRequest(payload: BatchPayload, target: string, base: RequestBase, source?: string): LlmRequest {
-  return { ...base, task: 'translate_batch', messages: batchMessages(payload, target, source), json: true, items: Object.keys(payload).length };
+  return {
+    ...base,
+    task: 'translate_batch',
+    messages: batchMessages(payload, target, source),
+    json: true,
+    items: Object.keys(payload).length,
+  };
 }

@@ -58,7 +58,9 @@ export function guessTask(messages: ChatMessage[]): TaskName {
 }
 
 const STOP = new Set(
-  'this that with have from they them were been than then there their what when where which while would could should about after again also very just only some more most much many into over your ours mine does dont didnt isnt wasnt really because product item bought these those thing things will well even still'.split(' '),
+  'this that with have from they them were been than then there their what when where which while would could should about after again also very just only some more most much many into over your ours mine does dont didnt isnt wasnt really because product item bought these those thing things will well even still'.split(
+    ' ',
+  ),
 );
 
 function words(text: string): string[] {
@@ -68,7 +70,10 @@ function words(text: string): string[] {
 function topWords(texts: string[], n: number): string[] {
   const counts = new Map<string, number>();
   for (const t of texts) for (const w of words(t)) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return [...counts.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, n).map(([w]) => w);
+  return [...counts.entries()]
+    .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+    .slice(0, n)
+    .map(([w]) => w);
 }
 
 const cap = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);

@@ -71,7 +71,15 @@ interface SimBatch {
   errorFileId: string | null;
 }
 
-export const emptyBatchStats = (): BatchSimStats => ({ uploads: 0, batches: 0, cancels: 0, lines: 0, failedLines: 0, malformedLines: 0, byTask: {} });
+export const emptyBatchStats = (): BatchSimStats => ({
+  uploads: 0,
+  batches: 0,
+  cancels: 0,
+  lines: 0,
+  failedLines: 0,
+  malformedLines: 0,
+  byTask: {},
+});
 
 type Send = (res: http.ServerResponse, status: number, body: unknown, headers?: Record<string, string>) => void;
 const apiError = (message: string, code: string) => ({ error: { message, type: 'invalid_request_error', code } });
@@ -87,7 +95,15 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
   let seq = 0;
   const nextId = (prefix: string) => `${prefix}-sim-${Date.now().toString(36)}${(++seq).toString(36)}`;
 
-  const fileObject = (f: StoredFile) => ({ id: f.id, object: 'file', bytes: f.bytes, created_at: Math.floor(f.createdAt / 1000), filename: f.filename, purpose: f.purpose, status: 'processed' });
+  const fileObject = (f: StoredFile) => ({
+    id: f.id,
+    object: 'file',
+    bytes: f.bytes,
+    created_at: Math.floor(f.createdAt / 1000),
+    filename: f.filename,
+    purpose: f.purpose,
+    status: 'processed',
+  });
 
   const addFile = (filename: string, purpose: string, content: string): StoredFile => {
     const f = { id: nextId('file'), filename, purpose, bytes: Buffer.byteLength(content), createdAt: Date.now(), content };
@@ -108,10 +124,16 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
         errors.push({ code: 'invalid_json_line', message: 'line is not JSON', line: i + 1 });
         return;
       }
-      if (typeof v.custom_id !== 'string' || !v.custom_id) errors.push({ code: 'missing_custom_id', message: 'custom_id is required', line: i + 1 });
-      else if (seen.has(v.custom_id)) errors.push({ code: 'duplicate_custom_id', message: `custom_id ${v.custom_id} is repeated`, line: i + 1 });
+      if (typeof v.custom_id !== 'string' || !v.custom_id)
+        errors.push({ code: 'missing_custom_id', message: 'custom_id is required', line: i + 1 });
+      else if (seen.has(v.custom_id))
+        errors.push({ code: 'duplicate_custom_id', message: `custom_id ${v.custom_id} is repeated`, line: i + 1 });
       else if (v.method !== 'POST' || v.url !== '/v1/chat/completions' || !Array.isArray(v.body?.messages)) {
-        errors.push({ code: 'invalid_request', message: 'method must be POST, url /v1/chat/completions, body.messages a list', line: i + 1 });
+        errors.push({
+          code: 'invalid_request',
+          message: 'method must be POST, url /v1/chat/completions, body.messages a list',
+          line: i + 1,
+        });
       } else {
         seen.add(v.custom_id);
         lines.push({ customId: v.custom_id, body: v.body!, fail: false, malformed: false });
@@ -145,20 +167,60 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
       const id = `batch_req_${b.id}_${i}`;
       if (i >= done) {
         // not run: expired lines are reported in the error file; cancelled ones are simply absent
-        if (status === 'expired') err.push(JSON.stringify({ id, custom_id: line.customId, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } }));
+        if (status === 'expired')
+          err.push(
+            JSON.stringify({
+              id,
+              custom_id: line.customId,
+              response: null,
+              error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' },
+            }),
+          );
         return;
       }
       if (line.fail) {
-        err.push(JSON.stringify({ id, custom_id: line.customId, response: { status_code: 500, request_id: id, body: { error: { message: 'Internal server error (simulated)', type: 'internal_error', code: 'InternalError' } } }, error: null }));
+        err.push(
+          JSON.stringify({
+            id,
+            custom_id: line.customId,
+            response: {
+              status_code: 500,
+              request_id: id,
+              body: { error: { message: 'Internal server error (simulated)', type: 'internal_error', code: 'InternalError' } },
+            },
+            error: null,
+          }),
+        );
         return;
       }
-      out.push(JSON.stringify({ id, custom_id: line.customId, response: { status_code: 200, request_id: id, body: completion(line, id) }, error: null }));
+      out.push(
+        JSON.stringify({
+          id,
+          custom_id: line.customId,
+          response: { status_code: 200, request_id: id, body: completion(line, id) },
+          error: null,
+        }),
+      );
     });
     if (o.rogueLines && out.length >= 2) {
-      out.push(JSON.stringify({ id: 'batch_req_rogue', custom_id: `${b.lines[0].customId}-unknown`, response: { status_code: 200, body: completion(b.lines[0], 'rogue') }, error: null }));
+      out.push(
+        JSON.stringify({
+          id: 'batch_req_rogue',
+          custom_id: `${b.lines[0].customId}-unknown`,
+          response: { status_code: 200, body: completion(b.lines[0], 'rogue') },
+          error: null,
+        }),
+      );
       // the first line's custom_id again, carrying the answer of another line
       const other = b.lines[Math.min(done, b.lines.length) - 1];
-      out.push(JSON.stringify({ id: 'batch_req_repeat', custom_id: b.lines[0].customId, response: { status_code: 200, body: completion(other, 'repeat') }, error: null }));
+      out.push(
+        JSON.stringify({
+          id: 'batch_req_repeat',
+          custom_id: b.lines[0].customId,
+          response: { status_code: 200, body: completion(other, 'repeat') },
+          error: null,
+        }),
+      );
     }
     for (let i = out.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
@@ -177,7 +239,11 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
     const prompt = approxTokens(messages.map((m) => String(m?.content ?? '')).join('\n'));
     const completionTokens = approxTokens(content);
     return {
-      id: `chatcmpl-${id}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: `${line.body.model ?? 'qwen-flash'}-simulated`, system_fingerprint: 'voc-simulator',
+      id: `chatcmpl-${id}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: `${line.body.model ?? 'qwen-flash'}-simulated`,
+      system_fingerprint: 'voc-simulator',
       choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
       usage: { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens },
     };
@@ -191,12 +257,25 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
     const failed = b.lines.slice(0, done).filter((l) => l.fail).length;
     const s = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
     return {
-      id: b.id, object: 'batch', endpoint: b.endpoint, errors: b.errors.length ? { object: 'list', data: b.errors.slice(0, 20) } : null,
-      input_file_id: b.inputFileId, completion_window: b.window, status, output_file_id: b.outputFileId, error_file_id: b.errorFileId,
-      created_at: s(b.createdMs), in_progress_at: s(b.createdMs), expires_at: s(b.createdMs + 24 * 3600_000),
-      completed_at: status === 'completed' ? s(b.createdMs + completionMs) : null, expired_at: status === 'expired' ? s(b.createdMs + completionMs) : null,
-      failed_at: status === 'failed' ? s(b.createdMs) : null, cancelling_at: s(b.cancelledMs), cancelled_at: status === 'cancelled' ? s(b.cancelledMs) : null,
-      request_counts: { total: b.lines.length, completed: done - failed, failed }, metadata: b.metadata,
+      id: b.id,
+      object: 'batch',
+      endpoint: b.endpoint,
+      errors: b.errors.length ? { object: 'list', data: b.errors.slice(0, 20) } : null,
+      input_file_id: b.inputFileId,
+      completion_window: b.window,
+      status,
+      output_file_id: b.outputFileId,
+      error_file_id: b.errorFileId,
+      created_at: s(b.createdMs),
+      in_progress_at: s(b.createdMs),
+      expires_at: s(b.createdMs + 24 * 3600_000),
+      completed_at: status === 'completed' ? s(b.createdMs + completionMs) : null,
+      expired_at: status === 'expired' ? s(b.createdMs + completionMs) : null,
+      failed_at: status === 'failed' ? s(b.createdMs) : null,
+      cancelling_at: s(b.cancelledMs),
+      cancelled_at: status === 'cancelled' ? s(b.cancelledMs) : null,
+      request_counts: { total: b.lines.length, completed: done - failed, failed },
+      metadata: b.metadata,
     };
   }
 
@@ -243,8 +322,20 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
     }
     stats.batches++;
     stats.lines += lines.length;
-    const b: SimBatch = { id: nextId('batch'), inputFileId: input.id, endpoint: p.endpoint, window: p.completion_window ?? '24h', metadata: p.metadata ?? null,
-      createdMs: Date.now(), lines: errors.length ? [] : lines, frozenDone: null, cancelledMs: null, errors, outputFileId: null, errorFileId: null };
+    const b: SimBatch = {
+      id: nextId('batch'),
+      inputFileId: input.id,
+      endpoint: p.endpoint,
+      window: p.completion_window ?? '24h',
+      metadata: p.metadata ?? null,
+      createdMs: Date.now(),
+      lines: errors.length ? [] : lines,
+      frozenDone: null,
+      cancelledMs: null,
+      errors,
+      outputFileId: null,
+      errorFileId: null,
+    };
     batches.set(b.id, b);
     send(res, 200, batchObject(b));
   }
@@ -262,26 +353,26 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
     const [, kind, id, action] = m;
     const method = req.method ?? 'GET';
     if (kind === 'files') {
-      if (!id && method === 'POST') return void upload(req, body, res), true;
-      if (!id && method === 'GET') return send(res, 200, list([...files.values()].map(fileObject))), true;
+      if (!id && method === 'POST') return (void upload(req, body, res), true);
+      if (!id && method === 'GET') return (send(res, 200, list([...files.values()].map(fileObject))), true);
       const f = id ? files.get(id) : undefined;
-      if (!f) return send(res, 404, apiError(`no file ${id}`, 'file_not_found')), true;
+      if (!f) return (send(res, 404, apiError(`no file ${id}`, 'file_not_found')), true);
       if (method === 'DELETE' && !action) {
         files.delete(f.id);
-        return send(res, 200, { id: f.id, object: 'file', deleted: true }), true;
+        return (send(res, 200, { id: f.id, object: 'file', deleted: true }), true);
       }
       if (method === 'GET' && action === 'content') {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        return res.end(f.content), true;
+        return (res.end(f.content), true);
       }
-      if (method === 'GET' && !action) return send(res, 200, fileObject(f)), true;
-      return send(res, 405, apiError(`${method} not allowed here`, 'method_not_allowed')), true;
+      if (method === 'GET' && !action) return (send(res, 200, fileObject(f)), true);
+      return (send(res, 405, apiError(`${method} not allowed here`, 'method_not_allowed')), true);
     }
-    if (!id && method === 'POST') return create(body, res), true;
-    if (!id && method === 'GET') return send(res, 200, list([...batches.values()].map(batchObject))), true;
+    if (!id && method === 'POST') return (create(body, res), true);
+    if (!id && method === 'GET') return (send(res, 200, list([...batches.values()].map(batchObject))), true);
     const b = id ? batches.get(id) : undefined;
-    if (!b) return send(res, 404, apiError(`no batch ${id}`, 'batch_not_found')), true;
-    if (method === 'GET' && !action) return send(res, 200, batchObject(b)), true;
+    if (!b) return (send(res, 404, apiError(`no batch ${id}`, 'batch_not_found')), true);
+    if (method === 'GET' && !action) return (send(res, 200, batchObject(b)), true);
     if (method === 'POST' && action === 'cancel') {
       const status = statusOf(b, Date.now());
       if (['validating', 'in_progress'].includes(status)) {
@@ -289,9 +380,9 @@ export function createBatchApi(o: BatchSimOptions, rand: () => number, send: Sen
         b.cancelledMs = Date.now();
         stats.cancels++;
       }
-      return send(res, 200, batchObject(b)), true;
+      return (send(res, 200, batchObject(b)), true);
     }
-    return send(res, 405, apiError(`${method} not allowed here`, 'method_not_allowed')), true;
+    return (send(res, 405, apiError(`${method} not allowed here`, 'method_not_allowed')), true);
   }
 
   return {

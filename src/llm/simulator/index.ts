@@ -79,7 +79,17 @@ export function seededRandom(seed: number): () => number {
 }
 
 const emptyStats = (limit: number): SimStats => ({
-  requests: 0, accepted: 0, rejected429: 0, errors500: 0, malformed: 0, droppedKeys: 0, hangs: 0, maxInWindow: 0, max_arrivals_in_1s: 0, byTask: {}, limit,
+  requests: 0,
+  accepted: 0,
+  rejected429: 0,
+  errors500: 0,
+  malformed: 0,
+  droppedKeys: 0,
+  hangs: 0,
+  maxInWindow: 0,
+  max_arrivals_in_1s: 0,
+  byTask: {},
+  limit,
 });
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -96,7 +106,12 @@ const approxTokens = (text: string) => Math.max(1, Math.ceil(text.length / 3));
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   let limit = opts.limit ?? 25;
   const latencyMs = opts.latencyMs ?? 800;
-  const rates = { malformed: opts.malformedRate ?? 0, dropKey: opts.dropKeyRate ?? 0, error: opts.errorRate ?? 0, hang: opts.hangRate ?? 0 };
+  const rates = {
+    malformed: opts.malformedRate ?? 0,
+    dropKey: opts.dropKeyRate ?? 0,
+    error: opts.errorRate ?? 0,
+    hang: opts.hangRate ?? 0,
+  };
   let rand = seededRandom(opts.seed ?? 1);
   let stats = emptyStats(limit);
   let accepted: number[] = []; // arrival times of accepted requests in the trailing window
@@ -142,7 +157,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
   const modelMissing = (model: string, res: http.ServerResponse): boolean => {
     if (!opts.models || opts.models.includes(model)) return false;
-    send(res, 404, apiError(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
+    send(
+      res,
+      404,
+      apiError(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'),
+    );
     return true;
   };
 
@@ -179,12 +198,28 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       stats.accepted++;
       if (body.response_format?.type === 'json_object' && opts.noJsonModels?.includes(String(body.model))) {
         arrival.status = 400;
-        return send(res, 400, apiError(`The model \`${body.model}\` does not support response_format json_object.`, 'invalid_request_error', 'invalid_parameter_error'));
+        return send(
+          res,
+          400,
+          apiError(
+            `The model \`${body.model}\` does not support response_format json_object.`,
+            'invalid_request_error',
+            'invalid_parameter_error',
+          ),
+        );
       }
       // JSON mode like DashScope: the prompt must mention JSON
       if (body.response_format?.type === 'json_object' && !messages.some((m) => /json/i.test(String(m?.content ?? '')))) {
         arrival.status = 400;
-        return send(res, 400, apiError("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'invalid_request_error', 'invalid_parameter_error'));
+        return send(
+          res,
+          400,
+          apiError(
+            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+            'invalid_request_error',
+            'invalid_parameter_error',
+          ),
+        );
       }
       const delay = Math.max(0, Math.round(latencyMs * (0.75 + 0.5 * rand())));
       const roll = rand();
@@ -203,7 +238,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const keyed = answer.keyed;
       let content = answer.content;
       // a caller that is not one of voc's prompts (voc doctor --call) asking for JSON mode gets JSON, as from a real model
-      if (!isTask(header) && task === 'translate_single' && body.response_format?.type === 'json_object') content = JSON.stringify({ ok: true, text: content });
+      if (!isTask(header) && task === 'translate_single' && body.response_format?.type === 'json_object')
+        content = JSON.stringify({ ok: true, text: content });
       const fault = rand();
       // "not JSON" is a fault of the JSON answers only: the plain-text answer (translate_single) has no form to
       // break, and a chatty half of it could not be told from a translation by any client
@@ -243,7 +279,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        if (!batchApi.handle(req, url, Buffer.concat(chunks), res)) send(res, 404, apiError(`no route ${req.method} ${url}`, 'invalid_request_error', 'not_found'));
+        if (!batchApi.handle(req, url, Buffer.concat(chunks), res))
+          send(res, 404, apiError(`no route ${req.method} ${url}`, 'invalid_request_error', 'not_found'));
       });
       return;
     }
@@ -261,7 +298,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     if (req.method === 'GET' && url === '/v1/models') {
       if (keyRefused(req, res)) return;
-      return send(res, 200, { object: 'list', data: (opts.models ?? DEFAULT_MODELS).map((id) => ({ id, object: 'model', owned_by: 'voc-simulator' })) });
+      return send(res, 200, {
+        object: 'list',
+        data: (opts.models ?? DEFAULT_MODELS).map((id) => ({ id, object: 'model', owned_by: 'voc-simulator' })),
+      });
     }
     send(res, 404, apiError(`no route ${req.method} ${url}`, 'invalid_request_error', 'not_found'));
   });

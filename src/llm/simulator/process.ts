@@ -16,7 +16,10 @@ export interface RemoteSimulator {
   stop(): Promise<void>;
 }
 
-export async function spawnSimulator(opts: SimulatorOptions, command: { cmd: string; args: string[]; cwd?: string }): Promise<RemoteSimulator> {
+export async function spawnSimulator(
+  opts: SimulatorOptions,
+  command: { cmd: string; args: string[]; cwd?: string },
+): Promise<RemoteSimulator> {
   const child = spawn(command.cmd, [...command.args, JSON.stringify(opts)], { cwd: command.cwd, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = await new Promise<string>((resolve, reject) => {

@@ -9,7 +9,14 @@ import { ClosedError, sleep, type Permit, type PermitSource } from './types.js';
 
 type ScriptReply = [number, string, string, number, string, string?];
 type WithScript = Redis & {
-  vocSlidingWindow(windowKey: string, rateKey: string, slotKey: string, epochKey: string, pendingKey: string, ...args: string[]): Promise<ScriptReply>;
+  vocSlidingWindow(
+    windowKey: string,
+    rateKey: string,
+    slotKey: string,
+    epochKey: string,
+    pendingKey: string,
+    ...args: string[]
+  ): Promise<ScriptReply>;
 };
 type Keys = { window: string; rate: string; slot: string; epoch: string; pending: string };
 type Mode = 'take' | 'wire' | 'release' | '429';
@@ -22,7 +29,6 @@ export function throttleKeys(cfg: Config): Keys {
   const base = `${cfg.redis.keyPrefix}${cfg.llm.rateKey}`;
   return { window: base, rate: `${base}:rate`, slot: `${base}:slot`, epoch: `${base}:epoch`, pending: `${base}:pending` };
 }
-
 
 /** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
 const CALL_TIMEOUT_MS = 2000;
@@ -74,9 +80,23 @@ export class RedisPermits implements PermitSource {
 
   private args(mode: Mode, member: string, wiredAt: number): string[] {
     const p = this.p;
-    return [mode, String(p.windowMs), String(p.qps), member, p.enabled ? '1' : '0', String(p.minQps), String(p.decreaseFactor),
-      String(p.recoverStep), String(p.recoverEveryMs), String(PROBE_STEPS), String(COLD_EXTRA_MS), this.epoch, String(this.pendingTtlMs),
-      String(Math.max(0, Date.now() - wiredAt)), String(PENDING_POLL_MS)];
+    return [
+      mode,
+      String(p.windowMs),
+      String(p.qps),
+      member,
+      p.enabled ? '1' : '0',
+      String(p.minQps),
+      String(p.decreaseFactor),
+      String(p.recoverStep),
+      String(p.recoverEveryMs),
+      String(PROBE_STEPS),
+      String(COLD_EXTRA_MS),
+      this.epoch,
+      String(this.pendingTtlMs),
+      String(Math.max(0, Date.now() - wiredAt)),
+      String(PENDING_POLL_MS),
+    ];
   }
 
   private async call(mode: Mode, member = `${this.id}:${++this.seq}`, wiredAt = Date.now()): Promise<ScriptReply> {
@@ -119,7 +139,12 @@ export class RedisPermits implements PermitSource {
     if (ok === this.up) return;
     this.up = ok;
     if (ok) this.log.info('throttle_recovered', { throttle: 'redis' });
-    else this.log.error('throttle_unavailable', { throttle: 'redis', error: (err as Error)?.message ?? String(err), note: 'LLM calls paused until Redis answers' });
+    else
+      this.log.error('throttle_unavailable', {
+        throttle: 'redis',
+        error: (err as Error)?.message ?? String(err),
+        note: 'LLM calls paused until Redis answers',
+      });
   }
 
   async take(): Promise<Permit> {
@@ -162,7 +187,9 @@ export class RedisPermits implements PermitSource {
     const report = (mode: 'wire' | 'release', at: number) => {
       if (!open) return;
       open = false;
-      this.call(mode, member, at).catch((err) => this.log.debug('throttle_report_failed', { mode, error: (err as Error)?.message ?? String(err) }));
+      this.call(mode, member, at).catch((err) =>
+        this.log.debug('throttle_report_failed', { mode, error: (err as Error)?.message ?? String(err) }),
+      );
     };
     return { wired: (at) => report('wire', at), release: () => report('release', Date.now()) };
   }

@@ -159,7 +159,19 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const t of ['beat_ticks', 'lane_state', 'daemons', 'llm_usage', 'jobs', 'themes', 'insights', 'product_labels', 'translation_cache', 'reviews', 'products']) {
+  for (const t of [
+    'beat_ticks',
+    'lane_state',
+    'daemons',
+    'llm_usage',
+    'jobs',
+    'themes',
+    'insights',
+    'product_labels',
+    'translation_cache',
+    'reviews',
+    'products',
+  ]) {
     await knex.schema.dropTableIfExists(t);
   }
 }

@@ -90,11 +90,25 @@ export async function collectBatch(ctx: DaemonContext, api: BatchApi, row: Batch
     const c = batchCostOf(cfg, a.model || cfg.llm.model, { promptTokens: a.promptTokens, completionTokens: a.completionTokens });
     cost += c;
     tally.simulated ||= a.simulated;
-    usage.push({ ts: now(), lane: 'translation', product_id: null, job_id: row.job_id, ingest_file: null, model: a.model || cfg.llm.model, prompt_tokens: a.promptTokens,
-      completion_tokens: a.completionTokens, cost: c, status: 'ok', latency_ms: null, items: texts.length, batch: true });
+    usage.push({
+      ts: now(),
+      lane: 'translation',
+      product_id: null,
+      job_id: row.job_id,
+      ingest_file: null,
+      model: a.model || cfg.llm.model,
+      prompt_tokens: a.promptTokens,
+      completion_tokens: a.completionTokens,
+      cost: c,
+      status: 'ok',
+      latency_ms: null,
+      items: texts.length,
+      batch: true,
+    });
   }
   for (const line of lines.values()) {
-    if (line.status === 'pending' && !settledLine.has(line.custom_id)) updates.push({ customId: line.custom_id, status: 'redo', error: row.error ?? `no answer (batch ${row.provider_status ?? 'ended'})` });
+    if (line.status === 'pending' && !settledLine.has(line.custom_id))
+      updates.push({ customId: line.custom_id, status: 'redo', error: row.error ?? `no answer (batch ${row.provider_status ?? 'ended'})` });
   }
   await ctx.store.knex.transaction(async (trx) => {
     const k = trx as unknown as typeof ctx.store.knex;
@@ -109,7 +123,9 @@ export async function collectBatch(ctx: DaemonContext, api: BatchApi, row: Batch
   if (redo.length && cfg.translate.batchRedo === 'realtime') redone = await redoRealtime(ctx, row, redo, tally);
   const settled = await settle(ctx, row, redo);
   await updateBatch(ctx.store, row.id, { state: 'done', driver: null, driver_lease: null });
-  ctx.events.emit('log:line', { text: `batch ${row.id} (${row.provider_status ?? 'ended'}): ${settled.translated} reviews translated, ${redo.length} requests redone${cfg.translate.batchRedo === 'realtime' ? ' in realtime' : ' in a follow-up batch'}, ${settled.failed} failed` });
+  ctx.events.emit('log:line', {
+    text: `batch ${row.id} (${row.provider_status ?? 'ended'}): ${settled.translated} reviews translated, ${redo.length} requests redone${cfg.translate.batchRedo === 'realtime' ? ' in realtime' : ' in a follow-up batch'}, ${settled.failed} failed`,
+  });
   return { ...settled, redone, problems };
 }
 
@@ -117,7 +133,11 @@ export async function collectBatch(ctx: DaemonContext, api: BatchApi, row: Batch
 async function redoRealtime(ctx: DaemonContext, row: BatchRow, redo: BatchLineRow[], tally: CallTally): Promise<number> {
   const key = { model: ctx.config.llm.model, targetLang: ctx.config.translate.targetLanguage };
   const all = redo.flatMap((l) => JSON.parse(l.texts) as Text[]);
-  const have = await readCache(ctx.store, all.map((t) => t.hash), key);
+  const have = await readCache(
+    ctx.store,
+    all.map((t) => t.hash),
+    key,
+  );
   let n = 0;
   const parts: Array<{ texts: Text[]; single: boolean }> = [];
   for (const l of redo) {
@@ -125,7 +145,8 @@ async function redoRealtime(ctx: DaemonContext, row: BatchRow, redo: BatchLineRo
     if (!texts.length) continue;
     n++;
     const mid = Math.ceil(texts.length / 2);
-    for (const part of texts.length > 1 ? [texts.slice(0, mid), texts.slice(mid)] : [texts]) parts.push({ texts: part, single: l.cls === 'vip' });
+    for (const part of texts.length > 1 ? [texts.slice(0, mid), texts.slice(mid)] : [texts])
+      parts.push({ texts: part, single: l.cls === 'vip' });
   }
   await Promise.all(
     parts.map(async (p) => {
@@ -135,7 +156,18 @@ async function redoRealtime(ctx: DaemonContext, row: BatchRow, redo: BatchLineRo
           label: `redo of batch ${row.id} x${p.texts.length}`,
           jobId: row.job_id,
           productId: null,
-          run: ({ signal }) => translateTexts(p.texts.map((t) => t.norm), { gateway: ctx.gateway, targetLanguage: ctx.config.translate.targetLanguage, jobId: row.job_id, signal, tally, single: p.single }),
+          run: ({ signal }) =>
+            translateTexts(
+              p.texts.map((t) => t.norm),
+              {
+                gateway: ctx.gateway,
+                targetLanguage: ctx.config.translate.targetLanguage,
+                jobId: row.job_id,
+                signal,
+                tally,
+                single: p.single,
+              },
+            ),
         })
         .catch(() => []);
       const entries = outcomes.flatMap((o, i) => (o.ok ? [{ hash: p.texts[i].hash, translation: o.value }] : []));
@@ -146,7 +178,11 @@ async function redoRealtime(ctx: DaemonContext, row: BatchRow, redo: BatchLineRo
 }
 
 /** The batch's reviews from the cache: translated where every text has its answer, else failed (or handed back). */
-async function settle(ctx: DaemonContext, row: BatchRow, redo: BatchLineRow[]): Promise<{ translated: number; failed: number; released: number }> {
+async function settle(
+  ctx: DaemonContext,
+  row: BatchRow,
+  redo: BatchLineRow[],
+): Promise<{ translated: number; failed: number; released: number }> {
   const owner = batchOwner(row.id);
   const rows = (await ctx.store.knex('reviews').where({ tr_owner: owner, tr_status: 'in_progress' }).orderBy('id')) as ReviewRow[];
   if (!rows.length) return { translated: 0, failed: 0, released: 0 };
@@ -160,7 +196,12 @@ async function settle(ctx: DaemonContext, row: BatchRow, redo: BatchLineRow[]): 
   let released = 0;
   if (failed.length && ctx.config.translate.batchRedo === 'batch') {
     // a follow-up batch takes them: hand them back without an attempt counted
-    released = await releaseClaims(ctx.store, 'tr', owner, failed.map((o) => o.id));
+    released = await releaseClaims(
+      ctx.store,
+      'tr',
+      owner,
+      failed.map((o) => o.id),
+    );
   }
   const keep = released ? outcomes.filter((o) => o.status !== 'failed') : outcomes;
   await settleReviews(ctx.store, owner, keep, { entries: [], key: book.cacheKey() });

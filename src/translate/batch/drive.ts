@@ -18,11 +18,32 @@ const tagOf = (row: BatchRow) => `voc-${row.id}-${row.nonce}`;
 async function jsonlOf(ctx: DaemonContext, api: BatchApi, row: BatchRow): Promise<string> {
   const base: Pick<LlmRequest, 'lane'> = { lane: 'translation' };
   const lines = await linesOf(ctx.store, row.id);
-  return lines.map((l) => api.line(l.custom_id, translationRequest((JSON.parse(l.texts) as Array<{ norm: string }>).map((t) => t.norm), ctx.config.translate.targetLanguage, l.cls === 'vip', base))).join('\n') + '\n';
+  return (
+    lines
+      .map((l) =>
+        api.line(
+          l.custom_id,
+          translationRequest(
+            (JSON.parse(l.texts) as Array<{ norm: string }>).map((t) => t.norm),
+            ctx.config.translate.targetLanguage,
+            l.cls === 'vip',
+            base,
+          ),
+        ),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function saveRemote(ctx: DaemonContext, row: BatchRow, b: RemoteBatch): Partial<BatchRow> {
-  const patch: Partial<BatchRow> = { batch_id: b.id, provider_status: b.status, completed: b.completed, failed: b.failed, output_file_id: b.outputFileId, error_file_id: b.errorFileId };
+  const patch: Partial<BatchRow> = {
+    batch_id: b.id,
+    provider_status: b.status,
+    completed: b.completed,
+    failed: b.failed,
+    output_file_id: b.outputFileId,
+    error_file_id: b.errorFileId,
+  };
   if (b.status === 'failed') patch.error = `the provider failed the batch: ${b.errors.slice(0, 3).join('; ') || 'no reason given'}`;
   if (TERMINAL.has(b.status)) {
     patch.state = 'collecting';

@@ -56,7 +56,11 @@ export async function runBatchTranslation(ctx: DaemonContext, o: TranslateRunOpt
   }
   if (stopped()) {
     // hand our batches to whichever daemon polls next, without waiting for the lease to run out
-    await ctx.store.knex('llm_batches').where({ driver: owner }).update({ driver: null, driver_lease: null }).catch(() => {});
+    await ctx.store
+      .knex('llm_batches')
+      .where({ driver: owner })
+      .update({ driver: null, driver_lease: null })
+      .catch(() => {});
     throw new VocError('STOPPING', 'the daemon is stopping; the batch job resumes after a restart');
   }
   let rest: TranslateSummary | null = null;
@@ -66,9 +70,23 @@ export async function runBatchTranslation(ctx: DaemonContext, o: TranslateRunOpt
 }
 
 async function jobCounts(ctx: DaemonContext, jobId: number | null) {
-  const rows: Array<{ tr_status: string; class: string; tr_cached: number | boolean | null; n: number | string }> = jobId == null ? [] :
-    await ctx.store.knex('reviews').where({ tr_job: jobId }).groupBy('tr_status', 'class', 'tr_cached').select('tr_status', 'class', 'tr_cached').count({ n: '*' });
-  const c = { translated: 0, skipped: 0, cached: 0, failed: 0, inFlight: 0, classes: { vip: 0, standard: 0, short: 0 } as Record<string, number> };
+  const rows: Array<{ tr_status: string; class: string; tr_cached: number | boolean | null; n: number | string }> =
+    jobId == null
+      ? []
+      : await ctx.store
+          .knex('reviews')
+          .where({ tr_job: jobId })
+          .groupBy('tr_status', 'class', 'tr_cached')
+          .select('tr_status', 'class', 'tr_cached')
+          .count({ n: '*' });
+  const c = {
+    translated: 0,
+    skipped: 0,
+    cached: 0,
+    failed: 0,
+    inFlight: 0,
+    classes: { vip: 0, standard: 0, short: 0 } as Record<string, number>,
+  };
   for (const r of rows) {
     const n = Number(r.n);
     if (r.tr_status === 'done') c.translated += n;
@@ -90,14 +108,41 @@ async function snapshot(ctx: DaemonContext, jobId: number | null, total: number,
   const answered = open.reduce((n, b) => n + Number(b.completed) + Number(b.failed), 0);
   const settled = c.translated + c.skipped + c.failed;
   const done = settled + (requests ? Math.floor((c.inFlight * answered) / requests) : 0);
-  return { total: Math.max(total, settled), done, translated: c.translated, skipped: c.skipped, failed: c.failed, calls: tally.calls, mode: 'batch',
-    batch: { batches: open.length, requests, completed: open.reduce((n, b) => n + Number(b.completed), 0), failed: open.reduce((n, b) => n + Number(b.failed), 0), status: open[0]?.provider_status ?? open[0]?.state ?? null } };
+  return {
+    total: Math.max(total, settled),
+    done,
+    translated: c.translated,
+    skipped: c.skipped,
+    failed: c.failed,
+    calls: tally.calls,
+    mode: 'batch',
+    batch: {
+      batches: open.length,
+      requests,
+      completed: open.reduce((n, b) => n + Number(b.completed), 0),
+      failed: open.reduce((n, b) => n + Number(b.failed), 0),
+      status: open[0]?.provider_status ?? open[0]?.state ?? null,
+    },
+  };
 }
 
-async function summary(ctx: DaemonContext, jobId: number | null, tally: CallTally, rest: TranslateSummary | null): Promise<TranslateSummary> {
+async function summary(
+  ctx: DaemonContext,
+  jobId: number | null,
+  tally: CallTally,
+  rest: TranslateSummary | null,
+): Promise<TranslateSummary> {
   const c = await jobCounts(ctx, jobId);
   const batches = jobId == null ? [] : await batchesOfJob(ctx.store, jobId);
-  const usage = jobId == null ? null : await ctx.store.knex('llm_usage').where({ job_id: jobId, batch: true }).sum({ p: 'prompt_tokens', c: 'completion_tokens', cost: 'cost' }).count({ n: '*' }).first();
+  const usage =
+    jobId == null
+      ? null
+      : await ctx.store
+          .knex('llm_usage')
+          .where({ job_id: jobId, batch: true })
+          .sum({ p: 'prompt_tokens', c: 'completion_tokens', cost: 'cost' })
+          .count({ n: '*' })
+          .first();
   const batchCost = Number(usage?.cost ?? 0);
   return {
     reviews: c.translated + c.skipped + c.failed,
@@ -109,7 +154,13 @@ async function summary(ctx: DaemonContext, jobId: number | null, tally: CallTall
     // realtime calls only: redone lines (and a realtime pass after the last round)
     calls: tally.calls + (rest?.calls ?? 0),
     batchRequests: Number(usage?.n ?? 0),
-    batches: batches.map((b) => ({ id: Number(b.id), status: b.provider_status, requests: Number(b.requests), completed: Number(b.completed), failed: Number(b.failed) })),
+    batches: batches.map((b) => ({
+      id: Number(b.id),
+      status: b.provider_status,
+      requests: Number(b.requests),
+      completed: Number(b.completed),
+      failed: Number(b.failed),
+    })),
     promptTokens: tally.promptTokens + Number(usage?.p ?? 0) + (rest?.promptTokens ?? 0),
     completionTokens: tally.completionTokens + Number(usage?.c ?? 0) + (rest?.completionTokens ?? 0),
     cost: Math.round((tally.cost + batchCost + (rest?.cost ?? 0)) * 1e6) / 1e6,

@@ -45,7 +45,13 @@ export async function planRound(ctx: DaemonContext, api: BatchApi, o: PlanOption
   for (;;) {
     const room = o.limit ? o.limit - o.planned - out.reviews - group.length : Infinity;
     if (room <= 0) break;
-    const rows = await claimReviews(ctx.store, 'tr', { owner, leaseMs: cfg.daemon.leaseMs, limit: Math.min(cfg.translate.chunkSize, groupSize - group.length, room), productId: o.productId, jobId: o.jobId });
+    const rows = await claimReviews(ctx.store, 'tr', {
+      owner,
+      leaseMs: cfg.daemon.leaseMs,
+      limit: Math.min(cfg.translate.chunkSize, groupSize - group.length, room),
+      productId: o.productId,
+      jobId: o.jobId,
+    });
     if (!rows.length) break;
     group.push(...rows);
     if (group.length >= groupSize) {
@@ -71,15 +77,29 @@ async function planGroup(ctx: DaemonContext, api: BatchApi, o: PlanOptions, rows
   const needsCall = (text: string | null | undefined) => !!text && asked.has(sha256(normaliseForPrompt(text)));
   const free = reviews.filter((r) => !needsCall(r.row.body) && !needsCall(r.row.title));
   if (free.length) {
-    out.settled += await settleReviews(ctx.store, ctx.daemonId, await Promise.all(free.map(outcomeOf)), { entries: [], key: book.cacheKey() });
+    out.settled += await settleReviews(ctx.store, ctx.daemonId, await Promise.all(free.map(outcomeOf)), {
+      entries: [],
+      key: book.cacheKey(),
+    });
   }
   const waiting = reviews.filter((r) => needsCall(r.row.body) || needsCall(r.row.title)).map((r) => r.row);
   if (!waiting.length) return;
-  const packing = packingOptions(cfg.translate, { batch: estimateTokens(batchSystemPrompt(target)), single: estimateTokens(singleSystemPrompt(target)) });
+  const packing = packingOptions(cfg.translate, {
+    batch: estimateTokens(batchSystemPrompt(target)),
+    single: estimateTokens(singleSystemPrompt(target)),
+  });
   const lines = packAll(items, packing).map((b, k) => {
     const customId = `l${k + 1}`;
     const texts = b.items.map((i) => ({ hash: i.hash, norm: i.norm }));
-    const jsonl = api.line(customId, translationRequest(texts.map((t) => t.norm), target, b.cls === 'vip', { lane: 'translation' }));
+    const jsonl = api.line(
+      customId,
+      translationRequest(
+        texts.map((t) => t.norm),
+        target,
+        b.cls === 'vip',
+        { lane: 'translation' },
+      ),
+    );
     return { customId, cls: b.cls, texts: JSON.stringify(texts), bytes: Buffer.byteLength(jsonl) + 1 };
   });
   const bytes = lines.reduce((n, l) => n + l.bytes, 0);
@@ -91,10 +111,19 @@ async function planGroup(ctx: DaemonContext, api: BatchApi, o: PlanOptions, rows
     return;
   }
   const id = await insertBatch(ctx.store, {
-    jobId: o.jobId, kind: 'translate', nonce: randomUUID().slice(0, 8), owner: ctx.daemonId, leaseMs: cfg.daemon.leaseMs, holdMs: BATCH_HOLD_MS, bytes,
-    reviewIds: waiting.map((r) => r.id), lines: lines.map(({ customId, cls, texts }) => ({ customId, cls, texts })),
+    jobId: o.jobId,
+    kind: 'translate',
+    nonce: randomUUID().slice(0, 8),
+    owner: ctx.daemonId,
+    leaseMs: cfg.daemon.leaseMs,
+    holdMs: BATCH_HOLD_MS,
+    bytes,
+    reviewIds: waiting.map((r) => r.id),
+    lines: lines.map(({ customId, cls, texts }) => ({ customId, cls, texts })),
   });
   out.batches.push(id);
   ctx.log.info('batch_planned', { jobId: o.jobId, batch: id, reviews: waiting.length, requests: lines.length, bytes });
-  ctx.events.emit('log:line', { text: `batch ${id}: ${waiting.length} reviews in ${lines.length} requests (${Math.round(bytes / 1024)} KB) for the Batch API` });
+  ctx.events.emit('log:line', {
+    text: `batch ${id}: ${waiting.length} reviews in ${lines.length} requests (${Math.round(bytes / 1024)} KB) for the Batch API`,
+  });
 }
