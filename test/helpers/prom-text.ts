@@ -18,9 +18,10 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
 function parseValue(s: string, line: string): number {
-  if (s === '+Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  // the format takes Go's float syntax, where NaN and Inf are case-insensitive (prom-client writes `Nan`)
+  if (/^\+?inf$/i.test(s)) return Infinity;
+  if (/^-inf$/i.test(s)) return -Infinity;
+  if (/^nan$/i.test(s)) return NaN;
   const n = Number(s);
   if (s === '' || Number.isNaN(n)) throw new Error(`not a float value: ${line}`);
   return n;

@@ -183,8 +183,9 @@ describe('lanes and pools', () => {
     const g = gate();
     const first = r.submit({ lane: 'learning', label: 'b0', run: async () => (started.push('b0'), g.opened) });
     await until(() => started.includes('b0'));
-    void r.submit({ lane: 'learning', label: 'b1', run: async () => void started.push('b1') });
-    void r.submit({ lane: 'learning', label: 'b2', run: async () => void started.push('b2') });
+    // refused by the drain below while they still wait their jitter
+    r.submit({ lane: 'learning', label: 'b1', run: async () => void started.push('b1') }).catch(() => {});
+    r.submit({ lane: 'learning', label: 'b2', run: async () => void started.push('b2') }).catch(() => {});
     await until(() => r.queued('learning') === 2); // waiting their jitter, before taking a slot
     await new Promise((res) => setTimeout(res, 200));
     expect(started).toEqual(['alone', 'b0']);
