@@ -1,5 +1,6 @@
 import type { LaneStats, PoolStats, Stats } from '../daemon/stats-types.js';
 import { LANES, LLM_LANES, POOLS, type LaneName, type PoolName } from '../config/schema.js';
+import { newCounters } from '../context.js';
 
 const CAPS: Record<PoolName, number> = { base: 4, vip: 50, trans: 100, insight: 100, theme: 100 };
 const OWN: Record<LaneName, PoolName> = {
@@ -68,32 +69,8 @@ export function idleStats(now = Date.now()): Stats {
       model: 'qwen-flash',
       simulated: true,
     },
-    classifier: {
-      vip: 0,
-      standard: 0,
-      short: 0,
-      run: { vip: 0, standard: 0, short: 0, jobId: null },
-      batches: { vip: 0, standard: 0, short: 0 },
-      calls: 0,
-      reviewsPerCall: 0,
-      fallbacks: 0,
-      cacheHits: 0,
-      skipped: 0,
-      translated: 0,
-      failed: 0,
-    },
-    analysis: {
-      learned: 0,
-      insights: 0,
-      themes: 0,
-      reviewsAnalysed: 0,
-      insightsPerReview: 0,
-      unmappedTags: 0,
-      droppedQuotes: 0,
-      labelCacheHits: 0,
-      labelCacheMisses: 0,
-      labelCacheHitRate: 0,
-    },
+    // the daemon's own fresh counters: the screen's idle frame shows exactly what a new daemon reports
+    ...newCounters(),
     backlog: { pendingTranslations: 0, pendingAnalyses: 0, languages: [], etaSeconds: null },
     events: [],
     cluster: null,
