@@ -125,8 +125,12 @@ describe.skipIf(!built).each(DATABASES)('kill -9 of a daemon child process on %s
   it('loses no job when killed during a long run of jobs, and finishes each once after the restart', async () => {
     const { start, kill9, client } = await setup();
     const child = await start();
-    const jobs: JobView[] = [];
-    for (let i = 0; i < 24; i++) jobs.push(await client.submitJob({ kind: 'sleep' as never, params: { steps: 4, ms: 40 } }));
+    // the jobs run side by side, so their lengths differ (0.16 s to 3.8 s): the poll sees some done while others
+    // still run however slow the machine is (equal short jobs submitted one by one could each finish before the
+    // next was submitted on a loaded machine, and the poll never saw one running)
+    const jobs: JobView[] = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => client.submitJob({ kind: 'sleep' as never, params: { steps: 4, ms: 40 + 40 * i } })),
+    );
     await until(async () => {
       const all = await Promise.all(jobs.map((j) => client.getJob(j.id)));
       return all.some((j) => j.status === 'done') && all.some((j) => j.status === 'running');
