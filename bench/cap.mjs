@@ -31,6 +31,18 @@ function busyRate(arrivals) {
   return { rate: busy.length ? busy.reduce((s, n) => s + n, 0) / busy.length : 0, seconds: busy.length };
 }
 
+/** The first window of over LIMIT arrivals, as gaps between them (ms) and their tasks: bunching shows up as 0-2 ms gaps. */
+function worstWindow(arrivals) {
+  for (let i = 0, j = 0; j < arrivals.length; j++) {
+    while (arrivals[j].at - arrivals[i].at >= 1000) i++;
+    if (j - i + 1 > LIMIT) {
+      const w = arrivals.slice(i, j + 1);
+      return w.map((a, k) => `${k ? a.at - w[k - 1].at : 0}${a.task[0]}${a.status === 429 ? '!' : ''}`).join(' ');
+    }
+  }
+  return 'none in the last arrivals kept';
+}
+
 const hasServices = await servicesUp();
 const work = mkdtempSync(path.join(tmpdir(), 'voc-capw-'));
 const file = path.join(work, path.basename(data));
@@ -56,7 +68,8 @@ try {
       const tr = await voc(c.homes[0], c.shared, ['translate-pending', '--wait', '--json']);
       const an = await voc(c.homes[n - 1], c.shared, ['analyze', '--all', '--wait', '--json']);
       const s = await sim.get('/stats');
-      const busy = busyRate(await sim.get('/arrivals'));
+      const arrivals = await sim.get('/arrivals');
+      const busy = busyRate(arrivals);
       const wire = (await Promise.all(c.homes.map((_, k) => c.status(k)))).map((st) => st?.gateway.wireDelayMs ?? { p99: '?', max: '?' });
       table.push({
         run: i + 1,
@@ -69,11 +82,19 @@ try {
         'busy s': busy.seconds,
         malformed: s.malformed,
         'wire-permit p99/max ms': wire.map((w) => `${w.p99}/${w.max}`).join(' '),
+        'sim loop delay p99/max ms': s.loopDelayMs ? `${s.loopDelayMs.p99}/${s.loopDelayMs.max}` : '?',
         learn: s.byTask.learn ?? 0,
         exits: `${ing.code}/${tr.code}/${an.code}`,
         'wall s': Math.round((Date.now() - t0) / 1000),
       });
       console.log(JSON.stringify(table[table.length - 1]));
+      if (s.max_arrivals_in_1s > LIMIT) console.log(`  worst window: ${worstWindow(arrivals)}`);
+      for (const [what, r] of [
+        ['ingest', ing],
+        ['translate-pending', tr],
+        ['analyze', an],
+      ])
+        if (r.code !== 0) console.log(`  ${what} exited ${r.code}: ${r.out.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`);
     } finally {
       await c.stop();
       cpu?.kill('SIGKILL');

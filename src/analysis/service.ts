@@ -20,9 +20,6 @@ export interface AnalysisService extends Service {
   autoIdle(): Promise<void>;
 }
 
-/** products analysed at once under `--all`; the lanes bound the real concurrency */
-const PRODUCTS_AT_ONCE = 4;
-
 function learnSummary(r: LearnResult, simulated: boolean): Record<string, unknown> {
   return {
     productId: r.productId,
@@ -130,9 +127,12 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
     }
     env.precounted = true;
     progress(snapshot('analysing'));
+    // products of a marketplace dump mostly have a handful of reviews, so one product is a learning call and one
+    // or two extraction calls, each a round trip: it takes ~30 in flight to keep a 25/s budget busy (4 left it at
+    // 2-7 requests/s). The lanes and the gateway still bound the real concurrency.
     const queue = [...products];
     await Promise.all(
-      Array.from({ length: Math.min(PRODUCTS_AT_ONCE, queue.length) }, async () => {
+      Array.from({ length: Math.min(a.productsAtOnce, queue.length) }, async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) await one(id);
       }),
     );

@@ -142,6 +142,12 @@ export const configSchema = z.object({
     labelCacheSize: z.number().int().min(1).describe('in-process label cache entries'),
     maxAttempts: z.number().int().min(1).describe('attempts per review before it is marked failed'),
     chunkSize: z.number().int().min(1).describe('reviews claimed from the store at a time'),
+    productsAtOnce: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .describe('products `voc analyze --all` works on at once (most have few reviews: too few leave the budget idle)'),
   }),
   beat: z.object({
     drainIngestBufferMs: z.number().int().min(100).describe('interval of the ingest-buffer drain (Redis list)'),

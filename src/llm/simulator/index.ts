@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ChatMessage, TaskName } from '../types.js';
 import { answerFor, dropOneKey, guessTask, isTask } from './answers.js';
 import { createBatchApi, type BatchSimOptions, type BatchSimStats } from './batch.js';
@@ -43,6 +44,12 @@ export interface SimStats {
   max_arrivals_in_1s: number;
   byTask: Record<string, number>;
   limit: number;
+  /**
+   * how late the simulator's own event loop ran (p99 and max, ms): arrival times are read when the request event
+   * runs, so a simulator starved of CPU stamps arrivals late and bunches them, which a provider on its own machine
+   * does not
+   */
+  loopDelayMs?: { p99: number; max: number };
   /** the Batch API: uploads, batches, lines by task (lines never count as requests above) */
   batch?: BatchSimStats;
 }
@@ -268,7 +275,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
 
   const batchApi = createBatchApi(opts.batch ?? {}, seededRandom((opts.seed ?? 1) + 7), send);
-  const allStats = (): SimStats => ({ ...stats, byTask: { ...stats.byTask }, batch: batchApi.stats() });
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const allStats = (): SimStats => ({
+    ...stats,
+    byTask: { ...stats.byTask },
+    loopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
+    batch: batchApi.stats(),
+  });
 
   const server = http.createServer((req, res) => {
     const arrivedAt = Date.now();
@@ -328,6 +342,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     arrivals: () => arrivals.slice(),
     reset: () => {
       stats = emptyStats(limit);
+      loopDelay.reset();
       batchApi.reset();
       accepted = [];
       recent = [];
@@ -340,6 +355,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     close: () => {
       closed ??= new Promise<void>((resolve) => {
+        loopDelay.disable();
         for (const t of timers) clearTimeout(t);
         timers.clear();
         server.close(() => resolve());
