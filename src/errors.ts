@@ -31,6 +31,18 @@ export class DaemonUnavailableError extends VocError {
   }
 }
 
+/**
+ * The daemon is stopping: work was refused or cut short, not failed, and it resumes after a restart. The one error
+ * for it, whoever stops (the lane runner draining, the gateway closing, a service or a job seeing the daemon's signal);
+ * the HTTP API answers it with 503 STOPPING.
+ */
+export class StoppingError extends VocError {
+  constructor(message = 'the daemon is stopping') {
+    super('STOPPING', message);
+    this.name = 'StoppingError';
+  }
+}
+
 /** Retrying cannot help: bad input, invalid answer after all attempts, 4xx other than 429. */
 export class UnrecoverableError extends Error {
   constructor(message: string, opts: { cause?: unknown } = {}) {

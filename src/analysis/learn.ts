@@ -1,5 +1,5 @@
 import type { DaemonContext } from '../context.js';
-import { VocError, errorMessage } from '../errors.js';
+import { StoppingError, VocError, errorMessage } from '../errors.js';
 import { InvalidAnswerError, parseJsonObject } from '../llm/keyed.js';
 import { learnAnswer, type LearnAnswer } from '../domain.js';
 import { learnRequest } from '../llm/prompts/analysis.js';
@@ -105,7 +105,7 @@ export async function learnProduct(
         if (token != null) break;
         if (s?.status === 'failed') return result('failed', { error: s.error });
       }
-      if (ctx.signal.aborted) throw new VocError('STOPPING', 'the daemon is stopping');
+      if (ctx.signal.aborted) throw new StoppingError();
       await sleep(POLL_MS, ctx.signal);
     }
   }
@@ -149,7 +149,9 @@ export async function learnProduct(
     await failLearn(ctx.store, productId, held, message).catch(() => {});
     ctx.log.warn('learn_failed', { productId, error: message });
     ctx.events.emit('log:line', { text: `learning ${productId} failed: ${message}` });
-    if (err instanceof InvalidAnswerError || err instanceof VocError) return result('failed', { error: message, attempts: tally.calls });
+    // a stop is not the product's failure (it is rethrown, as a plain error would be)
+    if (err instanceof InvalidAnswerError || (err instanceof VocError && !(err instanceof StoppingError)))
+      return result('failed', { error: message, attempts: tally.calls });
     throw err;
   } finally {
     clearInterval(renew);

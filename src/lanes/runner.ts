@@ -3,6 +3,7 @@ import type { Config, LaneName, PoolName } from '../config/schema.js';
 import { LANES, POOLS } from '../config/schema.js';
 import type { SafeEmitter, VocEvents } from '../events.js';
 import type { Logger } from '../log.js';
+import { StoppingError } from '../errors.js';
 import type { ActiveLaneJob, LaneJob, LaneRunner, LaneStats, PoolStats } from './types.js';
 import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
 import { LaneMetrics } from './metrics.js';
@@ -52,13 +53,6 @@ export interface Lanes extends LaneRunner {
   inFlight(): number;
   /** refuse queued and new jobs, then wait for in-flight ones up to timeoutMs; true when all finished */
   drain(timeoutMs: number): Promise<boolean>;
-}
-
-export class StoppingError extends Error {
-  constructor() {
-    super('the daemon is stopping');
-    this.name = 'StoppingError';
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

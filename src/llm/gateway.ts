@@ -13,7 +13,7 @@ import { attemptContext, NO_SDK_TIMEOUT, permitFetch, warmUpFetch, type AttemptC
 import { PriorityDispatcher } from './throttle/dispatcher.js';
 import { LocalPermits } from './throttle/local.js';
 import { RedisPermits, throttleKeys } from './throttle/redis.js';
-import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
+import { closedError, sleep, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
 import { costOf, estimateTokens, UsageLedger, type UsageWriter } from './usage.js';
 import { childSignal } from './child-signal.js';
@@ -102,7 +102,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }
 
   async function complete(req: LlmRequest): Promise<LlmResult> {
-    if (closed) throw new ClosedError();
+    if (closed) throw closedError();
     const calledAt = Date.now();
     const base = req.lane === 'learning' ? llm.learningRetryBaseMs : llm.retryBaseMs;
     let lastReason = 'no attempt made';
@@ -148,7 +148,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       } finally {
         if (started) counters.inFlight--;
       }
-      if (closing.signal.aborted) throw new ClosedError();
+      if (closing.signal.aborted) throw closedError();
       if (verdict.kind === 'aborted') throw req.signal?.reason ?? new Error('LLM call aborted');
       events?.emit('llm:call', { lane: req.lane, ms: Date.now() - t0, items: req.items ?? 1, status: verdict.status, attempt: n });
       lastReason = scrub(verdict.reason);

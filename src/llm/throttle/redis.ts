@@ -5,7 +5,7 @@ import { PROBE_STEPS, type AdaptiveParams } from '../adaptive.js';
 import type { Logger } from '../../log.js';
 import { COLD_EXTRA_MS, PENDING_POLL_MS } from './local.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
-import { ClosedError, sleep, type Permit, type PermitSource } from './types.js';
+import { closedError, sleep, type Permit, type PermitSource } from './types.js';
 
 type ScriptReply = [number, string, string, number, string, string?];
 type WithScript = Redis & {
@@ -127,7 +127,7 @@ export class RedisPermits implements PermitSource {
         else resolve();
       };
       const onReady = () => done();
-      const onStop = () => done(new ClosedError());
+      const onStop = () => done(closedError());
       const timer = setTimeout(() => done(new Error(`Redis is ${this.redis.status}`)), READY_WAIT_MS);
       this.redis.once('ready', onReady);
       this.stop.signal.addEventListener('abort', onStop, { once: true });
@@ -150,13 +150,13 @@ export class RedisPermits implements PermitSource {
   async take(): Promise<Permit> {
     let waitedExact = false;
     for (;;) {
-      if (this.stop.signal.aborted) throw new ClosedError();
+      if (this.stop.signal.aborted) throw closedError();
       let reply: ScriptReply;
       const member = `${this.id}:${++this.seq}`;
       try {
         reply = await this.call('take', member);
       } catch (err) {
-        if (this.stop.signal.aborted) throw new ClosedError();
+        if (this.stop.signal.aborted) throw closedError();
         this.setHealth(false, err);
         waitedExact = false;
         await sleep(DOWN_POLL_MS, this.stop.signal);

@@ -1,5 +1,5 @@
 import type { DaemonContext } from '../../context.js';
-import { VocError } from '../../errors.js';
+import { StoppingError, VocError } from '../../errors.js';
 import { batchesOfJob, getBatch, leaseBatches, openBatchCount, type BatchRow } from '../../store/batches.js';
 import { countClaimable, requeueFailed } from '../../store/translations.js';
 import { newTally, type CallTally } from '../call.js';
@@ -61,7 +61,7 @@ export async function runBatchTranslation(ctx: DaemonContext, o: TranslateRunOpt
       .where({ driver: owner })
       .update({ driver: null, driver_lease: null })
       .catch(() => {});
-    throw new VocError('STOPPING', 'the daemon is stopping; the batch job resumes after a restart');
+    throw new StoppingError('the daemon is stopping; the batch job resumes after a restart');
   }
   let rest: TranslateSummary | null = null;
   if (rounds >= MAX_ROUNDS && (await countClaimable(ctx.store, o.productId)) > 0) rest = await runTranslation(ctx, o);
