@@ -5,6 +5,7 @@ import { resetForRedo, type AnalysisKind, type ReviewOutcome, type WriteResult }
 import { errorMessage } from '../errors.js';
 import { analyseBatch, planBatches, type BatchEnv, type ClaimedReview } from './extract.js';
 import { OutcomeWriter } from './writer.js';
+import { sleep } from '../abort.js';
 
 /**
  * Insights and themes of one product: reviews are claimed from the store in chunks (leased, so daemons share the
@@ -144,7 +145,7 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
       if ((await pendingCount(ctx, kind, productId, ['in_progress', 'pending'], owner)) === 0) return;
       // while waiting, commit what we hold: another daemon may be waiting for our buffered reviews in turn
       await writer.flush();
-      await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
+      await sleep(IDLE_POLL_MS);
     }
   };
   try {

@@ -1,4 +1,5 @@
 import type { DaemonContext } from '../context.js';
+import { sleep } from '../abort.js';
 import { StoppingError, VocError, errorMessage } from '../errors.js';
 import { InvalidAnswerError, parseJsonObject } from '../llm/keyed.js';
 import { learnAnswer, type LearnAnswer } from '../domain.js';
@@ -24,21 +25,6 @@ export interface LearnResult {
 }
 
 const POLL_MS = 200;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    }, ms);
-    const done = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Ask until the answer validates, up to maxAttempts; gateway failures (it already retried) end at once. */
 async function askModel(

@@ -7,7 +7,7 @@ import { StoppingError } from '../errors.js';
 import type { ActiveLaneJob, LaneJob, LaneRunner, LaneStats, PoolStats } from './types.js';
 import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
 import { LaneMetrics } from './metrics.js';
-import { childSignal } from '../llm/child-signal.js';
+import { sleep } from '../abort.js';
 
 interface Entry {
   id: string;
@@ -53,21 +53,6 @@ export interface Lanes extends LaneRunner {
   inFlight(): number;
   /** refuse queued and new jobs, then wait for in-flight ones up to timeoutMs; true when all finished */
   drain(timeoutMs: number): Promise<boolean>;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  // a child signal: hundreds of jobs wait at once, and each listener added to the daemon's signal walked the rest
-  const child = childSignal(signal);
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      child.release();
-      resolve();
-    }
-    child.signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function createLaneRunner(o: LaneRunnerOptions): Lanes {

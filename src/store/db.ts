@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { redactUrl } from '../config/redact.js';
 import { VocError } from '../errors.js';
 import { migrationSource } from './migrations/index.js';
+import { sleep } from '../abort.js';
 
 // bigint (epoch ms, counts) and numeric come back as strings from pg by default; they fit in a double here.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -115,7 +116,7 @@ async function migrate(store: Store, schema: string | null): Promise<void> {
       const msg = String((err as Error).message);
       const contended = /already locked|duplicate key|already exists|unique constraint/i.test(msg);
       if (!contended || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      await sleep(100 + Math.random() * 200);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { DaemonContext } from '../context.js';
+import { sleep } from '../abort.js';
 import { claimReviews, releaseClaims } from '../store/claims.js';
 import { countClaimable, requeueFailed, settleReviews, type ReviewOutcome } from '../store/translations.js';
 import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.js';
@@ -104,7 +105,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
             break;
           }
           ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+          await sleep(Math.min(8000, 500 * 2 ** attempt));
         }
       }
       notify();
@@ -223,7 +224,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         );
         continue;
       }
-      await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
+      await sleep(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
       continue;
     }
     claimed += rows.length;
@@ -258,17 +259,4 @@ async function othersHold(ctx: DaemonContext, productId?: string | null): Promis
     .andWhereNot('tr_owner', 'like', `${BATCH_OWNER_PREFIX}%`);
   if (productId) q.andWhere('product_id', productId);
   return !!(await q.first());
-}
-
-export function pause(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
-  return new Promise((resolve) => {
-    const live = signals.filter((s): s is AbortSignal => !!s);
-    const done = () => {
-      clearTimeout(t);
-      for (const s of live) s.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    for (const s of live) s.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,6 +1,7 @@
 import pThrottle from 'p-throttle';
 import { LocalAdaptiveRate, type AdaptiveParams } from '../adaptive.js';
-import { closedError, sleep, type Permit, type PermitSource } from './types.js';
+import { closedError, type Permit, type PermitSource } from './types.js';
+import { sleep } from '../../abort.js';
 
 /** extra window length for spacing the first window after an idle one (also used by the Redis script) */
 export const COLD_EXTRA_MS = 100;

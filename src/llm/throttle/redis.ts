@@ -5,7 +5,8 @@ import { PROBE_STEPS, type AdaptiveParams } from '../adaptive.js';
 import type { Logger } from '../../log.js';
 import { COLD_EXTRA_MS, PENDING_POLL_MS } from './local.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
-import { closedError, sleep, type Permit, type PermitSource } from './types.js';
+import { closedError, type Permit, type PermitSource } from './types.js';
+import { sleep } from '../../abort.js';
 
 type ScriptReply = [number, string, string, number, string, string?];
 type WithScript = Redis & {

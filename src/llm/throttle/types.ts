@@ -28,22 +28,3 @@ export interface PermitSource {
 
 /** What a closed source (or gateway) answers a caller with. */
 export const closedError = () => new StoppingError('the LLM gateway is closed');
-
-/** setTimeout as a promise that a closing source can cut short. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(closedError());
-    const t = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(closedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
