@@ -51,7 +51,9 @@ export class UnrecoverableError extends Error {
   }
 }
 
+/** The message of anything thrown: an Error's, a thrown object's own `message` string, else the value as text. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
-  return String(err);
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
 }

@@ -1,5 +1,6 @@
 import type { LaneName, PoolName } from './config/schema.js';
 import type { Logger } from './log.js';
+import { errorMessage } from './errors.js';
 
 type Listener<T> = (payload: T) => void;
 
@@ -25,7 +26,7 @@ export class SafeEmitter<E extends object> {
       try {
         (fn as Listener<E[K]>)(payload);
       } catch (err) {
-        this.log?.warn('listener_failed', { event: String(event), error: (err as Error)?.message ?? String(err) });
+        this.log?.warn('listener_failed', { event: String(event), error: errorMessage(err) });
       }
     }
   }

@@ -3,7 +3,7 @@ import type { Config, LaneName, PoolName } from '../config/schema.js';
 import { LANES, POOLS } from '../config/schema.js';
 import type { SafeEmitter, VocEvents } from '../events.js';
 import type { Logger } from '../log.js';
-import { StoppingError } from '../errors.js';
+import { StoppingError, errorMessage } from '../errors.js';
 import type { ActiveLaneJob, LaneJob, LaneRunner, LaneStats, PoolStats } from './types.js';
 import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
 import { LaneMetrics } from './metrics.js';
@@ -112,7 +112,7 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     } catch (err) {
       const ms = Date.now() - entry.since;
       metrics[lane].record(false, ms);
-      o.events.emit('job:failed', { ...ev, ms, error: (err as Error)?.message ?? String(err) });
+      o.events.emit('job:failed', { ...ev, ms, error: errorMessage(err) });
       entry.reject(err);
     } finally {
       w.active.delete(entry);

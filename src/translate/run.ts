@@ -9,6 +9,7 @@ import { estimateTokens } from './tokens.js';
 import { newTally, translateTexts } from './call.js';
 import { RunStats, type TranslateSummary } from './run-stats.js';
 import { BATCH_OWNER_PREFIX } from '../store/batches.js';
+import { errorMessage } from '../errors.js';
 
 export type { TranslateSummary } from './run-stats.js';
 
@@ -101,10 +102,10 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
             for (const x of outs) unwritten.add(x.id);
             for (const id of rel) unwritten.add(id);
             for (const id of unwritten) held.delete(id);
-            ctx.log.error('translate_write_failed', { jobId: o.jobId, attempts: attempt, error: (err as Error).message });
+            ctx.log.error('translate_write_failed', { jobId: o.jobId, attempts: attempt, error: errorMessage(err) });
             break;
           }
-          ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: (err as Error).message });
+          ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: errorMessage(err) });
           await sleep(Math.min(8000, 500 * 2 ** attempt));
         }
       }
@@ -172,7 +173,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       .then(
         (outcomes) =>
           outcomes.map((x) => (x.ok ? ({ ok: true, value: x.value, source: 'call' } as const) : ({ ok: false, error: x.error } as const))),
-        (err: unknown) => batch.items.map(() => ({ ok: false as const, error: (err as Error)?.message ?? String(err) })),
+        (err: unknown) => batch.items.map(() => ({ ok: false as const, error: errorMessage(err) })),
       )
       .then((results) => {
         let ok = 0;

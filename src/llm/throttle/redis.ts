@@ -7,6 +7,7 @@ import { COLD_EXTRA_MS, PENDING_POLL_MS } from './local.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
 import { closedError, type Permit, type PermitSource } from './types.js';
 import { sleep } from '../../abort.js';
+import { errorMessage } from '../../errors.js';
 
 type ScriptReply = [number, string, string, number, string, string?];
 type WithScript = Redis & {
@@ -143,7 +144,7 @@ export class RedisPermits implements PermitSource {
     else
       this.log.error('throttle_unavailable', {
         throttle: 'redis',
-        error: (err as Error)?.message ?? String(err),
+        error: errorMessage(err),
         note: 'LLM calls paused until Redis answers',
       });
   }
@@ -188,9 +189,7 @@ export class RedisPermits implements PermitSource {
     const report = (mode: 'wire' | 'release', at: number) => {
       if (!open) return;
       open = false;
-      this.call(mode, member, at).catch((err) =>
-        this.log.debug('throttle_report_failed', { mode, error: (err as Error)?.message ?? String(err) }),
-      );
+      this.call(mode, member, at).catch((err) => this.log.debug('throttle_report_failed', { mode, error: errorMessage(err) }));
     };
     return { wired: (at) => report('wire', at), release: () => report('release', Date.now()) };
   }
