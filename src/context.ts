@@ -5,12 +5,9 @@ import type { Store } from './store/db.js';
 import type { Gateway } from './llm/types.js';
 import type { SafeEmitter, VocEvents } from './events.js';
 import type { LaneRunner } from './lanes/types.js';
+import type { ReviewClass } from './domain.js';
 
-export interface ClassCounts {
-  vip: number;
-  standard: number;
-  short: number;
-}
+export type ClassCounts = Record<ReviewClass, number>;
 
 export interface ClassifierStats extends ClassCounts {
   /** counts of the current (latest) run */
