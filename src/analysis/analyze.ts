@@ -9,7 +9,7 @@ import { sleep } from '../abort.js';
 
 /**
  * Insights and themes of one product: reviews are claimed from the store in chunks (leased, so daemons share the
- * work and a crashed daemon's claims are redone), cut into keyed batches, run as lane jobs on insight_extraction
+ * work and a crashed daemon's claims are redone), cut into keyed batches, run as lane tasks on insight_extraction
  * and theme_extraction (both lanes at once) and written back 20 reviews per transaction.
  */
 export const LANE_OF: Record<AnalysisKind, LlmLane> = { ins: 'insight_extraction', thm: 'theme_extraction' };

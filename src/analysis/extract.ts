@@ -98,7 +98,7 @@ function outcomeOf(
   return { ...base, ok: false, error: res.error, final: attempts >= maxAttempts };
 }
 
-/** Run one batch (inside a lane job) and return an outcome for every review of it, in order. */
+/** Run one batch (inside a lane task) and return an outcome for every review of it, in order. */
 export async function analyseBatch(
   env: BatchEnv,
   kind: AnalysisKind,

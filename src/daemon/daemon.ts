@@ -130,7 +130,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     if (released) log.info('stale_claims_released', { count: released });
 
     const ac = new AbortController();
-    // every in-flight job may listen for the drain: hundreds of listeners are expected, not a leak
+    // every in-flight lane task may listen for the drain: hundreds of listeners are expected, not a leak
     setMaxListeners(0, ac.signal);
     const events = new SafeEmitter<VocEvents>(log);
     const lanes = createLaneRunner({ config, events, log, signal: ac.signal, paused: await pausedLanes(store) });

@@ -3,7 +3,7 @@ import type { DaemonContext } from '../../src/context.js';
 import { newCounters } from '../../src/context.js';
 import { SafeEmitter, type VocEvents } from '../../src/events.js';
 import { silentLogger } from '../../src/log.js';
-import type { LaneJob, LaneRunner } from '../../src/lanes/types.js';
+import type { LaneTask, LaneRunner } from '../../src/lanes/types.js';
 import type { Gateway, LlmRequest, LlmResult } from '../../src/llm/types.js';
 import { idleGatewayStats } from '../../src/daemon/gateway.js';
 import { answerFor } from '../../src/llm/simulator/answers.js';
@@ -16,12 +16,12 @@ import { classify } from '../../src/translate/classifier.js';
 /** Shared pieces of the analysis tests: a context with in-test lanes and gateway, and review seeding. */
 
 /** Lanes that run every job at once in the caller (the real runner's routing is tested elsewhere). */
-export function directLanes(seen: LaneJob<unknown>[] = []): LaneRunner {
+export function directLanes(seen: LaneTask<unknown>[] = []): LaneRunner {
   const signal = new AbortController().signal;
   return {
-    submit<T>(job: LaneJob<T>): Promise<T> {
-      seen.push(job as LaneJob<unknown>);
-      return job.run({ pool: job.lane === 'theme_extraction' ? 'theme' : job.lane === 'learning' ? 'vip' : 'insight', signal });
+    submit<T>(task: LaneTask<T>): Promise<T> {
+      seen.push(task as LaneTask<unknown>);
+      return task.run({ pool: task.lane === 'theme_extraction' ? 'theme' : task.lane === 'learning' ? 'vip' : 'insight', signal });
     },
     queued: () => 0,
     active: () => 0,
