@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/db.js';
+import type { JobView, SubmitJobRequest } from './store/jobs.js';
 import type { Gateway } from './llm/types.js';
 import type { SafeEmitter, VocEvents } from './events.js';
 import type { LaneRunner } from './lanes/types.js';
@@ -85,6 +86,11 @@ export interface DaemonContext {
   gateway: Gateway;
   lanes: LaneRunner;
   counters: Counters;
+  /**
+   * Queue a job row through the daemon's one submit path (daemon/jobs.ts: kind check, lane, one open job per
+   * backlog, the jobs:changed event), as POST /jobs does; `source` says who asked (cli, beat, auto).
+   */
+  submitJob(req: SubmitJobRequest, source: string): Promise<JobView>;
   /** aborted when the daemon starts draining */
   signal: AbortSignal;
 }

@@ -142,6 +142,10 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         })()
       : await defaultGateway(gwArgs);
     cleanup.unshift(['gateway', () => gw.close()]);
+    // the job manager is made from the services, and a service may submit jobs (analysis/auto.ts): its submits
+    // wait for the manager
+    let manager!: (jobs: JobManager) => void;
+    const managed = new Promise<JobManager>((resolve) => (manager = resolve));
     const ctx: DaemonContext = {
       config,
       log,
@@ -152,10 +156,12 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       gateway: gw.gateway,
       lanes,
       counters: newCounters(),
+      submitJob: async (req, source) => (await managed).submit(req, source),
       signal: ac.signal,
     };
     const services = (opts.services ?? defaultServices)(ctx);
     const jobs = createJobManager(ctx, services, { pollMs: Math.min(1000, config.daemon.heartbeatMs) });
+    manager(jobs);
     cleanup.unshift(['jobs', () => jobs.stop(0)]);
     const stats = createStatsBuilder(ctx, lanes, { startedAt, version: VERSION });
     const hb = startHeartbeat(ctx, lanes, {

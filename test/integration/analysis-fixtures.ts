@@ -12,6 +12,8 @@ import type { Store } from '../../src/store/db.js';
 import type { Config } from '../../src/config/schema.js';
 import { codePoints, sha256 } from '../../src/text.js';
 import { classify } from '../../src/translate/classifier.js';
+import { insertJob, toJobView, type JobView, type SubmitJobRequest } from '../../src/store/jobs.js';
+import { KIND_LANES } from '../../src/daemon/jobs.js';
 
 /** Shared pieces of the analysis tests: a context with in-test lanes and gateway, and review seeding. */
 
@@ -62,7 +64,7 @@ export function makeCtx(
   gateway: Gateway,
   o: { redis?: Redis | null; lanes?: LaneRunner; signal?: AbortSignal } = {},
 ): DaemonContext {
-  return {
+  const ctx: DaemonContext = {
     config,
     log: silentLogger,
     store,
@@ -72,8 +74,21 @@ export function makeCtx(
     gateway,
     lanes: o.lanes ?? directLanes(),
     counters: newCounters(),
+    submitJob: (req, source) => queueJob(ctx, req, source),
     signal: o.signal ?? new AbortController().signal,
   };
+  return ctx;
+}
+
+/**
+ * The daemon's job manager, as far as a service without a daemon needs it: the row is inserted and announced, and
+ * nothing runs it (daemon/jobs.ts's submit adds the kind check and, for shared kinds, joining an open job).
+ */
+async function queueJob(ctx: DaemonContext, req: SubmitJobRequest, source: string): Promise<JobView> {
+  const lane = KIND_LANES[req.kind];
+  const row = await insertJob(ctx.store, { kind: req.kind, lane, productId: req.productId, params: req.params, source });
+  ctx.events.emit('jobs:changed', { id: Number(row.id), kind: row.kind, status: 'queued' });
+  return toJobView(row);
 }
 
 export function review(config: Config, product: string, i: number, body: string, rating = 4): NewReview {

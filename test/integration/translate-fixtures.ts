@@ -100,6 +100,7 @@ export function testContext(
     gateway,
     lanes,
     counters: newCounters(),
+    submitJob: () => Promise.reject(new Error('no job manager in this test')),
     signal: abort.signal,
     lines,
     abort,
