@@ -73,6 +73,15 @@ export function newCounters(): Counters {
 }
 
 /**
+ * Leases a run holds beyond the heartbeat's own (the ingest buffer's hold in Redis, a product's learning claim, an
+ * analysis run's insight and theme claims): the heartbeat (daemon/heartbeat.ts) renews each until it is let go.
+ */
+export interface Leases {
+  /** keep renewing with `renew` until the returned function is called; a failed renewal is tried again next beat */
+  keep(renew: () => Promise<unknown>): () => void;
+}
+
+/**
  * Everything a daemon's workers need, compiled once and passed explicitly (no module globals), so two daemons
  * can live in one test process.
  */
@@ -91,6 +100,7 @@ export interface DaemonContext {
    * backlog, the jobs:changed event), as POST /jobs does; `source` says who asked (cli, beat, auto).
    */
   submitJob(req: SubmitJobRequest, source: string): Promise<JobView>;
+  leases: Leases;
   /** aborted when the daemon starts draining */
   signal: AbortSignal;
 }

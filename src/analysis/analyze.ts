@@ -70,10 +70,7 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
   const owner = ctx.daemonId;
   const leaseMs = ctx.config.daemon.leaseMs;
   const writer = new OutcomeWriter(ctx.store, kind, owner, ctx.config.analysis.writeBatch, (res) => applyWrite(env, kind, res));
-  const renew = setInterval(
-    () => void renewLeases(ctx.store, kind, owner, leaseMs).catch(() => {}),
-    Math.max(250, Math.floor(leaseMs / 3)),
-  );
+  const letGo = ctx.leases.keep(() => renewLeases(ctx.store, kind, owner, leaseMs));
 
   const runChunk = async (rows: ClaimedReview[]) => {
     const batches = planBatches(rows, ctx.config.analysis.batchSize);
@@ -151,7 +148,7 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
   try {
     await Promise.all(Array.from({ length: LOOPS_PER_KIND }, loop));
   } finally {
-    clearInterval(renew);
+    letGo();
     await writer.flush();
   }
 }

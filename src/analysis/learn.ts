@@ -97,17 +97,10 @@ export async function learnProduct(
   }
 
   let held: number = token;
-  const renew = setInterval(
-    () => {
-      void renewLearn(ctx.store, productId, held, leaseMs).then(
-        (t) => {
-          if (t != null) held = t;
-        },
-        () => {},
-      );
-    },
-    Math.max(250, Math.floor(leaseMs / 3)),
-  );
+  const letGo = ctx.leases.keep(async () => {
+    const t = await renewLearn(ctx.store, productId, held, leaseMs);
+    if (t != null) held = t;
+  });
   try {
     const { answer, attempts } = await ctx.lanes.submit({
       lane: 'learning',
@@ -116,7 +109,7 @@ export async function learnProduct(
       jobId: o.jobId ?? null,
       run: ({ signal }) => askModel(ctx, productId, o.jobId ?? null, signal, tally),
     });
-    clearInterval(renew);
+    letGo();
     const stored = await replaceLabels(ctx.store, productId, held, answer);
     if (!stored) return result('elsewhere', { attempts, error: 'the learning claim was taken over' });
     await cache.invalidate(productId);
@@ -140,6 +133,6 @@ export async function learnProduct(
       return result('failed', { error: message, attempts: tally.calls });
     throw err;
   } finally {
-    clearInterval(renew);
+    letGo();
   }
 }

@@ -26,7 +26,7 @@ import { createJobManager, type JobManager } from './jobs.js';
 import { createStatsBuilder } from './stats.js';
 import { createHealthMonitor, type HealthChecks } from './health.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
-import { startHeartbeat } from './heartbeat.js';
+import { createLeases, startHeartbeat } from './heartbeat.js';
 import { beatTasks, startBeat } from './beat.js';
 import { bufferQueue } from '../ingest/buffer.js';
 import { defaultGateway, type GatewayFactory } from './gateway.js';
@@ -142,6 +142,8 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         })()
       : await defaultGateway(gwArgs);
     cleanup.unshift(['gateway', () => gw.close()]);
+    // renewed by the heartbeat, started below
+    const leases = createLeases({ leaseMs: config.daemon.leaseMs, beatMs: config.daemon.heartbeatMs });
     // the job manager is made from the services, and a service may submit jobs (analysis/auto.ts): its submits
     // wait for the manager
     let manager!: (jobs: JobManager) => void;
@@ -157,6 +159,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       lanes,
       counters: newCounters(),
       submitJob: async (req, source) => (await managed).submit(req, source),
+      leases,
       signal: ac.signal,
     };
     const services = (opts.services ?? defaultServices)(ctx);
@@ -170,6 +173,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       home,
       snapshot: () => stats.snapshot(),
       running: () => jobs.running(),
+      leases,
     });
     cleanup.unshift(['heartbeat', () => hb.stop()]);
     await hb.beat();

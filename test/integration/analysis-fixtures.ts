@@ -75,6 +75,8 @@ export function makeCtx(
     lanes: o.lanes ?? directLanes(),
     counters: newCounters(),
     submitJob: (req, source) => queueJob(ctx, req, source),
+    // no heartbeat here: the leases of a test run (a minute by default) outlive it
+    leases: { keep: () => () => {} },
     signal: o.signal ?? new AbortController().signal,
   };
   return ctx;

@@ -101,6 +101,7 @@ export function testContext(
     lanes,
     counters: newCounters(),
     submitJob: () => Promise.reject(new Error('no job manager in this test')),
+    leases: { keep: () => () => {} },
     signal: abort.signal,
     lines,
     abort,
