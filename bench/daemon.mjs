@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The daemon under load: 354 jobs in flight at once (each awaiting 2 s of simulated I/O) over the pools, the
-// daemon's peak RSS, the overhead of one job dispatch, and the latency of 1,000-row ingestion chunks sent over
-// the socket while those jobs are in flight. Runs the built dist/ in-process; prints figures, asserts nothing.
+// The daemon under load: 354 lane tasks in flight at once (each awaiting 2 s of simulated I/O) over the pools, the
+// daemon's peak RSS, the overhead of one task dispatch, and the latency of 1,000-row ingestion chunks sent over
+// the socket while those tasks are in flight. Runs the built dist/ in-process; prints figures, asserts nothing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,7 +61,7 @@ async function ingestLatencies(chunks) {
   return out;
 }
 
-// 1. dispatch overhead: zero-work jobs through the pools, 354 at a time (no jitter: we time the runner, not sleep)
+// 1. dispatch overhead: zero-work tasks through the pools, 354 at a time (no jitter: we time the runner, not sleep)
 const noJitter = loadConfig({
   env: { VOC_HOME: home },
   overrides: Object.fromEntries(['vip', 'trans', 'insight', 'theme'].map((p) => [`pools.${p}.jitterMs`, [0, 0]])),
@@ -69,7 +69,7 @@ const noJitter = loadConfig({
 const { createLaneRunner } = await dist('lanes/runner.js');
 const { SafeEmitter } = await dist('events.js');
 const bare = createLaneRunner({ config: noJitter, events: new SafeEmitter(), log: silentLogger, signal: new AbortController().signal });
-// 354 LLM-lane jobs: 350 fill vip/trans/insight/theme, the 4 extra learning jobs wait on vip (nothing touches base)
+// 354 LLM-lane tasks: 350 fill vip/trans/insight/theme, the 4 extra learning tasks wait on vip (nothing touches base)
 const mix = [
   ...Array(54).fill('learning'),
   ...Array(100).fill('translation'),
@@ -85,7 +85,7 @@ const perDispatch = (performance.now() - t0) / (rounds * mix.length);
 await ingestLatencies(3); // warm-up
 const idle = await ingestLatencies(10);
 
-// 3. 354 jobs in flight, each awaiting 2 s, kept topped up while we ingest
+// 3. 354 tasks in flight, each awaiting 2 s, kept topped up while we ingest
 let stop = false;
 let finished = 0;
 const loops = mix.map(async (lane) => {

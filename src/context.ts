@@ -2,15 +2,13 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Store } from './store/db.js';
+import type { JobView, SubmitJobRequest } from './store/jobs.js';
 import type { Gateway } from './llm/types.js';
 import type { SafeEmitter, VocEvents } from './events.js';
 import type { LaneRunner } from './lanes/types.js';
+import type { ReviewClass } from './domain.js';
 
-export interface ClassCounts {
-  vip: number;
-  standard: number;
-  short: number;
-}
+export type ClassCounts = Record<ReviewClass, number>;
 
 export interface ClassifierStats extends ClassCounts {
   /** counts of the current (latest) run */
@@ -75,6 +73,15 @@ export function newCounters(): Counters {
 }
 
 /**
+ * Leases a run holds beyond the heartbeat's own (the ingest buffer's hold in Redis, a product's learning claim, an
+ * analysis run's insight and theme claims): the heartbeat (daemon/heartbeat.ts) renews each until it is let go.
+ */
+export interface Leases {
+  /** keep renewing with `renew` until the returned function is called; a failed renewal is tried again next beat */
+  keep(renew: () => Promise<unknown>): () => void;
+}
+
+/**
  * Everything a daemon's workers need, compiled once and passed explicitly (no module globals), so two daemons
  * can live in one test process.
  */
@@ -88,6 +95,12 @@ export interface DaemonContext {
   gateway: Gateway;
   lanes: LaneRunner;
   counters: Counters;
+  /**
+   * Queue a job row through the daemon's one submit path (daemon/jobs.ts: kind check, lane, one open job per
+   * backlog, the jobs:changed event), as POST /jobs does; `source` says who asked (cli, beat, auto).
+   */
+  submitJob(req: SubmitJobRequest, source: string): Promise<JobView>;
+  leases: Leases;
   /** aborted when the daemon starts draining */
   signal: AbortSignal;
 }

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 
 /**
- * The words of analysis: the 5W label kinds, what a learned product profile holds and what one insight says.
- * The model's answers are validated against these schemas and the store keeps them as they are, so both
+ * The words of the domain: a review's class, the 5W label kinds, what a learned product profile holds and what one
+ * insight says. The model's answers are validated against these schemas and the store keeps them as they are, so both
  * `llm/` and `store/` speak them without either importing the other.
  */
+
+/** A review's class, decided at ingest from its length and rating (translate/classifier.ts); a batch is of one class. */
+export type ReviewClass = 'vip' | 'standard' | 'short';
 
 export const W_KEYS = ['who', 'what', 'when', 'where', 'why'] as const;
 export type WKey = (typeof W_KEYS)[number];

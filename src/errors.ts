@@ -31,6 +31,18 @@ export class DaemonUnavailableError extends VocError {
   }
 }
 
+/**
+ * The daemon is stopping: work was refused or cut short, not failed, and it resumes after a restart. The one error
+ * for it, whoever stops (the lane runner draining, the gateway closing, a service or a job seeing the daemon's signal);
+ * the HTTP API answers it with 503 STOPPING.
+ */
+export class StoppingError extends VocError {
+  constructor(message = 'the daemon is stopping') {
+    super('STOPPING', message);
+    this.name = 'StoppingError';
+  }
+}
+
 /** Retrying cannot help: bad input, invalid answer after all attempts, 4xx other than 429. */
 export class UnrecoverableError extends Error {
   constructor(message: string, opts: { cause?: unknown } = {}) {
@@ -39,7 +51,9 @@ export class UnrecoverableError extends Error {
   }
 }
 
+/** The message of anything thrown: an Error's, a thrown object's own `message` string, else the value as text. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
-  return String(err);
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
 }

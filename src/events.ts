@@ -1,5 +1,6 @@
 import type { LaneName, PoolName } from './config/schema.js';
 import type { Logger } from './log.js';
+import { errorMessage } from './errors.js';
 
 type Listener<T> = (payload: T) => void;
 
@@ -25,13 +26,13 @@ export class SafeEmitter<E extends object> {
       try {
         (fn as Listener<E[K]>)(payload);
       } catch (err) {
-        this.log?.warn('listener_failed', { event: String(event), error: (err as Error)?.message ?? String(err) });
+        this.log?.warn('listener_failed', { event: String(event), error: errorMessage(err) });
       }
     }
   }
 }
 
-export interface JobEvent {
+export interface TaskEvent {
   lane: LaneName;
   pool: PoolName;
   label: string;
@@ -39,12 +40,12 @@ export interface JobEvent {
   error?: string;
 }
 
-/** Events emitted per job and per LLM call; a listener that throws never breaks a worker. */
+/** Events emitted per lane task and per LLM call; a listener that throws never breaks a worker. */
 export interface VocEvents {
-  'job:start': JobEvent;
-  'job:done': JobEvent;
-  'job:failed': JobEvent;
-  'job:retried': JobEvent;
+  'task:start': TaskEvent;
+  'task:done': TaskEvent;
+  'task:failed': TaskEvent;
+  'task:retried': TaskEvent;
   /** one HTTP attempt; status 0 = no answer (timeout, connection); attempt > 1 is a retry */
   'llm:call': { lane: string; ms: number; items: number; status: number; attempt?: number };
   'llm:429': { lane: string; rate: number };

@@ -5,10 +5,11 @@ import { resetForRedo, type AnalysisKind, type ReviewOutcome, type WriteResult }
 import { errorMessage } from '../errors.js';
 import { analyseBatch, planBatches, type BatchEnv, type ClaimedReview } from './extract.js';
 import { OutcomeWriter } from './writer.js';
+import { sleep } from '../abort.js';
 
 /**
  * Insights and themes of one product: reviews are claimed from the store in chunks (leased, so daemons share the
- * work and a crashed daemon's claims are redone), cut into keyed batches, run as lane jobs on insight_extraction
+ * work and a crashed daemon's claims are redone), cut into keyed batches, run as lane tasks on insight_extraction
  * and theme_extraction (both lanes at once) and written back 20 reviews per transaction.
  */
 export const LANE_OF: Record<AnalysisKind, LlmLane> = { ins: 'insight_extraction', thm: 'theme_extraction' };
@@ -69,10 +70,7 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
   const owner = ctx.daemonId;
   const leaseMs = ctx.config.daemon.leaseMs;
   const writer = new OutcomeWriter(ctx.store, kind, owner, ctx.config.analysis.writeBatch, (res) => applyWrite(env, kind, res));
-  const renew = setInterval(
-    () => void renewLeases(ctx.store, kind, owner, leaseMs).catch(() => {}),
-    Math.max(250, Math.floor(leaseMs / 3)),
-  );
+  const letGo = ctx.leases.keep(() => renewLeases(ctx.store, kind, owner, leaseMs));
 
   const runChunk = async (rows: ClaimedReview[]) => {
     const batches = planBatches(rows, ctx.config.analysis.batchSize);
@@ -144,13 +142,13 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
       if ((await pendingCount(ctx, kind, productId, ['in_progress', 'pending'], owner)) === 0) return;
       // while waiting, commit what we hold: another daemon may be waiting for our buffered reviews in turn
       await writer.flush();
-      await new Promise((r) => setTimeout(r, IDLE_POLL_MS));
+      await sleep(IDLE_POLL_MS);
     }
   };
   try {
     await Promise.all(Array.from({ length: LOOPS_PER_KIND }, loop));
   } finally {
-    clearInterval(renew);
+    letGo();
     await writer.flush();
   }
 }

@@ -1,5 +1,5 @@
 import type { DaemonContext } from '../context.js';
-import { hasOpenJob, insertJob } from '../store/jobs.js';
+import { hasOpenJob } from '../store/jobs.js';
 import { productsToLearn } from '../store/labels.js';
 import { errorMessage } from '../errors.js';
 
@@ -7,8 +7,9 @@ import { errorMessage } from '../errors.js';
  * Work the analysis lanes start by themselves, both off by default because they cost money and a user who asked
  * only for translations should not pay for them: a product seen for the first time is learned once it has enough
  * reviews (autoLearn), and a product is analysed once its translations settle (autoAfterTranslation; its analyze
- * job learns the product first, on the fast lane). Both create job rows, so they show in `voc jobs`
- * and survive a restart. Checks run one at a time so a burst of ingest chunks creates one job per product.
+ * job learns the product first, on the fast lane). Both submit job rows through the daemon's one submit path
+ * (ctx.submitJob), so they show in `voc jobs` and survive a restart. Checks run one at a time so a burst of ingest
+ * chunks creates one job per product.
  */
 export interface AutoTriggers {
   /** the start-up check for products never learned */
@@ -19,13 +20,14 @@ export interface AutoTriggers {
 }
 
 async function createJob(ctx: DaemonContext, kind: 'learn' | 'analyze', productId: string): Promise<void> {
+  // learn rows are exclusive and the submit path opens one per request: an open one for the product is enough
   if (await hasOpenJob(ctx.store, kind, productId)) return;
-  const row = await insertJob(ctx.store, { kind, lane: 'learning', productId, params: {}, source: 'auto' });
-  ctx.log.info('auto_job', { kind, productId, id: row.id });
+  const job = await ctx.submitJob({ kind, productId, params: {} }, 'auto');
+  if (job.attached) return; // an open analyze job over every product covers this one
+  ctx.log.info('auto_job', { kind, productId, id: job.id });
   ctx.events.emit('log:line', {
-    text: `${kind === 'learn' ? 'new product' : 'translated'} ${productId}: ${kind} job ${row.id} queued automatically`,
+    text: `${kind === 'learn' ? 'new product' : 'translated'} ${productId}: ${kind} job ${job.id} queued automatically`,
   });
-  ctx.events.emit('jobs:changed', { id: Number(row.id), kind, status: 'queued' });
 }
 
 /** Products whose translations have settled and that still have reviews waiting for insights or themes. */

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { insightsSystem, LEARN_SYSTEM, THEMES_SYSTEM } from '../llm/prompts/analysis.js';
 import { normaliseForPrompt } from '../text.js';
-import { classify, type ReviewClass } from '../translate/classifier.js';
+import { classify } from '../translate/classifier.js';
+import type { ReviewClass } from '../domain.js';
 import { CALL_OVERHEAD_TOKENS, estimateTokens, ITEM_OVERHEAD_TOKENS } from '../translate/tokens.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { DaemonContext } from '../context.js';
 import { parseKeyedAnswer, splitAndRetry, keysFor, type ItemOutcome } from '../llm/keyed.js';
-import { W_KEYS, type InsightItem } from '../domain.js';
+import { W_KEYS, type InsightItem, type ReviewClass } from '../domain.js';
 import { insightsForReview, themesForReview, type ThemesForReview } from '../llm/tasks.js';
 import { insightsRequest, themesRequest } from '../llm/prompts/analysis.js';
 import type { ReviewRow } from '../store/reviews.js';
@@ -31,7 +31,7 @@ export function promptText(r: ReviewRow): string {
 }
 
 /** Split claimed reviews into call-sized batches: one product and one class per batch, sizes from config. */
-export function planBatches(reviews: ClaimedReview[], sizes: Record<'vip' | 'standard' | 'short', number>): ClaimedReview[][] {
+export function planBatches(reviews: ClaimedReview[], sizes: Record<ReviewClass, number>): ClaimedReview[][] {
   const groups = new Map<string, ClaimedReview[]>();
   for (const r of reviews) {
     const k = `${r.product_id}\u0000${r.class}`;
@@ -98,7 +98,7 @@ function outcomeOf(
   return { ...base, ok: false, error: res.error, final: attempts >= maxAttempts };
 }
 
-/** Run one batch (inside a lane job) and return an outcome for every review of it, in order. */
+/** Run one batch (inside a lane task) and return an outcome for every review of it, in order. */
 export async function analyseBatch(
   env: BatchEnv,
   kind: AnalysisKind,

@@ -1,5 +1,6 @@
 import type { DaemonContext } from '../context.js';
-import { VocError, errorMessage } from '../errors.js';
+import { sleep } from '../abort.js';
+import { StoppingError, VocError, errorMessage } from '../errors.js';
 import { InvalidAnswerError, parseJsonObject } from '../llm/keyed.js';
 import { learnAnswer, type LearnAnswer } from '../domain.js';
 import { learnRequest } from '../llm/prompts/analysis.js';
@@ -24,21 +25,6 @@ export interface LearnResult {
 }
 
 const POLL_MS = 200;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    }, ms);
-    const done = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Ask until the answer validates, up to maxAttempts; gateway failures (it already retried) end at once. */
 async function askModel(
@@ -105,23 +91,16 @@ export async function learnProduct(
         if (token != null) break;
         if (s?.status === 'failed') return result('failed', { error: s.error });
       }
-      if (ctx.signal.aborted) throw new VocError('STOPPING', 'the daemon is stopping');
+      if (ctx.signal.aborted) throw new StoppingError();
       await sleep(POLL_MS, ctx.signal);
     }
   }
 
   let held: number = token;
-  const renew = setInterval(
-    () => {
-      void renewLearn(ctx.store, productId, held, leaseMs).then(
-        (t) => {
-          if (t != null) held = t;
-        },
-        () => {},
-      );
-    },
-    Math.max(250, Math.floor(leaseMs / 3)),
-  );
+  const letGo = ctx.leases.keep(async () => {
+    const t = await renewLearn(ctx.store, productId, held, leaseMs);
+    if (t != null) held = t;
+  });
   try {
     const { answer, attempts } = await ctx.lanes.submit({
       lane: 'learning',
@@ -130,7 +109,7 @@ export async function learnProduct(
       jobId: o.jobId ?? null,
       run: ({ signal }) => askModel(ctx, productId, o.jobId ?? null, signal, tally),
     });
-    clearInterval(renew);
+    letGo();
     const stored = await replaceLabels(ctx.store, productId, held, answer);
     if (!stored) return result('elsewhere', { attempts, error: 'the learning claim was taken over' });
     await cache.invalidate(productId);
@@ -149,9 +128,11 @@ export async function learnProduct(
     await failLearn(ctx.store, productId, held, message).catch(() => {});
     ctx.log.warn('learn_failed', { productId, error: message });
     ctx.events.emit('log:line', { text: `learning ${productId} failed: ${message}` });
-    if (err instanceof InvalidAnswerError || err instanceof VocError) return result('failed', { error: message, attempts: tally.calls });
+    // a stop is not the product's failure (it is rethrown, as a plain error would be)
+    if (err instanceof InvalidAnswerError || (err instanceof VocError && !(err instanceof StoppingError)))
+      return result('failed', { error: message, attempts: tally.calls });
     throw err;
   } finally {
-    clearInterval(renew);
+    letGo();
   }
 }

@@ -1,6 +1,6 @@
 import type { DaemonContext } from '../context.js';
 import type { Service, ServiceJob } from '../lanes/types.js';
-import { VocError } from '../errors.js';
+import { StoppingError, VocError } from '../errors.js';
 import { learnState, productIds } from '../store/labels.js';
 import { createLabelCache, type LabelCache } from './label-cache.js';
 import { learnProduct, type LearnResult } from './learn.js';
@@ -48,7 +48,7 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
   // output from the simulator is labelled as such, also when a run made no call at all
   const simulated = () => ctx.gateway.stats().simulated;
   const stopCheck = () => {
-    if (stopping || ctx.signal.aborted) throw new VocError('STOPPING', 'the daemon is stopping; the job resumes after a restart');
+    if (stopping || ctx.signal.aborted) throw new StoppingError('the daemon is stopping; the job resumes after a restart');
   };
 
   async function runLearn(job: ServiceJob): Promise<Record<string, unknown>> {

@@ -7,6 +7,7 @@ import { startDaemon, type Daemon, type StartOptions } from '../daemon/daemon.js
 import { clientFor, spawnDaemon, waitForDaemon } from '../daemon/client.js';
 import { homePaths, processAlive } from '../daemon/lifecycle.js';
 import type { DependencyCheck, HealthChecks } from '../daemon/health.js';
+import { sleep } from '../abort.js';
 
 export interface DaemonStatus {
   running: true;
@@ -119,7 +120,7 @@ export async function runDaemonStop(config: Config, o: { timeoutMs?: number } = 
   while (processAlive(pid)) {
     if (Date.now() > end)
       throw new VocError('DAEMON_STOP', `the daemon (pid ${pid}) is still draining`, { hint: `kill -TERM ${pid} twice forces it` });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return { stopped: true, pid };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
-import { VocError } from '../errors.js';
+import { VocError, errorMessage } from '../errors.js';
 import { parseMapping, readReviews, type Format } from '../ingest/index.js';
 import { TranslationEstimator, type ProfileEstimate, type TranslationEstimate } from '../translate/estimate.js';
 import { AnalysisEstimator, type AnalysisEstimate, type CallsEstimate } from '../analysis/estimate.js';
@@ -35,7 +35,7 @@ export async function runEstimate(options: EstimateOptions, deps: EstimateDeps):
   try {
     mapping = parseMapping(options.map);
   } catch (err) {
-    throw new VocError('USAGE', (err as Error).message);
+    throw new VocError('USAGE', errorMessage(err));
   }
   const est = new TranslationEstimator(deps.config);
   const analysis = new AnalysisEstimator(deps.config);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
-import { VocError } from '../errors.js';
+import { VocError, errorMessage } from '../errors.js';
 import { parseMapping, readReviews, type Format } from '../ingest/index.js';
 import { barProgress, lineProgress, type IngestProgress, type Writer } from '../ingest/progress.js';
 import { storeSink, type IngestSink } from '../ingest/sink.js';
@@ -61,7 +61,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   try {
     mapping = parseMapping(options.map);
   } catch (err) {
-    throw new VocError('USAGE', (err as Error).message);
+    throw new VocError('USAGE', errorMessage(err));
   }
   const { config, sink, stderr } = deps;
   const interactive = deps.interactive ?? isInteractive();

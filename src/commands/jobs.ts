@@ -54,7 +54,7 @@ export function formatJobs(v: JobsView): string {
 export function registerJobs(program: Command): void {
   program
     .command('jobs')
-    .description('active and queued jobs by lane and pool, and recent job rows (celery inspect active / active_queues)')
+    .description('active and queued lane tasks by pool, and recent job rows (celery inspect active / active_queues)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const v = await runJobs(configFor(cmd), { configFile: globals(cmd).config });

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZodError } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 import { API_KEY_ENV, rememberSecrets, secretsIn } from './redact.js';
 
@@ -111,7 +111,7 @@ function readJsonFile(file: string): Plain {
     if (!isPlain(parsed)) throw new Error('not an object');
     return parsed;
   } catch (err) {
-    throw new ConfigError(`config file ${file} is not a JSON object: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${file} is not a JSON object: ${errorMessage(err)}`);
   }
 }
 

@@ -18,7 +18,7 @@ const lane = z.object({
   pools: z.array(poolName).min(1).describe('pools that serve the lane: the first is its own, the rest take it only when the first is full'),
 });
 const pool = z.object({
-  cap: z.number().int().min(1).max(10000).describe('concurrency cap: jobs in flight at once'),
+  cap: z.number().int().min(1).max(10000).describe('concurrency cap: lane tasks in flight at once'),
   lanes: z.array(laneName).min(1).describe('lanes the pool serves, in priority order'),
   jitterMs: range.describe(
     'random start-up delay [min, max] in ms before an LLM job starts while others run or wait in its pool (a job alone starts at once)',

@@ -1,8 +1,8 @@
 import type { Stats } from './stats-types.js';
 import type { InsertResult, NewReview, ProductMeta } from '../store/reviews.js';
-import type { JobKind, JobStatus, JobView } from '../store/jobs.js';
+import type { JobKind, JobStatus, JobView, SubmitJobRequest } from '../store/jobs.js';
 import type { IngestChunkRequest } from '../ingest/commit.js';
-import type { ActiveLaneJob } from '../lanes/types.js';
+import type { ActiveLaneTask } from '../lanes/types.js';
 import type { LaneName } from '../config/schema.js';
 import type { HealthChecks } from './health.js';
 import type { BufferView } from '../ingest/buffer-queue.js';
@@ -34,16 +34,9 @@ export interface Health {
   checks?: HealthChecks;
 }
 
-export interface SubmitJobRequest {
-  kind: JobKind;
-  productId?: string | null;
-  /** kind-specific: translate {limit?}, learn {force?}, analyze {force?, all?}, report {format, since?, all?} */
-  params?: Record<string, unknown>;
-}
-
 export interface JobsView {
-  active: ActiveLaneJob[];
-  queued: ActiveLaneJob[];
+  active: ActiveLaneTask[];
+  queued: ActiveLaneTask[];
   /** pools and the lanes they listen on, in priority order (celery inspect active_queues) */
   pools: Record<string, { cap: number; lanes: LaneName[] }>;
   jobs: JobView[];
@@ -51,7 +44,18 @@ export interface JobsView {
   ingestBuffer: BufferView | null;
 }
 
-export type { ActiveLaneJob, IngestChunkRequest, InsertResult, JobKind, JobStatus, JobView, NewReview, ProductMeta, Stats };
+export type {
+  ActiveLaneTask,
+  IngestChunkRequest,
+  InsertResult,
+  JobKind,
+  JobStatus,
+  JobView,
+  NewReview,
+  ProductMeta,
+  Stats,
+  SubmitJobRequest,
+};
 
 /** The CLI's view of the daemon (src/daemon/client.ts implements it; `connectDaemon` starts one if needed). */
 export interface DaemonClient {

@@ -12,6 +12,7 @@ import { CHUNKS_IN_FLIGHT } from '../ingest/window.js';
 import type { InsertResult } from '../store/reviews.js';
 import type { DaemonClient, Health, JobView, JobsView, Stats } from './api.js';
 import { homePaths, prepareHome } from './lifecycle.js';
+import { sleep } from '../abort.js';
 
 /** Nothing listens on the socket: there is no daemon. */
 const ABSENT = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
@@ -127,7 +128,7 @@ async function request(
           },
         );
       }
-      await new Promise((r) => setTimeout(r, err.reused ? 0 : RETRY_DELAYS_MS[i]));
+      await sleep(err.reused ? 0 : RETRY_DELAYS_MS[i]);
     }
   }
 }
@@ -243,7 +244,7 @@ export async function waitForDaemon(socketPath: string, deadlineMs: number): Pro
     try {
       return (await request(socketPath, 'GET', '/health', undefined, { timeoutMs: 2000 })) as Health;
     } catch {
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
       delay = Math.min(250, delay * 2);
     }
   }

@@ -26,7 +26,7 @@ import { createJobManager, type JobManager } from './jobs.js';
 import { createStatsBuilder } from './stats.js';
 import { createHealthMonitor, type HealthChecks } from './health.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
-import { startHeartbeat } from './heartbeat.js';
+import { createLeases, startHeartbeat } from './heartbeat.js';
 import { beatTasks, startBeat } from './beat.js';
 import { bufferQueue } from '../ingest/buffer.js';
 import { defaultGateway, type GatewayFactory } from './gateway.js';
@@ -130,7 +130,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     if (released) log.info('stale_claims_released', { count: released });
 
     const ac = new AbortController();
-    // every in-flight job may listen for the drain: hundreds of listeners are expected, not a leak
+    // every in-flight lane task may listen for the drain: hundreds of listeners are expected, not a leak
     setMaxListeners(0, ac.signal);
     const events = new SafeEmitter<VocEvents>(log);
     const lanes = createLaneRunner({ config, events, log, signal: ac.signal, paused: await pausedLanes(store) });
@@ -142,6 +142,12 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         })()
       : await defaultGateway(gwArgs);
     cleanup.unshift(['gateway', () => gw.close()]);
+    // renewed by the heartbeat, started below
+    const leases = createLeases({ leaseMs: config.daemon.leaseMs, beatMs: config.daemon.heartbeatMs });
+    // the job manager is made from the services, and a service may submit jobs (analysis/auto.ts): its submits
+    // wait for the manager
+    let manager!: (jobs: JobManager) => void;
+    const managed = new Promise<JobManager>((resolve) => (manager = resolve));
     const ctx: DaemonContext = {
       config,
       log,
@@ -152,10 +158,13 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       gateway: gw.gateway,
       lanes,
       counters: newCounters(),
+      submitJob: async (req, source) => (await managed).submit(req, source),
+      leases,
       signal: ac.signal,
     };
     const services = (opts.services ?? defaultServices)(ctx);
     const jobs = createJobManager(ctx, services, { pollMs: Math.min(1000, config.daemon.heartbeatMs) });
+    manager(jobs);
     cleanup.unshift(['jobs', () => jobs.stop(0)]);
     const stats = createStatsBuilder(ctx, lanes, { startedAt, version: VERSION });
     const hb = startHeartbeat(ctx, lanes, {
@@ -164,6 +173,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       home,
       snapshot: () => stats.snapshot(),
       running: () => jobs.running(),
+      leases,
     });
     cleanup.unshift(['heartbeat', () => hb.stop()]);
     await hb.beat();

@@ -18,6 +18,7 @@ import {
   type JobRow,
 } from '../store/jobs.js';
 import { HttpError } from './server.js';
+import { sleep } from '../abort.js';
 
 /** The lane a job row is listed under; the service decides which lanes its work actually runs on. */
 export const KIND_LANES: Record<string, LaneName> = {
@@ -157,7 +158,7 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
           log.error('job_settle_failed', { id: job.id, kind: job.kind, attempts: attempt, error: errorMessage(err) });
           return false;
         }
-        await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+        await sleep(Math.min(8000, 500 * 2 ** attempt));
       }
     }
   }

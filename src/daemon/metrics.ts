@@ -87,15 +87,17 @@ export function createDaemonMetrics(
   gauge('voc_build_info', 'voc version of this daemon (always 1)', ['version'], () => [[{ version: o.version }, 1]]);
   gauge('voc_daemon_start_time_seconds', 'when this daemon started, seconds since the epoch', [], () => one(o.startedAt / 1000));
 
+  // the voc_lane_jobs_* and voc_pool_jobs_* names predate the word "task" for a lane's unit of work: they stay, as
+  // dashboards and alerts query them by name
   gauge(
     'voc_lane_jobs_queued',
-    'lane jobs waiting for a pool slot',
+    'lane tasks waiting for a pool slot',
     ['lane'],
     byLane((l) => l.queued),
   );
   gauge(
     'voc_lane_jobs_active',
-    'lane jobs running',
+    'lane tasks running',
     ['lane'],
     byLane((l) => l.active),
   );
@@ -107,31 +109,31 @@ export function createDaemonMetrics(
   );
   counter(
     'voc_lane_jobs_done_total',
-    'lane jobs finished',
+    'lane tasks finished',
     ['lane'],
     byLane((l) => l.done),
   );
   counter(
     'voc_lane_jobs_failed_total',
-    'lane jobs failed',
+    'lane tasks failed',
     ['lane'],
     byLane((l) => l.failed),
   );
   counter(
     'voc_lane_jobs_retried_total',
-    'lane jobs given another attempt',
+    'lane tasks given another attempt',
     ['lane'],
     byLane((l) => l.retried),
   );
   gauge(
     'voc_pool_jobs_active',
-    'jobs running in the pool',
+    'lane tasks running in the pool',
     ['pool'],
     byPool((p) => p.active),
   );
   gauge(
     'voc_pool_jobs_queued',
-    'jobs waiting for the pool',
+    'lane tasks waiting for the pool',
     ['pool'],
     byPool((p) => p.queued),
   );
@@ -183,10 +185,10 @@ export function createDaemonMetrics(
     one(s.health.provider.consecutiveErrors),
   );
 
-  // fed by events: a duration is only known when the job or the request ends
-  const jobSeconds = new Histogram({
+  // fed by events: a duration is only known when the task or the request ends
+  const taskSeconds = new Histogram({
     name: 'voc_lane_job_duration_seconds',
-    help: 'lane job duration',
+    help: 'lane task duration',
     labelNames: ['lane', 'outcome'],
     registers,
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
@@ -217,8 +219,8 @@ export function createDaemonMetrics(
     registers,
   });
   const offs = [
-    ctx.events.on('job:done', (e) => jobSeconds.observe({ lane: e.lane, outcome: 'done' }, (e.ms ?? 0) / 1000)),
-    ctx.events.on('job:failed', (e) => jobSeconds.observe({ lane: e.lane, outcome: 'failed' }, (e.ms ?? 0) / 1000)),
+    ctx.events.on('task:done', (e) => taskSeconds.observe({ lane: e.lane, outcome: 'done' }, (e.ms ?? 0) / 1000)),
+    ctx.events.on('task:failed', (e) => taskSeconds.observe({ lane: e.lane, outcome: 'failed' }, (e.ms ?? 0) / 1000)),
     ctx.events.on('llm:call', (e) => {
       requests.inc({ lane: e.lane, code: String(e.status) });
       if (e.status === 429) limited.inc({ lane: e.lane });

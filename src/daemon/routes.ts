@@ -2,14 +2,13 @@ import { LRUCache } from 'lru-cache';
 import type { DaemonContext } from '../context.js';
 import type { InsertResult } from '../store/reviews.js';
 import type { Lanes } from '../lanes/runner.js';
-import { StoppingError } from '../lanes/runner.js';
 import { isLane } from '../lanes/pools.js';
 import { ingestChunk } from '../ingest/commit.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
 import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
 import type { Health, IngestChunkRequest, JobView, JobsView, SubmitJobRequest } from './api.js';
-import { HttpError, streamNdjson, type Handler, type Route } from './server.js';
+import { HttpError, streamNdjson, type Route } from './server.js';
 import { jobView, type JobManager } from './jobs.js';
 import type { StatsBuilder } from './stats.js';
 
@@ -63,18 +62,6 @@ function jobId(s: string): number {
   return n;
 }
 
-/** A refused job during shutdown is a 503, not a 500. */
-const guard =
-  (h: Handler): Handler =>
-  async (r) => {
-    try {
-      return await h(r);
-    } catch (err) {
-      if (err instanceof StoppingError) throw new HttpError(503, 'STOPPING', err.message);
-      throw err;
-    }
-  };
-
 /** Chunks recently answered (or in progress), by id: enough for every chunk a client can have in flight or retry. */
 const REMEMBERED_CHUNKS = 1024;
 
@@ -106,8 +93,8 @@ export function daemonRoutes(d: RouteDeps): Route[] {
     { method: 'GET', path: '/health', handler: () => d.health() },
     { method: 'GET', path: '/stats', handler: () => stats.build() },
     { method: 'GET', path: '/stats/stream', handler: (r) => streamNdjson(r, interval, () => stats.build()) },
-    { method: 'POST', path: '/ingest', handler: guard((r) => ingestOnce(checkChunk(r.body))) },
-    { method: 'POST', path: '/jobs', handler: guard((r) => jobs.submit(r.body as SubmitJobRequest)) },
+    { method: 'POST', path: '/ingest', handler: (r) => ingestOnce(checkChunk(r.body)) },
+    { method: 'POST', path: '/jobs', handler: (r) => jobs.submit(r.body as SubmitJobRequest) },
     {
       method: 'GET',
       path: '/jobs',

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { chmodSync, statSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import { errorMessage, VocError } from '../errors.js';
+import { errorMessage, StoppingError, VocError } from '../errors.js';
 
 /** A 4xx/5xx with a code, answered as `{ error: { code, message } }`. */
 export class HttpError extends Error {
@@ -127,7 +127,11 @@ export async function listenSocket(o: {
       let status = 500;
       let code = 'INTERNAL';
       if (err instanceof HttpError) ({ status, code } = err);
-      else if (err instanceof VocError) {
+      // work refused or cut short by shutdown: the client may try again once a daemon is up
+      else if (err instanceof StoppingError) {
+        code = err.code;
+        status = 503;
+      } else if (err instanceof VocError) {
         code = err.code;
         status = 400;
       }

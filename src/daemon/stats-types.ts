@@ -1,7 +1,7 @@
 import type { GatewayStats } from '../llm/types.js';
 import type { LaneName, PoolName } from '../config/schema.js';
 import type { AnalysisStats, ClassCounts, ClassifierStats } from '../context.js';
-import type { ActiveLaneJob, LaneStats, PoolStats } from '../lanes/types.js';
+import type { ActiveLaneTask, LaneStats, PoolStats } from '../lanes/types.js';
 import type { BufferView } from '../ingest/buffer-queue.js';
 
 /** Reviews of one language and what translation does with them (sent: translated by the model or waiting to be). */
@@ -79,5 +79,5 @@ export interface Stats {
 }
 
 // the counters and lane figures live with their owners; the stats contract names them all in one place
-export type { ActiveLaneJob, AnalysisStats, ClassCounts, ClassifierStats, LaneStats, PoolStats };
+export type { ActiveLaneTask, AnalysisStats, ClassCounts, ClassifierStats, LaneStats, PoolStats };
 export type { BufferView };

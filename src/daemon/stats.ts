@@ -32,7 +32,7 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
   };
   const offs = [
     ctx.events.on('log:line', (e) => push(e.text)),
-    ctx.events.on('job:failed', (e) => push(`${e.lane} job failed in ${e.pool}: ${e.label}${e.error ? ` (${e.error})` : ''}`)),
+    ctx.events.on('task:failed', (e) => push(`${e.lane} task failed in ${e.pool}: ${e.label}${e.error ? ` (${e.error})` : ''}`)),
   ];
   let slow: { at: number; backlog: Omit<Backlog, 'etaSeconds'>; cluster: Stats['cluster']; ingestBuffer: Stats['ingestBuffer'] } | null =
     null;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ConfigSource } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { fail, ok, warn, type Check } from './types.js';
+import { errorMessage } from '../errors.js';
 
 const MIN_NODE = 20;
 const DISK_FAIL_BYTES = 100 * 1024 * 1024;
@@ -66,11 +67,7 @@ export function checkDisk(config: Config): Check {
     const s = statfsSync(dir);
     free = s.bavail * s.bsize;
   } catch (err) {
-    return warn(
-      'disk',
-      `cannot read the free space of ${dir}: ${(err as Error).message}`,
-      'check the file system of VOC_HOME by hand (df -h)',
-    );
+    return warn('disk', `cannot read the free space of ${dir}: ${errorMessage(err)}`, 'check the file system of VOC_HOME by hand (df -h)');
   }
   const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
   const logRoom = config.daemon.logMaxBytes * (config.daemon.logFiles + 1);

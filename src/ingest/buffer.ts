@@ -10,7 +10,7 @@ export const DRAIN_BATCH = 500;
 /** batches per beat tick, so one tick ends even while producers keep pushing */
 const MAX_ROUNDS = 100;
 
-type Ctx = Pick<DaemonContext, 'config' | 'log' | 'store' | 'redis' | 'daemonId' | 'events' | 'lanes' | 'signal'>;
+type Ctx = Pick<DaemonContext, 'config' | 'log' | 'store' | 'redis' | 'daemonId' | 'events' | 'lanes' | 'leases' | 'signal'>;
 
 /** This daemon's handle on the buffer; null without Redis. */
 export function bufferQueue(ctx: Pick<DaemonContext, 'config' | 'redis' | 'daemonId'>): BufferQueue | null {
@@ -50,7 +50,7 @@ export async function drainIngestBuffer(ctx: Ctx, batchSize = DRAIN_BATCH): Prom
     const { rows, dead } = parseBatch(ctx, batch);
     let stored: Stored;
     // a long insert (a slow or stalled store) must not let the hold lapse while this daemon is alive
-    const renew = setInterval(() => void q.renew().catch(() => {}), Math.max(250, Math.floor(ctx.config.daemon.leaseMs / 3)));
+    const letGo = ctx.leases.keep(() => q.renew());
     try {
       stored = await storeRows(ctx, rows, file);
     } catch (err) {
@@ -59,7 +59,7 @@ export async function drainIngestBuffer(ctx: Ctx, batchSize = DRAIN_BATCH): Prom
       await q.release().catch(() => {});
       throw err;
     } finally {
-      clearInterval(renew);
+      letGo();
     }
     for (const c of stored.result.conflicts) {
       const i = (c.line ?? 0) - 1;

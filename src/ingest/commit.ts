@@ -10,7 +10,7 @@ export interface IngestChunkRequest {
 }
 
 /**
- * One chunk = one base-pool job on the ingestion lane = one transaction. The promise settles after the commit, so
+ * One chunk = one base-pool task on the ingestion lane = one transaction. The promise settles after the commit, so
  * the client's acknowledgement means the rows are stored. Base never waits on LLM pools, so this stays fast while
  * they are saturated.
  */

@@ -7,6 +7,7 @@ import { readNdjson } from './ndjson.js';
 import { openSource, unreadable } from './source.js';
 import { toReview } from './validate.js';
 import { StreamBroken, type Format, type RawItem, type ReadItem } from './types.js';
+import { errorMessage } from '../errors.js';
 
 export type { Format, ReadItem } from './types.js';
 export { toReview } from './validate.js';
@@ -104,13 +105,13 @@ export async function* readReviews(source: string, opts: ReadOptions): AsyncGene
       if (seen === 0) throw unreadable(src.name, err.message);
       yield { kind: 'reject', file: src.name, line: err.line, field: '(file)', reason: `${err.message}; the rows before it are kept` };
     } else if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || (err as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') {
-      if (seen === 0) throw unreadable(src.name, `corrupt gzip data: ${(err as Error).message}`);
+      if (seen === 0) throw unreadable(src.name, `corrupt gzip data: ${errorMessage(err)}`);
       yield {
         kind: 'reject',
         file: src.name,
         line: 0,
         field: '(file)',
-        reason: `corrupt gzip data after ${seen} records: ${(err as Error).message}; the rows before it are kept`,
+        reason: `corrupt gzip data after ${seen} records: ${errorMessage(err)}; the rows before it are kept`,
       };
     } else throw err;
   }

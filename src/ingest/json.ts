@@ -2,6 +2,7 @@ import type { ProductMeta } from '../store/reviews.js';
 import { normName } from './columns.js';
 import { unreadable } from './source.js';
 import { StreamBroken, maxRecordChars, type RawItem } from './types.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * A JSON array of reviews, or an object with a `reviews` array and product metadata beside it. A small scanner
@@ -63,12 +64,12 @@ export class JsonScanner {
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      if (this.target !== 'element') this.fail(`invalid value: ${(err as Error).message}`);
+      if (this.target !== 'element') this.fail(`invalid value: ${errorMessage(err)}`);
       this.out.push({
         kind: 'reject',
         line: this.capLine,
         field: '(review)',
-        reason: `not valid JSON: ${(err as Error).message.slice(0, 120)}`,
+        reason: `not valid JSON: ${errorMessage(err).slice(0, 120)}`,
       });
       this.state = 'arr-after';
       return;

@@ -1,4 +1,5 @@
 import { maxRecordChars, type RawItem } from './types.js';
+import { errorMessage } from '../errors.js';
 
 /** One JSON object per line. A broken line is a reject for that line only; reading goes on. */
 export async function* readNdjson(text: AsyncIterable<string>, opts: { maxFieldLength: number }): AsyncGenerator<RawItem> {
@@ -14,7 +15,7 @@ export async function* readNdjson(text: AsyncIterable<string>, opts: { maxFieldL
         return { kind: 'reject', line: n, field: '(line)', reason: 'not a JSON object' };
       return { kind: 'record', record: v as Record<string, unknown>, line: n };
     } catch (err) {
-      return { kind: 'reject', line: n, field: '(line)', reason: `not valid JSON: ${(err as Error).message.slice(0, 120)}` };
+      return { kind: 'reject', line: n, field: '(line)', reason: `not valid JSON: ${errorMessage(err).slice(0, 120)}` };
     }
   };
   for await (const chunk of text) {

@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import iconv from 'iconv-lite';
-import { VocError } from '../errors.js';
+import { VocError, errorMessage } from '../errors.js';
 
 /**
  * Turns a path (or `-` for stdin) into a stream of decoded text: counts raw bytes for the progress bar, gunzips
@@ -138,7 +138,7 @@ export async function openSource(source: string, opts: { encoding?: string; stdi
       totalBytes = st.size;
     } catch (err) {
       if (err instanceof VocError) throw err;
-      throw unreadable(name, `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw unreadable(name, `cannot open: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
     }
     raw = createReadStream(source, { highWaterMark: 256 * 1024 });
   }

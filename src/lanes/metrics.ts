@@ -23,7 +23,7 @@ export class LaneMetrics {
     if (i) this.finishes.splice(0, i);
   }
 
-  /** jobs finished (done or failed) in the last 60 s */
+  /** tasks finished (done or failed) in the last 60 s */
   ratePerMin(at = Date.now()): number {
     this.trim(at);
     return this.finishes.length;

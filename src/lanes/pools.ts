@@ -43,7 +43,7 @@ export interface PoolLoad {
 }
 
 /**
- * Where a new job of `lane` goes: the lane's own pool when it has a free slot, else the first overflow pool with
+ * Where a new task of `lane` goes: the lane's own pool when it has a free slot, else the first overflow pool with
  * a free slot (learning spills into insight/theme only when vip is full), else it queues on its own pool.
  * A pool is free when what it runs plus what waits on it is under its cap, so overflow never jumps a queue.
  */

@@ -3,14 +3,15 @@ import type { Config, LaneName, PoolName } from '../config/schema.js';
 import { LANES, POOLS } from '../config/schema.js';
 import type { SafeEmitter, VocEvents } from '../events.js';
 import type { Logger } from '../log.js';
-import type { ActiveLaneJob, LaneJob, LaneRunner, LaneStats, PoolStats } from './types.js';
+import { StoppingError, errorMessage } from '../errors.js';
+import type { ActiveLaneTask, LaneTask, LaneRunner, LaneStats, PoolStats } from './types.js';
 import { choosePool, lanePools, lanePriority, poolPlans, type PoolPlan } from './pools.js';
 import { LaneMetrics } from './metrics.js';
-import { childSignal } from '../llm/child-signal.js';
+import { sleep } from '../abort.js';
 
 interface Entry {
   id: string;
-  job: LaneJob<unknown>;
+  task: LaneTask<unknown>;
   pool: PoolName;
   since: number;
   resolve: (v: unknown) => void;
@@ -33,7 +34,7 @@ export interface LaneRunnerOptions {
   config: Config;
   events: SafeEmitter<VocEvents>;
   log: Logger;
-  /** aborted when the daemon drains; passed to every job */
+  /** aborted when the daemon drains; passed to every task */
   signal: AbortSignal;
   paused?: Iterable<LaneName>;
   /** replaces the start-up jitter wait (tests, benchmarks) */
@@ -46,34 +47,12 @@ export interface Lanes extends LaneRunner {
   pausedLanes(): LaneName[];
   laneStats(): Record<LaneName, LaneStats>;
   poolStats(): Record<PoolName, PoolStats>;
-  list(): { active: ActiveLaneJob[]; queued: ActiveLaneJob[] };
+  list(): { active: ActiveLaneTask[]; queued: ActiveLaneTask[] };
   plans(): Record<PoolName, PoolPlan>;
-  /** total jobs in flight */
+  /** total tasks in flight */
   inFlight(): number;
-  /** refuse queued and new jobs, then wait for in-flight ones up to timeoutMs; true when all finished */
+  /** refuse queued and new tasks, then wait for in-flight ones up to timeoutMs; true when all finished */
   drain(timeoutMs: number): Promise<boolean>;
-}
-
-export class StoppingError extends Error {
-  constructor() {
-    super('the daemon is stopping');
-    this.name = 'StoppingError';
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  // a child signal: hundreds of jobs wait at once, and each listener added to the daemon's signal walked the rest
-  const child = childSignal(signal);
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      child.release();
-      resolve();
-    }
-    child.signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function createLaneRunner(o: LaneRunnerOptions): Lanes {
@@ -86,7 +65,7 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
   let seq = 0;
   let stopping = false;
   const idle: Array<() => void> = [];
-  o.events.on('job:retried', (e) => {
+  o.events.on('task:retried', (e) => {
     if (metrics[e.lane]) metrics[e.lane].retried++;
   });
 
@@ -98,8 +77,8 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
       (entry: Entry, cb: (err?: unknown) => void) => {
         // an entry missing from `waiting` was refused by drain() already
         if (!w.waiting.delete(entry.id)) return cb();
-        if (paused.has(entry.job.lane)) {
-          // give the slot back without running: the job waits until the lane resumes
+        if (paused.has(entry.task.lane)) {
+          // give the slot back without running: the task waits until the lane resumes
           w.held.push(entry);
           return cb();
         }
@@ -107,33 +86,33 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
       },
       {
         concurrent: plan.cap,
-        priority: (entry: Entry, cb: (err: unknown, p: number) => void) => cb(null, lanePriority(plan, entry.job.lane)),
+        priority: (entry: Entry, cb: (err: unknown, p: number) => void) => cb(null, lanePriority(plan, entry.task.lane)),
       },
     );
     workers[name] = w;
   }
 
   async function execute(w: PoolWorker, entry: Entry): Promise<void> {
-    const { job } = entry;
-    const lane = job.lane;
+    const { task } = entry;
+    const lane = task.lane;
     queuedBy[lane]--;
     activeBy[lane]++;
     w.active.add(entry);
     if (w.active.size > w.peak) w.peak = w.active.size;
     entry.since = Date.now();
-    const ev = { lane, pool: w.plan.name, label: job.label };
-    o.events.emit('job:start', ev);
+    const ev = { lane, pool: w.plan.name, label: task.label };
+    o.events.emit('task:start', ev);
     try {
       const t0 = Date.now();
-      const value = await job.run({ pool: w.plan.name, signal: o.signal });
+      const value = await task.run({ pool: w.plan.name, signal: o.signal });
       const ms = Date.now() - t0;
       metrics[lane].record(true, ms);
-      o.events.emit('job:done', { ...ev, ms });
+      o.events.emit('task:done', { ...ev, ms });
       entry.resolve(value);
     } catch (err) {
       const ms = Date.now() - entry.since;
       metrics[lane].record(false, ms);
-      o.events.emit('job:failed', { ...ev, ms, error: (err as Error)?.message ?? String(err) });
+      o.events.emit('task:failed', { ...ev, ms, error: errorMessage(err) });
       entry.reject(err);
     } finally {
       w.active.delete(entry);
@@ -145,32 +124,32 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
   const load = (p: PoolName) => ({ active: workers[p].active.size, queued: workers[p].waiting.size });
   const inFlight = () => POOLS.reduce((n, p) => n + workers[p].active.size, 0);
 
-  function submit<T>(job: LaneJob<T>): Promise<T> {
+  function submit<T>(task: LaneTask<T>): Promise<T> {
     if (stopping) return Promise.reject(new StoppingError());
-    const pools = lanePools(o.config, job.lane);
+    const pools = lanePools(o.config, task.lane);
     const pool = choosePool(plans, pools, load);
     const w = workers[pool];
-    if (!w.plan.lanes.includes(job.lane)) {
-      return Promise.reject(new Error(`pool ${pool} does not serve lane ${job.lane}`));
+    if (!w.plan.lanes.includes(task.lane)) {
+      return Promise.reject(new Error(`pool ${pool} does not serve lane ${task.lane}`));
     }
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = {
         id: String(++seq),
-        job: job as LaneJob<unknown>,
+        task: task as LaneTask<unknown>,
         pool,
         since: Date.now(),
         resolve: resolve as (v: unknown) => void,
         reject,
       };
-      queuedBy[job.lane]++;
+      queuedBy[task.lane]++;
       const [lo, hi] = w.plan.jitterMs;
-      // the jitter spreads a burst of jobs starting together; a job alone in its pool (a learning job while the
+      // the jitter spreads a burst of tasks starting together; a task alone in its pool (a learning task while the
       // other lanes are saturated) has nobody to collide with and starts at once
       const alone = w.active.size === 0 && w.waiting.size === 0 && w.delaying.size === 0;
       const delay = w.plan.llm && !alone ? lo + random() * (hi - lo) : 0;
       if (delay <= 0) return enqueue(w, entry);
       // the start-up delay is waited before a slot is taken: a slot held while sleeping would cap a pool of 100
-      // at ~140 jobs/s with the trans pool's 0.2-1 s, below a 200/s budget
+      // at ~140 tasks/s with the trans pool's 0.2-1 s, below a 200/s budget
       w.delaying.add(entry);
       void sleep(delay, o.signal).then(() => {
         if (!w.delaying.delete(entry)) return; // refused by drain() meanwhile
@@ -180,7 +159,7 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
   }
 
   function enqueue(w: PoolWorker, entry: Entry): void {
-    if (paused.has(entry.job.lane)) {
+    if (paused.has(entry.task.lane)) {
       w.held.push(entry);
       return;
     }
@@ -196,9 +175,9 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     if (!paused.delete(lane)) return;
     for (const name of POOLS) {
       const w = workers[name];
-      const back = w.held.filter((e) => e.job.lane === lane);
+      const back = w.held.filter((e) => e.task.lane === lane);
       if (!back.length) continue;
-      w.held = w.held.filter((e) => e.job.lane !== lane);
+      w.held = w.held.filter((e) => e.task.lane !== lane);
       for (const e of back) {
         w.waiting.set(e.id, e);
         w.queue.push(e);
@@ -231,7 +210,7 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     const out = {} as Record<PoolName, PoolStats>;
     for (const name of POOLS) {
       const w = workers[name];
-      const serving = [...new Set([...w.active].map((e) => e.job.lane))].sort((a, b) => w.plan.lanes.indexOf(a) - w.plan.lanes.indexOf(b));
+      const serving = [...new Set([...w.active].map((e) => e.task.lane))].sort((a, b) => w.plan.lanes.indexOf(a) - w.plan.lanes.indexOf(b));
       out[name] = {
         active: w.active.size,
         cap: w.plan.cap,
@@ -243,17 +222,17 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
     return out;
   }
 
-  function list(): { active: ActiveLaneJob[]; queued: ActiveLaneJob[] } {
+  function list(): { active: ActiveLaneTask[]; queued: ActiveLaneTask[] } {
     const t = Date.now();
-    const view = (e: Entry, state: 'queued' | 'active'): ActiveLaneJob => ({
-      lane: e.job.lane,
+    const view = (e: Entry, state: 'queued' | 'active'): ActiveLaneTask => ({
+      lane: e.task.lane,
       pool: e.pool,
-      label: e.job.label,
+      label: e.task.label,
       state,
       sinceMs: t - e.since,
     });
-    const active: ActiveLaneJob[] = [];
-    const queued: ActiveLaneJob[] = [];
+    const active: ActiveLaneTask[] = [];
+    const queued: ActiveLaneTask[] = [];
     for (const name of POOLS) {
       const w = workers[name];
       for (const e of w.active) active.push(view(e, 'active'));
@@ -266,11 +245,11 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
 
   async function drain(timeoutMs: number): Promise<boolean> {
     stopping = true;
-    // jobs that never started are refused now; their services see the rejection and give back claims
+    // tasks that never started are refused now; their services see the rejection and give back claims
     for (const name of POOLS) {
       const w = workers[name];
       for (const e of [...w.held, ...w.delaying, ...w.waiting.values()]) {
-        queuedBy[e.job.lane]--;
+        queuedBy[e.task.lane]--;
         e.reject(new StoppingError());
       }
       w.held = [];

@@ -1,7 +1,10 @@
 import type { LaneName, PoolName } from '../config/schema.js';
 
-/** A unit of work on a lane. `run` gets the pool that took it (learning may run in insight/theme). */
-export interface LaneJob<T = unknown> {
+/**
+ * A unit of work on a lane: a translation batch, a learn call, an insight batch (a stored job row is split into
+ * many). `run` gets the pool that took it (learning may run in insight/theme).
+ */
+export interface LaneTask<T = unknown> {
   lane: LaneName;
   /** short label for `voc jobs`, e.g. "translate short batch x20 (job 7)" */
   label: string;
@@ -12,10 +15,10 @@ export interface LaneJob<T = unknown> {
 
 /** Submits work to the lanes; each pool runs it under its cap. */
 export interface LaneRunner {
-  submit<T>(job: LaneJob<T>): Promise<T>;
-  /** jobs waiting on the lane (not yet started) */
+  submit<T>(task: LaneTask<T>): Promise<T>;
+  /** tasks waiting on the lane (not yet started) */
   queued(lane: LaneName): number;
-  /** jobs running on the lane */
+  /** tasks running on the lane */
   active(lane: LaneName): number;
   isPaused(lane: LaneName): boolean;
 }
@@ -28,7 +31,7 @@ export interface LaneStats {
   done: number;
   failed: number;
   retried: number;
-  /** jobs finished per minute over the last minute */
+  /** tasks finished per minute over the last minute */
   ratePerMin: number;
   meanMs: number;
   p95Ms: number;
@@ -39,13 +42,13 @@ export interface PoolStats {
   active: number;
   cap: number;
   queued: number;
-  /** lanes with a job running in this pool right now (learning here means overflow) */
+  /** lanes with a task running in this pool right now (learning here means overflow) */
   serving: LaneName[];
-  /** highest number of jobs ever in flight at once (instrumented cap check) */
+  /** highest number of tasks ever in flight at once (instrumented cap check) */
   peak: number;
 }
 
-export interface ActiveLaneJob {
+export interface ActiveLaneTask {
   lane: LaneName;
   pool: string;
   label: string;

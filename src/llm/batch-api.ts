@@ -1,6 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import { chatBody } from './chat-body.js';
 import type { BatchAnswer, BatchApi, LlmRequest, RemoteBatch } from './types.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * The OpenAI-compatible Batch API through the openai SDK (DashScope serves it under /compatible-mode/v1):
@@ -27,7 +28,7 @@ export function createBatchApi(o: BatchApiOptions): BatchApi {
       return await fn();
     } catch (err) {
       const status = (err as { status?: number }).status;
-      const message = o.scrub(err instanceof Error ? err.message : String(err));
+      const message = o.scrub(errorMessage(err));
       throw Object.assign(new Error(`Batch API ${what}: ${message}`, { cause: err }), { status });
     }
   };

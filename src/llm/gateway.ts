@@ -13,10 +13,10 @@ import { attemptContext, NO_SDK_TIMEOUT, permitFetch, warmUpFetch, type AttemptC
 import { PriorityDispatcher } from './throttle/dispatcher.js';
 import { LocalPermits } from './throttle/local.js';
 import { RedisPermits, throttleKeys } from './throttle/redis.js';
-import { ClosedError, sleep, type PermitSource } from './throttle/types.js';
+import { closedError, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
 import { costOf, estimateTokens, UsageLedger, type UsageWriter } from './usage.js';
-import { childSignal } from './child-signal.js';
+import { childSignal, sleep } from '../abort.js';
 import { chatBody } from './chat-body.js';
 import { createBatchApi } from './batch-api.js';
 
@@ -60,7 +60,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const tokensCap = llm.tokensPerMinute;
   const dispatcher = new PriorityDispatcher(source, async () => {
     if (!tokensCap) return;
-    for (let ms = ledger.waitForTokens(tokensCap); ms > 0; ms = ledger.waitForTokens(tokensCap)) await sleep(ms, closing.signal);
+    for (let ms = ledger.waitForTokens(tokensCap); ms > 0; ms = ledger.waitForTokens(tokensCap)) {
+      await sleep(ms, closing.signal);
+      if (closing.signal.aborted) throw closedError();
+    }
   });
   // the per-attempt timeout is applied in permitFetch, after the permit: queueing never counts against it
   const client = new OpenAI({
@@ -102,7 +105,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   }
 
   async function complete(req: LlmRequest): Promise<LlmResult> {
-    if (closed) throw new ClosedError();
+    if (closed) throw closedError();
     const calledAt = Date.now();
     const base = req.lane === 'learning' ? llm.learningRetryBaseMs : llm.retryBaseMs;
     let lastReason = 'no attempt made';
@@ -148,7 +151,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       } finally {
         if (started) counters.inFlight--;
       }
-      if (closing.signal.aborted) throw new ClosedError();
+      if (closing.signal.aborted) throw closedError();
       if (verdict.kind === 'aborted') throw req.signal?.reason ?? new Error('LLM call aborted');
       events?.emit('llm:call', { lane: req.lane, ms: Date.now() - t0, items: req.items ?? 1, status: verdict.status, attempt: n });
       lastReason = scrub(verdict.reason);
@@ -166,11 +169,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       // never sooner than the provider asked; the permit for the retry is taken afterwards, so it is on top
       const wait = Math.max(verdict.retryAfterMs ?? 0, backoffMs(n, base, llm.retryMaxMs));
       log.debug('llm_retry', { lane: req.lane, task: req.task, attempt: n, reason: lastReason, waitMs: wait });
-      try {
-        await sleep(wait, anySignal(req.signal, closing.signal));
-      } catch (err) {
-        throw req.signal?.aborted ? (req.signal.reason ?? err) : err;
-      }
+      await sleep(wait, req.signal, closing.signal);
+      if (req.signal?.aborted) throw req.signal.reason ?? closedError();
+      if (closing.signal.aborted) throw closedError();
     }
     counters.failures++;
     recordFailure(req, Date.now() - calledAt);
@@ -239,9 +240,4 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return closed;
     },
   };
-}
-
-/** A signal that fires when either fires (the caller's, or the gateway closing). */
-function anySignal(a: AbortSignal | undefined | null, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { errorMessage } from '../errors.js';
 
 /**
  * Keyed batches: several items travel in one call as {"r1": ..., "r2": ...}; the answer must have exactly those
@@ -69,7 +70,7 @@ export async function splitAndRetry<I, O>(
     if (values.length !== items.length) throw new InvalidAnswerError('answer has the wrong number of items');
     return values.map((value) => ({ ok: true as const, value }));
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (!(err instanceof InvalidAnswerError)) return items.map(() => ({ ok: false as const, error: message }));
     if (items.length === 1) return [{ ok: false as const, error: message }];
     stats.fallbacks++;

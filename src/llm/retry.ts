@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { errorMessage } from '../errors.js';
 
 /** What one failed HTTP attempt means for the call. */
 export type Verdict =
@@ -47,7 +48,7 @@ export function classify(err: unknown, callerSignal?: AbortSignal | null): Verdi
   if (err instanceof TypeError && /terminated|fetch failed|socket/i.test(err.message))
     return { kind: 'retry', reason: `connection error: ${err.message}`, status: 0, rateLimited: false };
   if (err instanceof SyntaxError) return { kind: 'retry', reason: `unreadable response: ${err.message}`, status: 0, rateLimited: false };
-  return { kind: 'fatal', reason: (err as Error)?.message ?? String(err), status: 0 };
+  return { kind: 'fatal', reason: errorMessage(err), status: 0 };
 }
 
 /** Exponential back-off with jitter: base * 2^(attempt-1) capped at max, then a random 50-100% of it. */

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { LlmLane } from '../config/schema.js';
 import type { LlmUsage } from './types.js';
+import { errorMessage } from '../errors.js';
 
 /** Tokens and cost of every call: counters for stats(), and rows in llm_usage written in batches. */
 export interface UsageRow {
@@ -121,7 +122,7 @@ export class UsageLedger {
         await write(rows);
       } catch (err) {
         // usage rows are bookkeeping: losing a batch must not fail the calls that produced it
-        this.log.warn('llm_usage_write_failed', { rows: rows.length, error: (err as Error).message });
+        this.log.warn('llm_usage_write_failed', { rows: rows.length, error: errorMessage(err) });
       }
     });
     return this.flushing;

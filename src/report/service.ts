@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { DaemonContext } from '../context.js';
 import type { Service, ServiceJob } from '../lanes/types.js';
 import type { Store } from '../store/db.js';
-import { VocError } from '../errors.js';
+import { VocError, errorMessage } from '../errors.js';
 import { buildReport } from './aggregates.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
@@ -68,7 +68,7 @@ export async function runReport(options: ReportOptions, deps: { store: Store; co
     await writeFile(tmp, content, 'utf8');
     await rename(tmp, file);
   } catch (err) {
-    throw new VocError('IO', `cannot write the report to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+    throw new VocError('IO', `cannot write the report to ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, {
       cause: err,
     });
   }

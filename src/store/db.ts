@@ -4,8 +4,9 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { redactUrl } from '../config/redact.js';
-import { VocError } from '../errors.js';
+import { VocError, errorMessage } from '../errors.js';
 import { migrationSource } from './migrations/index.js';
+import { sleep } from '../abort.js';
 
 // bigint (epoch ms, counts) and numeric come back as strings from pg by default; they fit in a double here.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -93,7 +94,7 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
       await migrate(store, schema);
     } catch (err) {
       await store.close();
-      throw new VocError('STORE', `cannot open the store at ${where}: ${(err as Error).message}`, {
+      throw new VocError('STORE', `cannot open the store at ${where}: ${errorMessage(err)}`, {
         hint: dialect === 'pg' ? 'check VOC_DATABASE_URL and that PostgreSQL is running' : 'check that VOC_HOME is writable',
         cause: err,
       });
@@ -112,10 +113,10 @@ async function migrate(store: Store, schema: string | null): Promise<void> {
       await store.knex.migrate.latest({ migrationSource, schemaName: schema ?? undefined });
       return;
     } catch (err) {
-      const msg = String((err as Error).message);
+      const msg = errorMessage(err);
       const contended = /already locked|duplicate key|already exists|unique constraint/i.test(msg);
       if (!contended || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      await sleep(100 + Math.random() * 200);
     }
   }
 }

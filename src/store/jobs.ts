@@ -24,6 +24,14 @@ export interface JobView {
   attached?: boolean;
 }
 
+/** What POST /jobs (and a use case, through DaemonContext.submitJob) asks for. */
+export interface SubmitJobRequest {
+  kind: JobKind;
+  productId?: string | null;
+  /** kind-specific: translate {limit?}, learn {force?}, analyze {force?, all?}, report {format, since?, all?} */
+  params?: Record<string, unknown>;
+}
+
 /** Submitted jobs (learn, analyze, report, translate runs) are rows, so a restart resumes them. */
 export interface JobRow {
   id: number;

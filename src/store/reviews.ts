@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from './db.js';
+import type { ReviewClass } from '../domain.js';
 import { now } from './db.js';
 
 /** A validated review ready to store (readers produce it, the ingestion lane inserts it). */
@@ -16,7 +17,7 @@ export interface NewReview {
   reviewDate: string | null;
   author: string | null;
   language: string | null;
-  class: 'vip' | 'standard' | 'short';
+  class: ReviewClass;
   bodyLen: number;
   /** 1-based line of the source file, for messages */
   line?: number;
@@ -41,7 +42,7 @@ export interface ReviewRow {
   review_date: string | null;
   author: string | null;
   language: string | null;
-  class: 'vip' | 'standard' | 'short';
+  class: ReviewClass;
   body_len: number;
   ingest_file: string | null;
   created_at: number;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { codePoints } from '../text.js';
+import type { ReviewClass } from '../domain.js';
 
-export type ReviewClass = 'vip' | 'standard' | 'short';
 export const CLASS_ORDER: ReviewClass[] = ['short', 'standard', 'vip'];
 
 export type ClassifierRules = Pick<Config['translate'], 'vipLength' | 'vipExtremeLength' | 'extremeRatings' | 'shortMaxLength'>;

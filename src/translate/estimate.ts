@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.js';
 import { hasLetters, normaliseForPrompt, sha256 } from '../text.js';
-import { classify, classifyTitle, CLASS_ORDER, type ReviewClass } from './classifier.js';
+import { classify, classifyTitle, CLASS_ORDER } from './classifier.js';
+import type { ReviewClass } from '../domain.js';
 import { callTokens, packAll, packingOptions, type Packable, type PackingOptions } from './packing.js';
 import { planText } from '../language.js';
 import { estimateOutputTokens, estimateTokens } from './tokens.js';

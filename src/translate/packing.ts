@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { CLASS_ORDER, type ReviewClass } from './classifier.js';
+import { CLASS_ORDER } from './classifier.js';
+import type { ReviewClass } from '../domain.js';
 import { CALL_OVERHEAD_TOKENS, ITEM_OVERHEAD_TOKENS } from './tokens.js';
 
 /**

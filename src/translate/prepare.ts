@@ -5,7 +5,8 @@ import type { ReviewRow } from '../store/reviews.js';
 import { readCache } from '../store/translations.js';
 import { hasLetters, normaliseForPrompt, sha256 } from '../text.js';
 import { convertChinese, planText, type TextPlan } from '../language.js';
-import { classify, classifyTitle, type ReviewClass } from './classifier.js';
+import { classify, classifyTitle } from './classifier.js';
+import type { ReviewClass } from '../domain.js';
 import { estimateTokens } from './tokens.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { DaemonContext } from '../context.js';
-import { CLASS_ORDER, type ReviewClass } from './classifier.js';
+import { CLASS_ORDER } from './classifier.js';
+import type { ReviewClass } from '../domain.js';
 import type { PendingText, PreparedReview } from './prepare.js';
 import type { CallTally } from './call.js';
 

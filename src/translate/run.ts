@@ -1,4 +1,5 @@
 import type { DaemonContext } from '../context.js';
+import { sleep } from '../abort.js';
 import { claimReviews, releaseClaims } from '../store/claims.js';
 import { countClaimable, requeueFailed, settleReviews, type ReviewOutcome } from '../store/translations.js';
 import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.js';
@@ -8,6 +9,7 @@ import { estimateTokens } from './tokens.js';
 import { newTally, translateTexts } from './call.js';
 import { RunStats, type TranslateSummary } from './run-stats.js';
 import { BATCH_OWNER_PREFIX } from '../store/batches.js';
+import { errorMessage } from '../errors.js';
 
 export type { TranslateSummary } from './run-stats.js';
 
@@ -100,11 +102,11 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
             for (const x of outs) unwritten.add(x.id);
             for (const id of rel) unwritten.add(id);
             for (const id of unwritten) held.delete(id);
-            ctx.log.error('translate_write_failed', { jobId: o.jobId, attempts: attempt, error: (err as Error).message });
+            ctx.log.error('translate_write_failed', { jobId: o.jobId, attempts: attempt, error: errorMessage(err) });
             break;
           }
-          ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** attempt)));
+          ctx.log.warn('translate_write_retry', { jobId: o.jobId, attempt, error: errorMessage(err) });
+          await sleep(Math.min(8000, 500 * 2 ** attempt));
         }
       }
       notify();
@@ -171,7 +173,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       .then(
         (outcomes) =>
           outcomes.map((x) => (x.ok ? ({ ok: true, value: x.value, source: 'call' } as const) : ({ ok: false, error: x.error } as const))),
-        (err: unknown) => batch.items.map(() => ({ ok: false as const, error: (err as Error)?.message ?? String(err) })),
+        (err: unknown) => batch.items.map(() => ({ ok: false as const, error: errorMessage(err) })),
       )
       .then((results) => {
         let ok = 0;
@@ -223,7 +225,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         );
         continue;
       }
-      await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
+      await sleep(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
       continue;
     }
     claimed += rows.length;
@@ -258,17 +260,4 @@ async function othersHold(ctx: DaemonContext, productId?: string | null): Promis
     .andWhereNot('tr_owner', 'like', `${BATCH_OWNER_PREFIX}%`);
   if (productId) q.andWhere('product_id', productId);
   return !!(await q.first());
-}
-
-export function pause(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
-  return new Promise((resolve) => {
-    const live = signals.filter((s): s is AbortSignal => !!s);
-    const done = () => {
-      clearTimeout(t);
-      for (const s of live) s.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    for (const s of live) s.addEventListener('abort', done, { once: true });
-  });
 }

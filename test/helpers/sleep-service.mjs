@@ -1,7 +1,7 @@
 // Plain JavaScript so that sleep-daemon.mjs can run it under node beside the built daemon.
 
 /**
- * A `sleep` job runs `steps` lane jobs of `ms` each, so the crash-and-restart tests have long jobs without an LLM.
+ * A `sleep` job runs `steps` lane tasks of `ms` each, so the crash-and-restart tests have long jobs without an LLM.
  * Tests pass it to startDaemon (StartOptions.services), or run sleep-daemon.mjs for a daemon in its own process.
  * @param {import('../../src/context.js').DaemonContext} ctx
  * @param {string | undefined} spec

@@ -3,7 +3,7 @@ import type { DaemonContext } from '../../src/context.js';
 import { newCounters } from '../../src/context.js';
 import { SafeEmitter, type VocEvents } from '../../src/events.js';
 import { silentLogger } from '../../src/log.js';
-import type { LaneJob, LaneRunner } from '../../src/lanes/types.js';
+import type { LaneTask, LaneRunner } from '../../src/lanes/types.js';
 import type { Gateway, LlmRequest, LlmResult } from '../../src/llm/types.js';
 import { idleGatewayStats } from '../../src/daemon/gateway.js';
 import { answerFor } from '../../src/llm/simulator/answers.js';
@@ -12,16 +12,18 @@ import type { Store } from '../../src/store/db.js';
 import type { Config } from '../../src/config/schema.js';
 import { codePoints, sha256 } from '../../src/text.js';
 import { classify } from '../../src/translate/classifier.js';
+import { insertJob, toJobView, type JobView, type SubmitJobRequest } from '../../src/store/jobs.js';
+import { KIND_LANES } from '../../src/daemon/jobs.js';
 
 /** Shared pieces of the analysis tests: a context with in-test lanes and gateway, and review seeding. */
 
 /** Lanes that run every job at once in the caller (the real runner's routing is tested elsewhere). */
-export function directLanes(seen: LaneJob<unknown>[] = []): LaneRunner {
+export function directLanes(seen: LaneTask<unknown>[] = []): LaneRunner {
   const signal = new AbortController().signal;
   return {
-    submit<T>(job: LaneJob<T>): Promise<T> {
-      seen.push(job as LaneJob<unknown>);
-      return job.run({ pool: job.lane === 'theme_extraction' ? 'theme' : job.lane === 'learning' ? 'vip' : 'insight', signal });
+    submit<T>(task: LaneTask<T>): Promise<T> {
+      seen.push(task as LaneTask<unknown>);
+      return task.run({ pool: task.lane === 'theme_extraction' ? 'theme' : task.lane === 'learning' ? 'vip' : 'insight', signal });
     },
     queued: () => 0,
     active: () => 0,
@@ -62,7 +64,7 @@ export function makeCtx(
   gateway: Gateway,
   o: { redis?: Redis | null; lanes?: LaneRunner; signal?: AbortSignal } = {},
 ): DaemonContext {
-  return {
+  const ctx: DaemonContext = {
     config,
     log: silentLogger,
     store,
@@ -72,8 +74,23 @@ export function makeCtx(
     gateway,
     lanes: o.lanes ?? directLanes(),
     counters: newCounters(),
+    submitJob: (req, source) => queueJob(ctx, req, source),
+    // no heartbeat here: the leases of a test run (a minute by default) outlive it
+    leases: { keep: () => () => {} },
     signal: o.signal ?? new AbortController().signal,
   };
+  return ctx;
+}
+
+/**
+ * The daemon's job manager, as far as a service without a daemon needs it: the row is inserted and announced, and
+ * nothing runs it (daemon/jobs.ts's submit adds the kind check and, for shared kinds, joining an open job).
+ */
+async function queueJob(ctx: DaemonContext, req: SubmitJobRequest, source: string): Promise<JobView> {
+  const lane = KIND_LANES[req.kind];
+  const row = await insertJob(ctx.store, { kind: req.kind, lane, productId: req.productId, params: req.params, source });
+  ctx.events.emit('jobs:changed', { id: Number(row.id), kind: row.kind, status: 'queued' });
+  return toJobView(row);
 }
 
 export function review(config: Config, product: string, i: number, body: string, rating = 4): NewReview {

@@ -4,7 +4,7 @@ import { fakeGateway, makeCtx, seed, userPayload, directLanes } from './analysis
 import { createLabelCache } from '../../src/analysis/label-cache.js';
 import { learnProduct } from '../../src/analysis/learn.js';
 import { claimLearn, learnState, listLabels } from '../../src/store/labels.js';
-import type { LaneJob } from '../../src/lanes/types.js';
+import type { LaneTask } from '../../src/lanes/types.js';
 
 const cacheFor = (ctx: ReturnType<typeof makeCtx>) =>
   createLabelCache({ store: ctx.store, redis: null, keyPrefix: '', ttlSec: 60, size: 10, stats: ctx.counters.analysis });
@@ -17,11 +17,11 @@ describe.each(DATABASES)('learning on %s', (kind) => {
     db = await openTestDb(kind, { 'analysis.learnSampleSize': 10 });
     await seed(db.config, db.store, 'P1', 30);
     const gw = fakeGateway(db.config);
-    const jobs: LaneJob<unknown>[] = [];
-    const ctx = makeCtx(db.config, db.store, gw, { lanes: directLanes(jobs) });
+    const tasks: LaneTask<unknown>[] = [];
+    const ctx = makeCtx(db.config, db.store, gw, { lanes: directLanes(tasks) });
     const r = await learnProduct(ctx, cacheFor(ctx), 'P1', { jobId: 3 });
     expect(r.outcome).toBe('learned');
-    expect(jobs.map((j) => j.lane)).toEqual(['learning']);
+    expect(tasks.map((t) => t.lane)).toEqual(['learning']);
     expect(gw.calls).toHaveLength(1);
     expect(gw.calls[0]).toMatchObject({ lane: 'learning', task: 'learn', json: true, productId: 'P1', jobId: 3 });
     expect(gw.calls[0].messages[0].content).toContain('JSON');

@@ -7,7 +7,9 @@ import { clientFor, connectDaemon } from '../../src/daemon/client.js';
 import { unavailableGateway } from '../../src/daemon/gateway.js';
 import { testServices } from '../helpers/sleep-service.mjs';
 import { silentLogger } from '../../src/log.js';
-import { VocError } from '../../src/errors.js';
+import { StoppingError, VocError } from '../../src/errors.js';
+import { listenSocket } from '../../src/daemon/server.js';
+import { closedError } from '../../src/llm/throttle/types.js';
 import { countReviews, type NewReview } from '../../src/store/reviews.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -175,5 +177,34 @@ describe('the CLI talking to the daemon', () => {
     const job = await client.submitJob({ kind: 'sleep' as never, params: { steps: 2, ms: 50 } });
     const final = await client.followJob(job.id, () => {});
     expect(final.status).toBe('done');
+  });
+
+  it('work refused by a stop answers 503 STOPPING on any route, whoever stopped; another user error stays a 400', async () => {
+    const h = tempHome('st');
+    cleanups.push(() => h.cleanup());
+    const socketPath = path.join(h.home, 'voc.sock');
+    const server = await listenSocket({
+      socketPath,
+      maxRequestBytes: 1024,
+      log: silentLogger,
+      routes: [
+        { method: 'GET', path: '/lanes', handler: () => Promise.reject(new StoppingError()) },
+        { method: 'GET', path: '/gateway', handler: () => Promise.reject(closedError()) },
+        { method: 'GET', path: '/bad', handler: () => Promise.reject(new VocError('BAD_THING', 'no')) },
+      ],
+    });
+    cleanups.push(() => server.close());
+    const get = (p: string) =>
+      new Promise<{ status: number; body: { error: { code: string } } }>((resolve, reject) => {
+        http
+          .get({ socketPath, path: p }, (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString()) }));
+          })
+          .on('error', reject);
+      });
+    for (const p of ['/lanes', '/gateway']) expect(await get(p)).toMatchObject({ status: 503, body: { error: { code: 'STOPPING' } } });
+    expect(await get('/bad')).toMatchObject({ status: 400, body: { error: { code: 'BAD_THING' } } });
   });
 });

@@ -90,7 +90,7 @@ describe('Prometheus metrics and /health', () => {
     await client.ingest({ file: 'seed.csv', rows: seedExample() });
     const job = await client.submitJob({ kind: 'translate' });
 
-    // during the run (each answer takes about a second): scrape until translation lane jobs are running
+    // during the run (each answer takes about a second): scrape until translation lane tasks are running
     let during = await scrape(d.metricsUrl!);
     const end = Date.now() + 30_000;
     while (total(during.samples, 'voc_lane_jobs_active', { lane: 'translation' }) === 0 && Date.now() < end)

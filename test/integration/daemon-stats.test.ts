@@ -84,7 +84,7 @@ describe('daemon stats', () => {
     expect(frames[2].daemon.id).toBe(d.ctx.daemonId);
   });
 
-  it('lists active and queued lane jobs by pool for `voc jobs`', async () => {
+  it('lists active and queued lane tasks by pool for `voc jobs`', async () => {
     const d = await boot();
     const client = clientFor(d.socketPath);
     await client.pause('translation');

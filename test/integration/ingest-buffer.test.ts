@@ -12,6 +12,7 @@ import { drainIngestBuffer } from '../../src/ingest/buffer.js';
 import { bufferKeys, createBufferQueue, type DeadLetter } from '../../src/ingest/buffer-queue.js';
 import { formatJobs } from '../../src/commands/jobs.js';
 import { silentLogger } from '../../src/log.js';
+import { sleep } from '../../src/abort.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -137,6 +138,29 @@ describe.skipIf(!hasPg || !hasRedis)('the Redis ingest buffer', () => {
     const res = await drainIngestBuffer(d.ctx, 10);
     expect(res.inserted).toBe(30);
     expect(await count(d)).toBe(30);
+  });
+
+  it('a live daemon keeps the hold on its batch while its store hangs for longer than a lease', async () => {
+    const pgu = pgTestUrl('ib');
+    const proxy = await startTcpProxy({ host: new URL(PG_BASE).hostname, port: Number(new URL(PG_BASE).port || 5432) });
+    cleanups.push(() => proxy.close());
+    const { r, keys, start, count } = await setup({ pgu, databaseUrl: viaProxy(pgu.url, proxy) });
+    const d = await start();
+    cleanups.push(() => proxy.restore()); // before the daemon closes, should an expectation below fail
+    await r.rpush(keys.buffer, ...Array.from({ length: 10 }, (_, i) => review(i)));
+    // the INSERT and the heartbeat's own writes hang: the hold lives in Redis and its renewal must not wait on them
+    proxy.stall('requests');
+    const draining = drainIngestBuffer(d.ctx, 10);
+    await until(async () => (await r.llen(keys.processing(d.ctx.daemonId))) === 10);
+    for (let i = 0; i < 30; i++) {
+      // three leases of 1 s: a hold nobody renewed would have lapsed, and another daemon would take the batch over
+      expect(await r.exists(keys.hold(d.ctx.daemonId))).toBe(1);
+      await sleep(100);
+    }
+    proxy.restore();
+    expect((await draining).inserted).toBe(10);
+    expect(await count(d)).toBe(10);
+    expect(await r.llen(keys.processing(d.ctx.daemonId))).toBe(0);
   });
 
   it("a processing list whose hold lapsed goes back to the buffer; a live daemon's is left alone", async () => {

@@ -10,7 +10,7 @@ import { int, pct, signed, stars, ratingsText, money } from '../../src/report/fo
 import { runReportCommand } from '../../src/commands/report.js';
 import { createReportService } from '../../src/report/service.js';
 import type { DaemonContext } from '../../src/context.js';
-import type { LaneJob } from '../../src/lanes/types.js';
+import type { LaneTask } from '../../src/lanes/types.js';
 import type { ReportData } from '../../src/report/types.js';
 import { VocError } from '../../src/errors.js';
 import { loadReportFixture } from './report-fixture.js';
@@ -142,7 +142,9 @@ describe('report formats', () => {
     const ctx = {
       store: db.store,
       config: db.config,
-      lanes: { submit: <T>(job: LaneJob<T>) => (lanes.push(job.lane), job.run({ pool: 'base', signal: new AbortController().signal })) },
+      lanes: {
+        submit: <T>(task: LaneTask<T>) => (lanes.push(task.lane), task.run({ pool: 'base', signal: new AbortController().signal })),
+      },
     } as unknown as DaemonContext;
     const svc = createReportService(ctx);
     expect(svc.kinds).toEqual({ report: 'exclusive' });

@@ -4,23 +4,23 @@ import { silentLogger } from '../../src/log.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Store } from '../../src/store/db.js';
 import type { Gateway, LlmRequest, LlmResult } from '../../src/llm/types.js';
-import type { LaneJob, LaneRunner } from '../../src/lanes/types.js';
+import type { LaneTask, LaneRunner } from '../../src/lanes/types.js';
 import type { NewReview } from '../../src/store/reviews.js';
 import { classify } from '../../src/translate/classifier.js';
 import { codePoints, sha256 } from '../../src/text.js';
 
-/** Runs lane jobs at once, up to `cap` together (the trans pool in small). */
+/** Runs lane tasks at once, up to `cap` together (the trans pool in small). */
 export function testLanes(cap = 100): LaneRunner & { peak: number } {
   let active = 0;
   const waiting: Array<() => void> = [];
   const lanes = {
     peak: 0,
-    async submit<T>(job: LaneJob<T>): Promise<T> {
+    async submit<T>(task: LaneTask<T>): Promise<T> {
       while (active >= cap) await new Promise<void>((r) => waiting.push(r));
       active++;
       lanes.peak = Math.max(lanes.peak, active);
       try {
-        return await job.run({ pool: 'trans', signal: new AbortController().signal });
+        return await task.run({ pool: 'trans', signal: new AbortController().signal });
       } finally {
         active--;
         waiting.shift()?.();
@@ -100,6 +100,8 @@ export function testContext(
     gateway,
     lanes,
     counters: newCounters(),
+    submitJob: () => Promise.reject(new Error('no job manager in this test')),
+    leases: { keep: () => () => {} },
     signal: abort.signal,
     lines,
     abort,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchLabel, normKey, quoteHaystack, quoteIsGenuine } from '../../src/analysis/match.js';
 import { emptyLabelMap, labelNames } from '../../src/analysis/label-cache.js';
 import { checkInsights, mapThemes, planBatches, type ClaimedReview } from '../../src/analysis/extract.js';
-import type { InsightItem } from '../../src/domain.js';
+import type { InsightItem, ReviewClass } from '../../src/domain.js';
 
 function labelMap() {
   const m = emptyLabelMap();
@@ -12,7 +12,7 @@ function labelMap() {
   return m;
 }
 
-const row = (id: number, body: string, cls: 'vip' | 'standard' | 'short' = 'standard', product = 'P'): ClaimedReview =>
+const row = (id: number, body: string, cls: ReviewClass = 'standard', product = 'P'): ClaimedReview =>
   ({ id, body, title: null, class: cls, product_id: product, ins_attempts: 0, thm_attempts: 0 }) as unknown as ClaimedReview;
 
 describe('analysis matching', () => {

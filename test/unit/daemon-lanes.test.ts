@@ -11,7 +11,7 @@ function runner(overrides: Record<string, unknown> = {}, events = new SafeEmitte
   return createLaneRunner({ config, events, log: silentLogger, signal: new AbortController().signal });
 }
 
-/** A job that runs until released, recording the pool that took it. */
+/** A task that runs until released, recording the pool that took it. */
 function gate() {
   let open!: () => void;
   const opened = new Promise<void>((r) => (open = r));
@@ -30,11 +30,11 @@ describe('lanes and pools', () => {
   it('routes each lane to its pools: base never runs an LLM lane, insight/theme never take ingestion', async () => {
     const r = runner({ 'pools.base.cap': 2 });
     const seen: Array<[LaneName, PoolName]> = [];
-    const jobs: Promise<unknown>[] = [];
+    const tasks: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
-      for (const lane of LANES) jobs.push(r.submit({ lane, label: lane, run: async ({ pool }) => void seen.push([lane, pool]) }));
+      for (const lane of LANES) tasks.push(r.submit({ lane, label: lane, run: async ({ pool }) => void seen.push([lane, pool]) }));
     }
-    await Promise.all(jobs);
+    await Promise.all(tasks);
     for (const [lane, pool] of seen) {
       if (lane === 'ingestion' || lane === 'reports') expect(pool).toBe('base');
       else expect(pool).not.toBe('base');
@@ -43,7 +43,7 @@ describe('lanes and pools', () => {
     expect(seen.filter(([l]) => l === 'ingestion')).toHaveLength(20);
   });
 
-  it('a saturated translation lane does not delay insight or theme jobs', async () => {
+  it('a saturated translation lane does not delay insight or theme tasks', async () => {
     const r = runner({ 'pools.trans.cap': 5 });
     const g = gate();
     const blocked = Array.from({ length: 50 }, () => r.submit({ lane: 'translation', label: 't', run: () => g.opened }));
@@ -75,14 +75,14 @@ describe('lanes and pools', () => {
     expect(pools[4]).toBe('vip');
   });
 
-  it('never exceeds a pool cap with slow jobs (instrumented peak)', async () => {
+  it('never exceeds a pool cap with slow tasks (instrumented peak)', async () => {
     const caps = { base: 3, vip: 4, trans: 6, insight: 5, theme: 2 };
     const r = runner(Object.fromEntries(Object.entries(caps).map(([p, c]) => [`pools.${p}.cap`, c])));
-    const jobs: Promise<unknown>[] = [];
+    const tasks: Promise<unknown>[] = [];
     for (let i = 0; i < 60; i++) {
-      for (const lane of LANES) jobs.push(r.submit({ lane, label: lane, run: () => new Promise((res) => setTimeout(res, 2 + (i % 5))) }));
+      for (const lane of LANES) tasks.push(r.submit({ lane, label: lane, run: () => new Promise((res) => setTimeout(res, 2 + (i % 5))) }));
     }
-    await Promise.all(jobs);
+    await Promise.all(tasks);
     const stats = r.poolStats();
     for (const [p, cap] of Object.entries(caps)) {
       expect(stats[p as PoolName].peak).toBeLessThanOrEqual(cap);
@@ -95,16 +95,16 @@ describe('lanes and pools', () => {
     expect(ls.translation.p95Ms).toBeGreaterThan(0);
   });
 
-  it('a throwing event listener does not break a job, and failures are counted', async () => {
+  it('a throwing event listener does not break a task, and failures are counted', async () => {
     const events = new SafeEmitter<VocEvents>(silentLogger);
-    events.on('job:start', () => {
+    events.on('task:start', () => {
       throw new Error('listener bug');
     });
-    events.on('job:done', () => {
+    events.on('task:done', () => {
       throw new Error('listener bug');
     });
     const failed: string[] = [];
-    events.on('job:failed', (e) => failed.push(e.error ?? ''));
+    events.on('task:failed', (e) => failed.push(e.error ?? ''));
     const r = runner({}, events);
     expect(await r.submit({ lane: 'reports', label: 'r', run: async () => 42 })).toBe(42);
     await expect(r.submit({ lane: 'reports', label: 'r', run: async () => Promise.reject(new Error('boom')) })).rejects.toThrow('boom');
@@ -112,11 +112,11 @@ describe('lanes and pools', () => {
     expect(r.laneStats().reports).toMatchObject({ done: 1, failed: 1 });
   });
 
-  it('a paused lane takes no new job, keeps its queue, and resume drains it', async () => {
+  it('a paused lane takes no new task, keeps its queue, and resume drains it', async () => {
     const r = runner();
     r.setPaused('translation', true);
     let ran = 0;
-    const jobs = Array.from({ length: 10 }, () => r.submit({ lane: 'translation', label: 't', run: async () => void ran++ }));
+    const tasks = Array.from({ length: 10 }, () => r.submit({ lane: 'translation', label: 't', run: async () => void ran++ }));
     // other lanes keep running while translation is paused
     await r.submit({ lane: 'insight_extraction', label: 'i', run: async () => {} });
     await new Promise((res) => setTimeout(res, 20));
@@ -124,12 +124,12 @@ describe('lanes and pools', () => {
     expect(r.queued('translation')).toBe(10);
     expect(r.laneStats().translation.paused).toBe(true);
     r.setPaused('translation', false);
-    await Promise.all(jobs);
+    await Promise.all(tasks);
     expect(ran).toBe(10);
     expect(r.queued('translation')).toBe(0);
   });
 
-  it('pausing holds jobs already waiting in the pool queue', async () => {
+  it('pausing holds tasks already waiting in the pool queue', async () => {
     const r = runner({ 'pools.trans.cap': 1 });
     const g = gate();
     let ran = 0;
@@ -147,10 +147,10 @@ describe('lanes and pools', () => {
     expect(ran).toBe(5);
   });
 
-  it('an LLM job waits out its start-up delay before it takes a slot, and drain refuses it while it waits', async () => {
+  it('an LLM task waits out its start-up delay before it takes a slot, and drain refuses it while it waits', async () => {
     const r = runner({ 'pools.trans.cap': 1, 'pools.trans.jitterMs': [60_000, 60_000] });
     const delayed = r.submit({ lane: 'translation', label: 'delayed', run: async () => 'ran' });
-    // the slot stays free for jobs whose delay is over: only the waiting count shows it
+    // the slot stays free for tasks whose delay is over: only the waiting count shows it
     expect(r.poolStats().trans).toMatchObject({ active: 0, queued: 1 });
     expect(r.list().queued.map((j) => j.label)).toEqual(['delayed']);
     expect(r.queued('translation')).toBe(1);
@@ -158,7 +158,7 @@ describe('lanes and pools', () => {
     await expect(delayed).rejects.toThrow('stopping');
   });
 
-  it('drain refuses waiting jobs and waits for the running ones', async () => {
+  it('drain refuses waiting tasks and waits for the running ones', async () => {
     const r = runner({ 'pools.base.cap': 1 });
     const g = gate();
     const running = r.submit({ lane: 'reports', label: 'long', run: () => g.opened.then(() => 'finished') });
@@ -172,14 +172,14 @@ describe('lanes and pools', () => {
     expect(await drained).toBe(true);
   });
 
-  it('a learning job alone in its pool starts without the start-up jitter; jobs of a burst still wait theirs', async () => {
-    // a minute of jitter: a job that waited it would not finish within the test
+  it('a learning task alone in its pool starts without the start-up jitter; tasks of a burst still wait theirs', async () => {
+    // a minute of jitter: a task that waited it would not finish within the test
     const r = runner({ 'pools.vip.jitterMs': [60000, 60000] });
     const started: string[] = [];
     await r.submit({ lane: 'learning', label: 'alone', run: async () => void started.push('alone') });
     expect(started).toEqual(['alone']);
 
-    // a burst: the first job holds the pool while two more arrive; they are spread by the jitter, not run at once
+    // a burst: the first task holds the pool while two more arrive; they are spread by the jitter, not run at once
     const g = gate();
     const first = r.submit({ lane: 'learning', label: 'b0', run: async () => (started.push('b0'), g.opened) });
     await until(() => started.includes('b0'));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, classifyTitle } from '../../src/translate/classifier.js';
 import { packAll, Packer, type PackingOptions } from '../../src/translate/packing.js';
 import { estimateTokens } from '../../src/translate/tokens.js';
+import type { ReviewClass } from '../../src/domain.js';
 
 const rules = { vipLength: 200, vipExtremeLength: 100, extremeRatings: [1, 5], shortMaxLength: 50 };
 const text = (n: number) => 'a'.repeat(n);
@@ -52,7 +53,7 @@ const seedOpts: PackingOptions = {
   batchPromptTokens: 80,
   singlePromptTokens: 120,
 };
-const items = (cls: 'vip' | 'standard' | 'short', n: number, tokens: number) => Array.from({ length: n }, () => ({ cls, tokens }));
+const items = (cls: ReviewClass, n: number, tokens: number) => Array.from({ length: n }, () => ({ cls, tokens }));
 
 describe('packing', () => {
   it('the seed example: 10 vip, 30 standard, 60 short take exactly 19 calls, short first', () => {

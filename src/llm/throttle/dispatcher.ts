@@ -1,5 +1,5 @@
 import { LLM_LANES, type LlmLane } from '../../config/schema.js';
-import { ClosedError, type Permit, type PermitSource } from './types.js';
+import { closedError, type Permit, type PermitSource } from './types.js';
 
 interface Waiter {
   lane: LlmLane;
@@ -27,7 +27,7 @@ export class PriorityDispatcher {
   ) {}
 
   acquire(priority: number, lane: LlmLane, signal?: AbortSignal | null): Promise<Permit> {
-    if (this.closed) return Promise.reject(new ClosedError());
+    if (this.closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     return new Promise<Permit>((resolve, reject) => {
       let queue = this.queues.get(priority);
@@ -108,6 +108,6 @@ export class PriorityDispatcher {
 
   close(): void {
     this.closed = true;
-    this.failAll(new ClosedError());
+    this.failAll(closedError());
   }
 }

@@ -1,6 +1,7 @@
 import pThrottle from 'p-throttle';
 import { LocalAdaptiveRate, type AdaptiveParams } from '../adaptive.js';
-import { ClosedError, sleep, type Permit, type PermitSource } from './types.js';
+import { closedError, type Permit, type PermitSource } from './types.js';
+import { sleep } from '../../abort.js';
 
 /** extra window length for spacing the first window after an idle one (also used by the Redis script) */
 export const COLD_EXTRA_MS = 100;
@@ -53,7 +54,7 @@ export class LocalPermits implements PermitSource {
 
   async take(): Promise<Permit> {
     for (;;) {
-      if (this.stop.signal.aborted) throw new ClosedError();
+      if (this.stop.signal.aborted) throw closedError();
       const now = Date.now();
       const rate = this.adaptive.current(now);
       const allowed = Math.min(this.hardCap, Math.max(1, Math.floor(rate)));

@@ -5,7 +5,9 @@ import { PROBE_STEPS, type AdaptiveParams } from '../adaptive.js';
 import type { Logger } from '../../log.js';
 import { COLD_EXTRA_MS, PENDING_POLL_MS } from './local.js';
 import { SLIDING_WINDOW_LUA } from './script.js';
-import { ClosedError, sleep, type Permit, type PermitSource } from './types.js';
+import { closedError, type Permit, type PermitSource } from './types.js';
+import { sleep } from '../../abort.js';
+import { errorMessage } from '../../errors.js';
 
 type ScriptReply = [number, string, string, number, string, string?];
 type WithScript = Redis & {
@@ -127,7 +129,7 @@ export class RedisPermits implements PermitSource {
         else resolve();
       };
       const onReady = () => done();
-      const onStop = () => done(new ClosedError());
+      const onStop = () => done(closedError());
       const timer = setTimeout(() => done(new Error(`Redis is ${this.redis.status}`)), READY_WAIT_MS);
       this.redis.once('ready', onReady);
       this.stop.signal.addEventListener('abort', onStop, { once: true });
@@ -142,7 +144,7 @@ export class RedisPermits implements PermitSource {
     else
       this.log.error('throttle_unavailable', {
         throttle: 'redis',
-        error: (err as Error)?.message ?? String(err),
+        error: errorMessage(err),
         note: 'LLM calls paused until Redis answers',
       });
   }
@@ -150,13 +152,13 @@ export class RedisPermits implements PermitSource {
   async take(): Promise<Permit> {
     let waitedExact = false;
     for (;;) {
-      if (this.stop.signal.aborted) throw new ClosedError();
+      if (this.stop.signal.aborted) throw closedError();
       let reply: ScriptReply;
       const member = `${this.id}:${++this.seq}`;
       try {
         reply = await this.call('take', member);
       } catch (err) {
-        if (this.stop.signal.aborted) throw new ClosedError();
+        if (this.stop.signal.aborted) throw closedError();
         this.setHealth(false, err);
         waitedExact = false;
         await sleep(DOWN_POLL_MS, this.stop.signal);
@@ -187,9 +189,7 @@ export class RedisPermits implements PermitSource {
     const report = (mode: 'wire' | 'release', at: number) => {
       if (!open) return;
       open = false;
-      this.call(mode, member, at).catch((err) =>
-        this.log.debug('throttle_report_failed', { mode, error: (err as Error)?.message ?? String(err) }),
-      );
+      this.call(mode, member, at).catch((err) => this.log.debug('throttle_report_failed', { mode, error: errorMessage(err) }));
     };
     return { wired: (at) => report('wire', at), release: () => report('release', Date.now()) };
   }

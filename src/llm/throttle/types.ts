@@ -1,3 +1,5 @@
+import { StoppingError } from '../../errors.js';
+
 /**
  * One slot of the window, held by one request. Until the request is written to the socket the slot counts as
  * starting now (it may leave at any moment), so a request that has a permit but is late to the wire can never bunch
@@ -24,28 +26,5 @@ export interface PermitSource {
   close(): void;
 }
 
-export class ClosedError extends Error {
-  constructor() {
-    super('the LLM gateway is closed');
-    this.name = 'ClosedError';
-  }
-}
-
-/** setTimeout as a promise that a closing source can cut short. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new ClosedError());
-    const t = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new ClosedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+/** What a closed source (or gateway) answers a caller with. */
+export const closedError = () => new StoppingError('the LLM gateway is closed');

@@ -1,9 +1,10 @@
 import type { DaemonContext } from '../../context.js';
-import { VocError } from '../../errors.js';
+import { sleep } from '../../abort.js';
+import { StoppingError, VocError } from '../../errors.js';
 import { batchesOfJob, getBatch, leaseBatches, openBatchCount, type BatchRow } from '../../store/batches.js';
 import { countClaimable, requeueFailed } from '../../store/translations.js';
 import { newTally, type CallTally } from '../call.js';
-import { pause, runTranslation, type TranslateRunOptions, type TranslateSummary } from '../run.js';
+import { runTranslation, type TranslateRunOptions, type TranslateSummary } from '../run.js';
 import { advance } from './drive.js';
 import { BATCH_HOLD_MS, planRound } from './plan.js';
 
@@ -52,7 +53,7 @@ export async function runBatchTranslation(ctx: DaemonContext, o: TranslateRunOpt
       continue;
     }
     await progress();
-    await pause(cfg.translate.batchPollMs, o.signal, ctx.signal);
+    await sleep(cfg.translate.batchPollMs, o.signal, ctx.signal);
   }
   if (stopped()) {
     // hand our batches to whichever daemon polls next, without waiting for the lease to run out
@@ -61,7 +62,7 @@ export async function runBatchTranslation(ctx: DaemonContext, o: TranslateRunOpt
       .where({ driver: owner })
       .update({ driver: null, driver_lease: null })
       .catch(() => {});
-    throw new VocError('STOPPING', 'the daemon is stopping; the batch job resumes after a restart');
+    throw new StoppingError('the daemon is stopping; the batch job resumes after a restart');
   }
   let rest: TranslateSummary | null = null;
   if (rounds >= MAX_ROUNDS && (await countClaimable(ctx.store, o.productId)) > 0) rest = await runTranslation(ctx, o);
