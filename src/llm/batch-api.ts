@@ -1,11 +1,17 @@
-import OpenAI, { toFile } from 'openai';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import OpenAI from 'openai';
 import { chatBody } from './chat-body.js';
 import type { BatchAnswer, BatchApi, LlmRequest, RemoteBatch } from './types.js';
 
 /**
  * The OpenAI-compatible Batch API through the openai SDK (DashScope serves it under /compatible-mode/v1):
  * files.create (purpose batch), batches.create (endpoint /v1/chat/completions, window 24h), batches.retrieve,
- * batches.cancel, files.content. The key never reaches an error message: `scrub` removes it.
+ * batches.cancel, files.content. The key never reaches an error message: `scrub` removes it. Files go from disk and
+ * to disk (a file-backed Blob up, a stream down), so a full 100 MB file costs no memory.
  */
 export interface BatchApiOptions {
   apiKey: string;
@@ -62,17 +68,21 @@ export function createBatchApi(o: BatchApiOptions): BatchApi {
   }
 
   return {
+    simulated: o.simulated,
     line(customId: string, req: LlmRequest): string {
       return JSON.stringify({ custom_id: customId, method: 'POST', url: ENDPOINT, body: chatBody(req, o.model) });
     },
-    upload: (filename, jsonl, opts = {}) =>
+    upload: (filename, content, opts = {}) =>
       wrap('upload', async () => {
         if (opts.recover) {
           const found = await findFile(filename);
           if (found) return found;
         }
+        // a named File over the (file-backed) Blob: the form is streamed from it with a Content-Length, and a
+        // retry reads it again
+        const blob = typeof content === 'string' ? new Blob([content]) : content;
         const file = await client.files.create({
-          file: await toFile(Buffer.from(jsonl, 'utf8'), filename, { type: 'application/jsonl' }),
+          file: new File([blob], filename, { type: 'application/jsonl' }),
           purpose: 'batch',
         });
         return file.id;
@@ -92,51 +102,57 @@ export function createBatchApi(o: BatchApiOptions): BatchApi {
           }),
         );
       }),
+    find: (tag) =>
+      wrap('list', async () => {
+        const found = await findBatch(tag);
+        return found ? toRemote(found) : null;
+      }),
     retrieve: (id) => wrap('retrieve', async () => toRemote(await client.batches.retrieve(id))),
     cancel: (id) => wrap('cancel', async () => toRemote(await client.batches.cancel(id))),
-    answers: (fileId) =>
+    download: (fileId, dest) =>
       wrap('download', async () => {
-        const text = await (await client.files.content(fileId)).text();
-        return parseAnswers(text, o.simulated);
+        const res = await client.files.content(fileId);
+        if (!res.body) throw new Error(`file ${fileId} has no content`);
+        await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), createWriteStream(dest, { mode: 0o600 }));
       }),
   };
 }
 
-/** Output and error lines: {custom_id, response: {status_code, body}, error}. Anything else is reported, not guessed. */
-export function parseAnswers(text: string, simulated: boolean): { answers: BatchAnswer[]; bad: string[] } {
-  const answers: BatchAnswer[] = [];
-  const bad: string[] = [];
-  text.split('\n').forEach((raw, i) => {
-    if (!raw.trim()) return;
-    let v: {
-      custom_id?: unknown;
-      response?: { status_code?: number; body?: OpenAI.Chat.ChatCompletion & { error?: { message?: string } } } | null;
-      error?: { code?: string; message?: string } | null;
-    };
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      bad.push(`line ${i + 1} is not JSON`);
-      return;
-    }
-    if (typeof v.custom_id !== 'string') {
-      bad.push(`line ${i + 1} has no custom_id`);
-      return;
-    }
-    const customId = v.custom_id;
-    const res = v.response;
-    if (v.error || !res || res.status_code !== 200) {
-      const why = v.error?.message ?? v.error?.code ?? res?.body?.error?.message ?? `HTTP ${res?.status_code ?? 'none'}`;
-      answers.push({ customId, ok: false, error: String(why).slice(0, 300) });
-      return;
-    }
-    const body = res.body;
-    const content = body?.choices?.[0]?.message?.content;
-    if (typeof content !== 'string') {
-      answers.push({ customId, ok: false, error: 'answer has no message content' });
-      return;
-    }
-    answers.push({
+/** The lines of a downloaded output or error file, one at a time: an answer, or why the line is not one. */
+export async function* readAnswers(path: string, simulated: boolean): AsyncGenerator<{ answer: BatchAnswer } | { bad: string }> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let i = 0;
+  for await (const raw of lines) {
+    i++;
+    if (!raw.trim()) continue;
+    yield parseAnswerLine(raw, i, simulated);
+  }
+}
+
+/** One output or error line: {custom_id, response: {status_code, body}, error}. Anything else is reported, not guessed. */
+export function parseAnswerLine(raw: string, lineNo: number, simulated: boolean): { answer: BatchAnswer } | { bad: string } {
+  let v: {
+    custom_id?: unknown;
+    response?: { status_code?: number; body?: OpenAI.Chat.ChatCompletion & { error?: { message?: string } } } | null;
+    error?: { code?: string; message?: string } | null;
+  };
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return { bad: `line ${lineNo} is not JSON` };
+  }
+  if (!v || typeof v !== 'object' || typeof v.custom_id !== 'string') return { bad: `line ${lineNo} has no custom_id` };
+  const customId = v.custom_id;
+  const res = v.response;
+  if (v.error || !res || res.status_code !== 200) {
+    const why = v.error?.message ?? v.error?.code ?? res?.body?.error?.message ?? `HTTP ${res?.status_code ?? 'none'}`;
+    return { answer: { customId, ok: false, error: String(why).slice(0, 300) } };
+  }
+  const body = res.body;
+  const content = body?.choices?.[0]?.message?.content;
+  if (typeof content !== 'string') return { answer: { customId, ok: false, error: 'answer has no message content' } };
+  return {
+    answer: {
       customId,
       ok: true,
       content,
@@ -144,7 +160,6 @@ export function parseAnswers(text: string, simulated: boolean): { answers: Batch
       promptTokens: body?.usage?.prompt_tokens ?? 0,
       completionTokens: body?.usage?.completion_tokens ?? 0,
       simulated: simulated || body?.system_fingerprint === 'voc-simulator',
-    });
-  });
-  return { answers, bad };
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.
 import { Packer, packingOptions, type Batch } from './packing.js';
 import { TextBook, type PendingText, type PreparedReview, type TextResult } from './prepare.js';
 import { estimateTokens } from './tokens.js';
-import { newTally, translateTexts } from './call.js';
+import { commonLanguage, newTally, translateTexts } from './call.js';
 import { RunStats, type TranslateSummary } from './run-stats.js';
 import { BATCH_OWNER_PREFIX } from '../store/batches.js';
 
@@ -18,6 +18,8 @@ export interface TranslateRunOptions {
   progress?: (snapshot: Record<string, unknown>) => void;
   /** stops claiming when aborted (the service's stop(), besides the daemon's own signal) */
   signal?: AbortSignal;
+  /** aborted when the job is cancelled (`voc jobs cancel`): stop claiming, let what is in flight finish */
+  cancel?: AbortSignal;
 }
 
 const ABORTED = 'run stopped before this text was sent';
@@ -39,7 +41,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   const cfg = ctx.config;
   const tcfg = cfg.translate;
   const owner = ctx.daemonId;
-  const stopped = () => ctx.signal.aborted || !!o.signal?.aborted;
+  const stopped = () => ctx.signal.aborted || !!o.signal?.aborted || !!o.cancel?.aborted;
   await requeueFailed(ctx.store, { maxAttempts: tcfg.maxAttempts, productId: o.productId });
   const claimable = await countClaimable(ctx.store, o.productId);
   const stats = new RunStats(ctx, o.jobId, o.limit ? Math.min(o.limit, claimable) : claimable);
@@ -147,8 +149,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     stats.batch(batch.cls);
     const texts = batch.items.map((i) => i.norm);
     // named in the prompt only when every text of the batch is surely in that language
-    const first = batch.items[0]?.lang;
-    const sourceLanguage = first && batch.items.every((i) => i.lang === first) ? first : undefined;
+    const sourceLanguage = commonLanguage(batch.items);
     const label = `translate ${batch.cls} batch x${texts.length}${o.jobId != null ? ` (job ${o.jobId})` : ''}`;
     ctx.lanes
       .submit({
@@ -223,7 +224,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         );
         continue;
       }
-      await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
+      await pause(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, o.cancel, ctx.signal);
       continue;
     }
     claimed += rows.length;
@@ -244,7 +245,8 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   flush();
   await writing;
   if (held.size || unwritten.size) await releaseClaims(ctx.store, 'tr', owner, [...held, ...unwritten]).catch(() => {});
-  return stats.finish(tally);
+  const summary = stats.finish(tally);
+  return o.cancel?.aborted ? { ...summary, cancelled: true, released: stats.released } : summary;
 }
 
 /** Whether reviews in scope are claimed by another owner right now (its batches are in flight, or it died). */

@@ -126,7 +126,8 @@ describe('translate-pending --batch (Batch API)', () => {
   });
 
   it('an expired batch keeps its finished part and redoes the rest; files split at the request limit', async () => {
-    const { d, config, sim, client } = await boot({ expireAfterShare: 0.5 }, { 'translate.batchMaxRequests': 20 });
+    // 120 short reviews make 6 requests of 20: a file of at most 4 requests takes two files
+    const { d, config, sim, client } = await boot({ expireAfterShare: 0.5 }, { 'translate.batchMaxRequests': 4 });
     await client.ingest({ file: 'e.csv', rows: Array.from({ length: 120 }, (_, i) => review(textOf(45, i + 9000))) });
     const stdout = sink();
     const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout });
@@ -134,7 +135,7 @@ describe('translate-pending --batch (Batch API)', () => {
     await expectOwnTranslations(d, 120);
     const batches = await d.ctx.store.knex('llm_batches').select('requests', 'provider_status');
     expect(batches.length).toBeGreaterThan(1);
-    for (const b of batches) expect(Number(b.requests)).toBeLessThanOrEqual(20);
+    for (const b of batches) expect(Number(b.requests)).toBeLessThanOrEqual(4);
     expect(batches.every((b) => b.provider_status === 'expired')).toBe(true);
     expect(sim.stats().batch!.uploads).toBe(batches.length);
   });
