@@ -50,6 +50,8 @@ export async function collectBatch(ctx: DaemonContext, api: BatchApi, row: Batch
       redone += page.length;
     }
   }
+  // a redo cut short by a shutdown is not a failure: the row stays to collect, and the restart redoes the rest
+  if (ctx.signal.aborted) throw new Error('the daemon is stopping; the batch is settled after a restart');
   const settled = await handler.settle(row, { release });
   await updateBatch(ctx.store, row.id, { state: 'done', driver: null, driver_lease: null });
   const how = row.cancel_requested ? 'handed back (cancelled)' : release ? 'left to a follow-up batch' : 'redone in realtime';

@@ -92,7 +92,11 @@ export async function advance(ctx: DaemonContext, api: BatchApi, row: BatchRow, 
     switch (row.state) {
       case 'planning':
         // its planner died between two windows: what it wrote is a whole batch
-        await updateBatch(ctx.store, row.id, row.requests > 0 ? { state: 'prepared' } : { state: 'done', driver: null, driver_lease: null });
+        await updateBatch(
+          ctx.store,
+          row.id,
+          row.requests > 0 ? { state: 'prepared' } : { state: 'done', driver: null, driver_lease: null },
+        );
         return null;
       case 'prepared':
       case 'uploading': {

@@ -31,7 +31,13 @@ export async function withTempFile<T>(ctx: DaemonContext, name: string, use: (fi
 }
 
 /** Write the row's JSONL file page by page, with backpressure; returns the bytes written. */
-export async function writeBatchFile(ctx: DaemonContext, api: BatchApi, row: BatchRow, handler: BatchHandler, file: string): Promise<number> {
+export async function writeBatchFile(
+  ctx: DaemonContext,
+  api: BatchApi,
+  row: BatchRow,
+  handler: BatchHandler,
+  file: string,
+): Promise<number> {
   const out = createWriteStream(file, { mode: 0o600 });
   const closed = once(out, 'close');
   let bytes = 0;

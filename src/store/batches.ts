@@ -143,8 +143,7 @@ export async function leaseBatches(
   o: { owner: string; leaseMs: number; holdMs: number; kinds: BatchKind[]; jobId?: number | null; orphans?: boolean },
 ): Promise<BatchRow[]> {
   const ts = now();
-  const free = (w: ReturnType<Store['knex']>) =>
-    w.whereNull('driver').orWhere('driver', o.owner).orWhere('driver_lease', '<', ts);
+  const free = (w: ReturnType<Store['knex']>) => w.whereNull('driver').orWhere('driver', o.owner).orWhere('driver_lease', '<', ts);
   const q = store.knex('llm_batches').whereIn('state', OPEN_STATES).whereIn('kind', o.kinds).where(free);
   if (o.jobId != null)
     q.andWhere((w) => {

@@ -6,10 +6,6 @@ export type JobKind = 'translate' | 'learn' | 'analyze' | 'report' | 'bullets';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-/** Statuses a job never leaves: a follower stops at them, and a cancel finds nothing left to stop. */
-const FINISHED: ReadonlySet<string> = new Set(['done', 'failed', 'cancelled']);
-export const isFinished = (status: string): boolean => FINISHED.has(status);
-
 export interface JobView {
   id: number;
   kind: JobKind;
@@ -217,10 +213,7 @@ export async function requestCancel(store: Store, id: number): Promise<CancelOut
       .update({ status: 'cancelled', cancel_requested_at: ts, finished_at: ts, owner: null, lease: null });
     if (Number(queued) === 0) {
       await trx('jobs').where({ id, status: 'running' }).whereNull('cancel_requested_at').update({ cancel_requested_at: ts });
-      await trx('llm_batches')
-        .where({ job_id: id })
-        .whereNot('state', 'done')
-        .update({ cancel_requested: true, updated_at: ts });
+      await trx('llm_batches').where({ job_id: id }).whereNot('state', 'done').update({ cancel_requested: true, updated_at: ts });
     }
     const row = (await trx('jobs').where({ id }).first()) as JobRow | undefined;
     if (!row) return { outcome: 'missing' as const };

@@ -158,16 +158,19 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         jobId: o.jobId,
         productId: o.productId ?? null,
         run: ({ signal }) =>
-          translateTexts(texts, {
-            gateway: ctx.gateway,
-            targetLanguage: target,
-            productId: o.productId,
-            jobId: o.jobId,
-            signal,
-            tally,
-            single: batch.cls === 'vip',
-            sourceLanguage,
-          }),
+          // cancelled while it waited for the lane: it was never sent, its texts are handed back
+          o.cancel?.aborted
+            ? Promise.resolve(texts.map(() => ({ ok: false as const, error: ABORTED })))
+            : translateTexts(texts, {
+                gateway: ctx.gateway,
+                targetLanguage: target,
+                productId: o.productId,
+                jobId: o.jobId,
+                signal,
+                tally,
+                single: batch.cls === 'vip',
+                sourceLanguage,
+              }),
       })
       .then(
         (outcomes) =>

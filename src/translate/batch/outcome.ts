@@ -17,5 +17,13 @@ export async function outcomeOf(r: PreparedReview, o: { answered: boolean }): Pr
   const via = (x: 'call' | 'cache' | 'convert') => all.some((t) => t.source === x);
   const paid = via('call') || (o.answered && via('cache'));
   const source = status === 'skipped' ? null : paid ? 'llm' : via('cache') ? 'cache' : 'opencc';
-  return { id: r.row.id, status, bodyZh: value(body), titleZh: value(title), cached: source === 'cache', source, attempts: r.row.tr_attempts };
+  return {
+    id: r.row.id,
+    status,
+    bodyZh: value(body),
+    titleZh: value(title),
+    cached: source === 'cache',
+    source,
+    attempts: r.row.tr_attempts,
+  };
 }
