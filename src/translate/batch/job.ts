@@ -1,7 +1,7 @@
 import type { DaemonContext } from '../../context.js';
 import { VocError } from '../../errors.js';
 import { runRounds } from '../../batch/rounds.js';
-import { batchesOfJob } from '../../store/batches.js';
+import { batchList, batchProgress, batchUsage } from '../../batch/progress.js';
 import { countClaimable, requeueFailed } from '../../store/translations.js';
 import { newTally, type CallTally } from '../call.js';
 import { pause, runTranslation, type TranslateRunOptions, type TranslateSummary } from '../run.js';
@@ -87,12 +87,9 @@ async function jobCounts(ctx: DaemonContext, jobId: number | null) {
 /** Progress with the provider's counts: reviews in flight count as done in the share of their requests done. */
 async function snapshot(ctx: DaemonContext, jobId: number | null, total: number, tally: CallTally): Promise<Record<string, unknown>> {
   const c = await jobCounts(ctx, jobId);
-  const batches = jobId == null ? [] : await batchesOfJob(ctx.store, jobId);
-  const open = batches.filter((b) => b.state !== 'done');
-  const requests = open.reduce((n, b) => n + Number(b.requests), 0);
-  const answered = open.reduce((n, b) => n + Number(b.completed) + Number(b.failed), 0);
+  const batch = await batchProgress(ctx.store, jobId);
   const settled = c.translated + c.skipped + c.failed;
-  const done = settled + (requests ? Math.floor((c.inFlight * answered) / requests) : 0);
+  const done = settled + (batch.requests ? Math.floor((c.inFlight * (batch.completed + batch.failed)) / batch.requests) : 0);
   return {
     total: Math.max(total, settled),
     done,
@@ -101,13 +98,7 @@ async function snapshot(ctx: DaemonContext, jobId: number | null, total: number,
     failed: c.failed,
     calls: tally.calls,
     mode: 'batch',
-    batch: {
-      batches: open.length,
-      requests,
-      completed: open.reduce((n, b) => n + Number(b.completed), 0),
-      failed: open.reduce((n, b) => n + Number(b.failed), 0),
-      status: open[0]?.provider_status ?? open[0]?.state ?? null,
-    },
+    batch,
   };
 }
 
@@ -119,17 +110,7 @@ async function summary(
   cancelled: boolean,
 ): Promise<TranslateSummary> {
   const c = await jobCounts(ctx, jobId);
-  const batches = jobId == null ? [] : await batchesOfJob(ctx.store, jobId);
-  const usage =
-    jobId == null
-      ? null
-      : await ctx.store
-          .knex('llm_usage')
-          .where({ job_id: jobId, batch: true })
-          .sum({ p: 'prompt_tokens', c: 'completion_tokens', cost: 'cost' })
-          .count({ n: '*' })
-          .first();
-  const batchCost = Number(usage?.cost ?? 0);
+  const usage = await batchUsage(ctx.store, jobId);
   return {
     reviews: c.translated + c.skipped + c.failed,
     translated: c.translated,
@@ -139,18 +120,12 @@ async function summary(
     failed: c.failed,
     // realtime calls only: redone lines (and a realtime pass after the last round)
     calls: tally.calls + (rest?.calls ?? 0),
-    batchRequests: Number(usage?.n ?? 0),
-    batches: batches.map((b) => ({
-      id: Number(b.id),
-      status: b.provider_status,
-      requests: Number(b.requests),
-      completed: Number(b.completed),
-      failed: Number(b.failed),
-    })),
-    promptTokens: tally.promptTokens + Number(usage?.p ?? 0) + (rest?.promptTokens ?? 0),
-    completionTokens: tally.completionTokens + Number(usage?.c ?? 0) + (rest?.completionTokens ?? 0),
-    cost: Math.round((tally.cost + batchCost + (rest?.cost ?? 0)) * 1e6) / 1e6,
-    batchCost: Math.round(batchCost * 1e6) / 1e6,
+    batchRequests: usage.requests,
+    batches: await batchList(ctx.store, jobId),
+    promptTokens: tally.promptTokens + usage.promptTokens + (rest?.promptTokens ?? 0),
+    completionTokens: tally.completionTokens + usage.completionTokens + (rest?.completionTokens ?? 0),
+    cost: Math.round((tally.cost + usage.cost + (rest?.cost ?? 0)) * 1e6) / 1e6,
+    batchCost: Math.round(usage.cost * 1e6) / 1e6,
     classes: { vip: c.classes.vip ?? 0, standard: c.classes.standard ?? 0, short: c.classes.short ?? 0 },
     fallbacks: tally.fallbacks + (rest?.fallbacks ?? 0),
     simulated: tally.simulated || !!rest?.simulated || ctx.gateway.stats().simulated,
