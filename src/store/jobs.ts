@@ -115,7 +115,8 @@ export async function hasOpenJob(store: Store, kind: string, productId?: string)
 
 /**
  * The oldest open job of `kind` whose scope covers `productId` (every product, or that one) and that has no
- * limit, run in the same mode (`batch` param): work asked of that scope is already on its way there.
+ * limit, run in the same mode (`batch` param), and is not being cancelled: work asked of that scope is already on
+ * its way there.
  */
 export async function openJobCovering(
   store: Store,
@@ -123,7 +124,14 @@ export async function openJobCovering(
   productId: string | null,
   mode: unknown = null,
 ): Promise<JobRow | undefined> {
-  const q = store.knex('jobs').select('*').where({ kind }).whereIn('status', ['queued', 'running']).orderBy('id');
+  // a job winding down after `voc jobs cancel` takes no new request in
+  const q = store
+    .knex('jobs')
+    .select('*')
+    .where({ kind })
+    .whereIn('status', ['queued', 'running'])
+    .whereNull('cancel_requested_at')
+    .orderBy('id');
   q.andWhere((w) => {
     w.whereNull('product_id');
     if (productId) w.orWhere('product_id', productId);
