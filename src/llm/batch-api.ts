@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,7 +14,9 @@ import type { BatchAnswer, BatchApi, LlmRequest, RemoteBatch } from './types.js'
  * The OpenAI-compatible Batch API through the openai SDK (DashScope serves it under /compatible-mode/v1):
  * files.create (purpose batch), batches.create (endpoint /v1/chat/completions, window 24h), batches.retrieve,
  * batches.cancel, files.content. The key never reaches an error message: `scrub` removes it. Files go from disk and
- * to disk (a file-backed Blob up, a stream down), so a full 100 MB file costs no memory.
+ * to disk, so a full 100 MB file costs no memory: the upload is the one request not made through the SDK, because
+ * fetch reads a request body as fast as the disk gives it, whatever the socket takes (a 150 MB upload grew the
+ * process by 175 MB); node:http streams it with backpressure and a Content-Length.
  */
 export interface BatchApiOptions {
   apiKey: string;
@@ -78,14 +83,7 @@ export function createBatchApi(o: BatchApiOptions): BatchApi {
           const found = await findFile(filename);
           if (found) return found;
         }
-        // a named File over the (file-backed) Blob: the form is streamed from it with a Content-Length, and a
-        // retry reads it again
-        const blob = typeof content === 'string' ? new Blob([content]) : content;
-        const file = await client.files.create({
-          file: new File([blob], filename, { type: 'application/jsonl' }),
-          purpose: 'batch',
-        });
-        return file.id;
+        return postFile(o, filename, typeof content === 'string' ? new Blob([content]) : content);
       }),
     create: (fileId, tag, opts = {}) =>
       wrap('create', async () => {
@@ -116,6 +114,62 @@ export function createBatchApi(o: BatchApiOptions): BatchApi {
         await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream), createWriteStream(dest, { mode: 0o600 }));
       }),
   };
+}
+
+/**
+ * POST {baseURL}/files as multipart/form-data (purpose=batch, file), the file streamed from its Blob (a file-backed
+ * one from fs.openAsBlob reads the disk as the socket drains). An error answer carries its HTTP status, as the
+ * SDK's errors do, so a refused file (4xx) is told from a network or server trouble.
+ */
+async function postFile(o: BatchApiOptions, filename: string, blob: Blob): Promise<string> {
+  const url = new URL(`${o.baseURL.replace(/\/+$/, '')}/files`);
+  const boundary = `voc-${randomUUID()}`;
+  const safe = filename.replace(/["\\\r\n]/g, '_');
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${safe}"\r\nContent-Type: application/jsonl\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const lib = url.protocol === 'https:' ? https : http;
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = lib.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${o.apiKey}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': head.length + blob.size + tail.length,
+          accept: 'application/json',
+        },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(o.timeoutMs, () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)));
+    req.on('error', reject);
+    pipeline(Readable.from(multipart(head, blob, tail)), req).catch(reject);
+  });
+  let json: { id?: string; error?: { message?: string } } | null = null;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    // not JSON: the status says enough
+  }
+  if (status >= 400) throw Object.assign(new Error(`${status} ${json?.error?.message ?? body.slice(0, 200)}`.trim()), { status });
+  // an answer without a file id is trouble to try again, not a refusal
+  if (!json?.id) throw new Error(`the provider answered ${status} without a file id`);
+  return json.id;
+}
+
+async function* multipart(head: Buffer, blob: Blob, tail: Buffer): AsyncGenerator<Uint8Array> {
+  yield head;
+  yield* Readable.fromWeb(blob.stream() as unknown as WebReadableStream<Uint8Array>);
+  yield tail;
 }
 
 /** The lines of a downloaded output or error file, one at a time: an answer, or why the line is not one. */
