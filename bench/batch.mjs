@@ -4,9 +4,16 @@
 // the Batch API with 10% malformed and 5% failed lines. Prints reviews translated with their own text, realtime
 // calls, Batch API requests, uploads, tokens, cost and wall time, and the cost ratio against realtime measured in
 // the same run. Runs the built dist/; prints figures, asserts nothing.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+//
+// --independent: the same dump against bench/batch-server.py, an OpenAI-compatible server with the Batch API that
+// shares no code with voc (Python standard library), through the CLI as a user runs it: `voc ingest FILE` then
+// `voc translate-pending --batch --wait --json`; clean, with 10% malformed and 5% failed lines, and with the
+// daemon killed (-9) while its batch is with the provider, then started again.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,6 +23,10 @@ if (!file || !existsSync(file)) {
   process.exit(0);
 }
 const dist = (p) => import(path.join(root, 'dist', p));
+if (process.argv.includes('--independent')) {
+  await independent(file);
+  process.exit(0);
+}
 const { loadConfig } = await dist('config/load.js');
 const { startDaemon } = await dist('daemon/daemon.js');
 const { clientFor } = await dist('daemon/client.js');
@@ -82,4 +93,99 @@ for (const r of results) {
     `${r.name.padEnd(40)} ${r.own}/${r.reviews} own text | ${String(r.calls).padStart(4)} realtime calls | ${String(r.requests).padStart(4)} batch requests, ${r.uploads} uploads | ` +
       `${r.tokens} tokens | ${r.cost.toFixed(4)} CNY (${(r.cost / rt.cost).toFixed(2)}x realtime) | ${r.wall.toFixed(1)} s`,
   );
+}
+
+/** The dump through the CLI against bench/batch-server.py (see the top of this file). */
+async function independent(file) {
+  const { loadConfig } = await dist('config/load.js');
+  const { normaliseForPrompt } = await dist('text.js');
+  const price = loadConfig({ env: { VOC_HOME: tmpdir() } }).llm.prices['qwen-flash'];
+  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+  if (!python) {
+    console.log('skipped: --independent needs python3');
+    return;
+  }
+  const DELAY_S = 5;
+  const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VOC_|DASHSCOPE_|OPENAI_)/.test(k)));
+  const cli = (env, args) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(root, 'bin', 'voc'), ...args], { env, cwd: root });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('exit', (code) => resolve({ code, out, err }));
+    });
+
+  async function scenario(name, serverArgs, { kill = false } = {}) {
+    const server = spawn(python, [path.join(root, 'bench', 'batch-server.py'), '--delay', String(DELAY_S), ...serverArgs], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const url = await new Promise((r) => createInterface({ input: server.stdout }).once('line', (l) => r(JSON.parse(l).url)));
+    const stats = async () => (await fetch(url.replace(/\/v1$/, '/stats'))).json();
+    const home = mkdtempSync(path.join(tmpdir(), 'voc-bi-'));
+    writeFileSync(
+      path.join(home, 'config.json'),
+      JSON.stringify({
+        beat: { checkPendingTranslations: false },
+        daemon: { leaseMs: 3000, heartbeatMs: 500 },
+        translate: { batchPollMs: 500 },
+      }),
+    );
+    const env = { ...cleanEnv(), VOC_HOME: home, VOC_LLM_BASE_URL: url, VOC_LLM_API_KEY: 'sk-bench-independent', NO_COLOR: '1' };
+    try {
+      const ingest = await cli(env, ['ingest', file, '--json']);
+      if (ingest.code !== 0) throw new Error(`ingest: ${ingest.err}`);
+      const t0 = performance.now();
+      let killed = null;
+      if (kill) {
+        const submit = await cli(env, ['translate-pending', '--batch', '--json']);
+        if (submit.code !== 0) throw new Error(`submit: ${submit.err}`);
+        while ((await stats()).batches === 0) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, (DELAY_S * 1000) / 3));
+        const pid = JSON.parse((await cli(env, ['daemon', 'status', '--json'])).out).pid;
+        process.kill(pid, 'SIGKILL');
+        while (spawnSync('kill', ['-0', String(pid)]).status === 0) await new Promise((r) => setTimeout(r, 50));
+        killed = { uploads: (await stats()).uploads, batches: (await stats()).batches };
+      }
+      // with a kill, this starts a new daemon, which resumes the open job; the command attaches to it
+      const run = await cli(env, ['translate-pending', '--batch', '--wait', '--json']);
+      const wall = (performance.now() - t0) / 1000;
+      if (run.code !== 0) throw new Error(`translate-pending: ${run.err}`);
+      const summary = JSON.parse(run.out);
+      const exported = (await cli(env, ['export', '--all', '--format', 'ndjson'])).out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const own = exported.filter(
+        (r) =>
+          r.translation_status === 'skipped' || (r.translation_status === 'done' && r.body_zh === `译文：${normaliseForPrompt(r.body)}`),
+      ).length;
+      const s = await stats();
+      const full = (summary.promptTokens * price.input + summary.completionTokens * price.output) / 1e6;
+      return { name, reviews: exported.length, own, summary, server: s, killed, full, wall };
+    } finally {
+      await cli(env, ['daemon', 'stop']);
+      server.kill();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+
+  const results = [
+    await scenario('--batch', []),
+    await scenario('--batch, 10% malformed + 5% failed lines', ['--malformed-rate', '0.1', '--fail-rate', '0.05']),
+    await scenario('--batch, daemon kill -9 mid-batch, restart', [], { kill: true }),
+  ];
+  console.log(`${path.basename(file)} through the CLI against bench/batch-server.py (independent; batches take ${DELAY_S} s)`);
+  for (const r of results) {
+    const x = r.summary;
+    const redone = r.server.malformedLines + r.server.failedLines;
+    console.log(
+      `${r.name.padEnd(44)} ${r.own}/${r.reviews} own text | ${x.calls} realtime calls (server: ${r.server.realtimeRequests}; ${redone} lines redone) | ` +
+        `${x.batchRequests} batch requests, ${r.server.uploads} uploads, ${r.server.batches} batches` +
+        `${r.killed ? ` (before the kill: ${r.killed.uploads} upload, ${r.killed.batches} batch)` : ''} | ` +
+        `${x.promptTokens + x.completionTokens} tokens | ${x.cost.toFixed(4)} CNY, batch part ${x.batchCost.toFixed(4)} ` +
+        `(${(x.cost / r.full).toFixed(2)}x the realtime price of the same tokens) | ${r.wall.toFixed(1)} s`,
+    );
+  }
 }

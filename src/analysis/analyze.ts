@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import { analyseBatch, planBatches, type BatchEnv, type ClaimedReview } from './extract.js';
 import { OutcomeWriter } from './writer.js';
 import { sleep } from '../abort.js';
+import { BATCH_OWNER_PREFIX } from '../store/batches.js';
 
 /**
  * Insights and themes of one product: reviews are claimed from the store in chunks (leased, so daemons share the
@@ -40,13 +41,17 @@ export async function pendingCount(
   notOwner?: string,
 ): Promise<number> {
   const q = ctx.store.knex('reviews').where({ product_id: productId }).whereIn(`${kind}_status`, statuses);
-  // our own claims are in flight in the other loop or waiting in the write buffer: not something to wait for
-  if (notOwner) q.andWhere((w) => w.whereNull(`${kind}_owner`).orWhereNot(`${kind}_owner`, notOwner));
+  // our own claims are in flight in the other loop or waiting in the write buffer: not something to wait for; nor
+  // are reviews a Batch API batch holds (another job's, for up to a day)
+  const owner = `${kind}_owner`;
+  if (notOwner)
+    q.andWhere((w) => w.whereNull(owner).orWhere((o) => o.whereNot(owner, notOwner).andWhereNot(owner, 'like', `${BATCH_OWNER_PREFIX}%`)));
   const row = await q.count<{ n: number }[]>({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
 
-function applyWrite(env: AnalyseEnv, kind: AnalysisKind, res: WriteResult): void {
+/** Written outcomes into the job's tally, its progress and the daemon's counters. */
+export function applyWrite(env: AnalyseEnv, kind: AnalysisKind, res: WriteResult): void {
   const c = env.ctx.counters.analysis;
   const p = env.progress[kind];
   p.done += res.done;

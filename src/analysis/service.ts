@@ -7,6 +7,11 @@ import { learnProduct, type LearnResult } from './learn.js';
 import { analyseProduct, pendingCount, type AnalyseEnv } from './analyze.js';
 import { startAutoTriggers } from './auto.js';
 import { addTally, newTally, summaryOf } from './tally.js';
+import { analysisHandler, planAnalysisRound } from './batch.js';
+import { runRounds } from '../batch/rounds.js';
+import { batchProgress, batchUsage, type BatchProgress } from '../batch/progress.js';
+import { resetForRedo } from '../store/insights.js';
+import { sleep } from '../abort.js';
 
 /**
  * The analysis service: `learn` jobs (exclusive: one daemon learns a product) and `analyze` jobs (shared: every
@@ -19,6 +24,9 @@ export interface AnalysisService extends Service {
   /** resolves when the automatic checks queued so far (new products, settled translations) have run */
   autoIdle(): Promise<void>;
 }
+
+/** Batch API rounds before what is left is analysed in realtime */
+const MAX_BATCH_ROUNDS = 3;
 
 function learnSummary(r: LearnResult, simulated: boolean): Record<string, unknown> {
   return {
@@ -63,6 +71,11 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
     const all = job.params.all === true;
     if (!all && !job.productId) throw new VocError('BAD_JOB', 'an analyze job needs a product or params.all');
     const products = all ? await productIds(ctx.store) : [job.productId!];
+    // `--batch`: insights and themes through the provider's Batch API (learning stays realtime, the fast lane)
+    const batchApi = job.params.batch === true ? ctx.gateway.batch : undefined;
+    if (job.params.batch === true && !batchApi)
+      throw new VocError('NO_BATCH_API', 'this gateway has no Batch API', { hint: 'run `voc analyze` without --batch' });
+    const cancelled = () => !!job.signal?.aborted;
     const tally = newTally();
     tally.simulated = simulated();
     const learned: Array<Record<string, unknown>> = [];
@@ -72,11 +85,16 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
       cache: labelCache,
       tally,
       jobId: job.id,
-      stopping: () => stopping,
+      // a cancel stops the claiming like a stop does; what is in flight finishes and is kept
+      stopping: () => stopping || cancelled(),
       progress: { ins: { todo: 0, done: 0, failed: 0 }, thm: { todo: 0, done: 0, failed: 0 } },
-      onProgress: () => progress(snapshot('analysing')),
+      onProgress: () => progress(snapshot(batch ? 'batch' : 'analysing')),
     };
     let current: string[] = [];
+    /** the provider's counts while Batch API batches run */
+    let batch: BatchProgress | null = null;
+    /** learned products, ready for the Batch API */
+    const ready: string[] = [];
     const snapshot = (phase: string): Record<string, unknown> => {
       const p = env.progress;
       const todo = p.ins.todo + p.thm.todo;
@@ -90,11 +108,13 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
         total: todo,
         done,
         ...summaryOf(tally),
+        ...(batch ? { mode: 'batch', batch } : {}),
       };
     };
 
     const one = async (productId: string) => {
       stopCheck();
+      if (cancelled()) return;
       current = [...current, productId];
       progress(snapshot('learning'));
       const state = await learnState(ctx.store, productId);
@@ -116,7 +136,8 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
           return;
         }
       }
-      await analyseProduct(env, productId, { force: job.params.force === true });
+      if (batchApi) ready.push(productId);
+      else await analyseProduct(env, productId, { force: job.params.force === true });
       current = current.filter((p) => p !== productId);
     };
 
@@ -137,11 +158,59 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
       }),
     );
     stopCheck();
+    if (batchApi) {
+      if (job.params.force === true)
+        for (const p of ready) for (const kind of ['ins', 'thm'] as const) await resetForRedo(ctx.store, kind, p, job.id);
+      const handlers = { ins: analysisHandler(env, 'ins'), thm: analysisHandler(env, 'thm') };
+      batch = await batchProgress(ctx.store, job.id);
+      const r = await runRounds(ctx, batchApi, {
+        jobId: job.id,
+        handlers: [handlers.ins, handlers.thm],
+        maxRounds: MAX_BATCH_ROUNDS,
+        stopped: () => stopping || ctx.signal.aborted,
+        cancelled,
+        progress: async () => {
+          batch = await batchProgress(ctx.store, job.id);
+          progress(snapshot('batch'));
+        },
+        pause: () => sleep(ctx.config.translate.batchPollMs, job.signal, ctx.signal),
+        plan: () => planAnalysisRound(env, batchApi, handlers, { products: ready, cancelled }),
+      });
+      stopCheck();
+      batch = null;
+      // what the rounds left (lines that failed again, reviews that arrived meanwhile) goes through realtime
+      if (!r.cancelled) for (const p of ready) if (!cancelled()) await analyseProduct(env, p, {});
+      stopCheck();
+    }
     tally.reviews = Math.max(env.progress.ins.done + env.progress.ins.failed, env.progress.thm.done + env.progress.thm.failed);
     ctx.events.emit('log:line', {
       text: `analysed ${products.length === 1 ? products[0] : `${products.length} products`}: ${tally.reviews} reviews, ${tally.insights} insights, ${tally.themes} themes (${tally.unmapped} unmapped), ${tally.droppedQuotes} made-up quotes dropped`,
     });
-    return { ...summaryOf(tally), products: products.length, learned, skipped };
+    const done = { ...summaryOf(tally), products: products.length, learned, skipped };
+    const used = batchApi ? await batchUsage(ctx.store, job.id) : null;
+    const withBatch = used
+      ? {
+          ...done,
+          // calls: realtime only (learning and redone lines); the Batch API requests are counted apart, at their price
+          batchRequests: used.requests,
+          promptTokens: tally.promptTokens + used.promptTokens,
+          completionTokens: tally.completionTokens + used.completionTokens,
+          cost: Math.round((tally.cost + used.cost) * 1e6) / 1e6,
+          batchCost: Math.round(used.cost * 1e6) / 1e6,
+          mode: 'batch',
+        }
+      : done;
+    return cancelled() ? { ...withBatch, cancelled: true, released: await releasedOf(job.id) } : withBatch;
+  }
+
+  /** Reviews a cancelled job had claimed and handed back unanalysed. */
+  async function releasedOf(jobId: number): Promise<number> {
+    const row = await ctx.store
+      .knex('reviews')
+      .where((w) => w.where({ ins_job: jobId, ins_status: 'pending' }).orWhere({ thm_job: jobId, thm_status: 'pending' }))
+      .count<{ n: number }[]>({ n: '*' })
+      .first();
+    return Number(row?.n ?? 0);
   }
 
   return {

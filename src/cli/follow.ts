@@ -1,5 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { DaemonClient, JobView } from '../daemon/api.js';
+import { VocError } from '../errors.js';
+
+/** A followed job that ended cancelled (`voc jobs cancel`): what it did is kept, the rest is back to pending. */
+export function cancelledError(job: JobView): VocError {
+  return new VocError('JOB_CANCELLED', `${job.kind} job ${job.id} was cancelled; what it did is kept, the rest is back to pending`, {
+    hint: `\`voc jobs\` shows it; run the command again to go on`,
+  });
+}
 
 export interface ProgressView {
   done: number;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
-import { followWithProgress } from '../cli/follow.js';
+import { cancelledError, followWithProgress } from '../cli/follow.js';
 import { VocError } from '../errors.js';
 import { connectDaemon } from '../daemon/client.js';
 import type { DaemonClient, JobView } from '../daemon/api.js';
@@ -13,6 +13,8 @@ export interface AnalyzeOptions {
   force?: boolean;
   wait?: boolean;
   json?: boolean;
+  /** insights and themes through the provider's Batch API (half price, results within 24 h); learning stays realtime */
+  batch?: boolean;
 }
 
 export interface AnalyzeDeps {
@@ -45,6 +47,9 @@ type Summary = {
   cost?: number;
   simulated?: boolean;
   skipped?: Array<{ productId: string; reason: string }>;
+  batchRequests?: number;
+  batchCost?: number;
+  batch?: { requests: number; completed: number; failed: number; status: string | null };
 };
 
 /** The `--json` summary of the issue, in this order. */
@@ -62,6 +67,8 @@ function jsonSummary(id: number, s: Summary): Record<string, unknown> {
     cost = 0,
     simulated = false,
     skipped = [],
+    batchRequests,
+    batchCost,
   } = s;
   return {
     job: id,
@@ -77,6 +84,8 @@ function jsonSummary(id: number, s: Summary): Record<string, unknown> {
     cost,
     simulated,
     skipped,
+    // a Batch API job: its requests and what they cost (calls above are the realtime ones)
+    ...(batchRequests !== undefined ? { batchRequests, batchCost: batchCost ?? 0 } : {}),
   };
 }
 
@@ -93,6 +102,7 @@ export async function runAnalyze(o: AnalyzeOptions, deps: AnalyzeDeps): Promise<
   const params: Record<string, unknown> = {};
   if (o.all) params.all = true;
   if (o.force) params.force = true;
+  if (o.batch) params.batch = true;
   const submitted = await client.submitJob({ kind: 'analyze', productId: o.product ?? null, params });
   const what = o.all ? 'every product' : o.product;
   if (!o.wait) {
@@ -116,10 +126,14 @@ export async function runAnalyze(o: AnalyzeOptions, deps: AnalyzeDeps): Promise<
         failed: p.failed ?? 0,
         calls: p.calls ?? 0,
       };
-      const line = `analysing (${payload.phase}): ${p.done ?? 0}/${p.total}, ${payload.insights} insights, ${payload.themes} themes, ${payload.failed} failed, ${payload.calls} calls`;
+      const b = p.batch;
+      // a Batch API job: the provider's own counts of its requests
+      const provider = b && b.requests ? ` | Batch API ${b.status ?? ''} ${b.completed + b.failed}/${b.requests} requests` : '';
+      const line = `analysing (${payload.phase}): ${p.done ?? 0}/${p.total}, ${payload.insights} insights, ${payload.themes} themes, ${payload.failed} failed, ${payload.calls} calls${provider}`;
       return { done: p.done ?? 0, total: p.total, payload, line };
     },
   });
+  if (final.status === 'cancelled') throw cancelledError(final);
   if (final.status === 'failed') throw new VocError('JOB_FAILED', `analyze job ${final.id} failed: ${final.error ?? 'unknown error'}`);
   const s = (final.result ?? {}) as Summary;
   const failed = Number(s.failed ?? 0);
@@ -129,7 +143,7 @@ export async function runAnalyze(o: AnalyzeOptions, deps: AnalyzeDeps): Promise<
     out.write(
       `analysed ${s.reviews ?? 0} reviews of ${what}${s.simulated ? ' (simulated)' : ''}: ${s.insights ?? 0} insights, ${s.themes ?? 0} themes ` +
         `(${s.unmapped ?? 0} unmapped), ${s.droppedQuotes ?? 0} made-up quotes dropped, ${failed} failed; ` +
-        `${s.calls ?? 0} calls, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
+        `${s.calls ?? 0} calls${s.batchRequests ? ` + ${s.batchRequests} Batch API requests at the batch price` : ''}, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
     );
     for (const k of s.skipped ?? []) out.write(`skipped ${k.productId}: ${k.reason}\n`);
     if (failed)
@@ -147,6 +161,7 @@ export function registerAnalyze(program: Command): void {
     .argument('[product]', 'product id')
     .option('--all', 'every product')
     .option('--force', 'redo reviews already analysed')
+    .option('--batch', "insights and themes through the provider's Batch API: half price, results within 24 h (learning stays realtime)")
     .option('--wait', 'follow the run with a progress bar and print the summary (exit 1 when some reviews failed, 2 no daemon)')
     .option('--json', 'print the summary as JSON')
     .action(async (product: string | undefined, opts: Omit<AnalyzeOptions, 'product'>, cmd: Command) => {

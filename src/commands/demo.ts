@@ -7,7 +7,7 @@ import { loadConfig, PACKAGE_ROOT, usesSimulator } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
-import { followWithProgress } from '../cli/follow.js';
+import { cancelledError, followWithProgress } from '../cli/follow.js';
 import { VocError } from '../errors.js';
 import { connectDaemon, daemonSink } from '../daemon/client.js';
 import type { DaemonClient, JobView, SubmitJobRequest } from '../daemon/api.js';
@@ -109,6 +109,7 @@ async function follow(client: DaemonClient, req: SubmitJobRequest, label: string
         return { done, total: r.total, payload: { ...gw }, line };
       },
     });
+    if (final.status === 'cancelled') throw cancelledError(final);
     if (final.status === 'failed') throw new VocError('DEMO_FAILED', `${label} failed: ${final.error ?? 'unknown error'}`);
     return final;
   } finally {

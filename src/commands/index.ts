@@ -32,7 +32,8 @@ const COMMANDS: CommandEntry[] = [
   {
     name: 'jobs',
     usage: '[options]',
-    about: 'active and queued lane tasks by pool, and recent job rows (celery inspect active / active_queues)',
+    about:
+      'active and queued lane tasks by pool, and recent job rows (celery inspect active / active_queues); `jobs cancel JOB` cancels one',
     load: async () => (await import('./jobs.js')).registerJobs,
   },
   {

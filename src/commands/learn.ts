@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
+import { cancelledError } from '../cli/follow.js';
 import { VocError } from '../errors.js';
 import { connectDaemon } from '../daemon/client.js';
 import type { DaemonClient, JobView } from '../daemon/api.js';
@@ -47,6 +48,7 @@ export async function runLearn(o: LearnOptions, deps: LearnDeps): Promise<JobVie
     return submitted;
   }
   const final = await client.followJob(submitted.id, () => {});
+  if (final.status === 'cancelled') throw cancelledError(final);
   if (final.status === 'failed')
     throw new VocError('JOB_FAILED', `learn job ${final.id} failed: ${final.error ?? 'unknown error'}`, {
       hint: `voc learn ${o.product} --force --wait tries again`,

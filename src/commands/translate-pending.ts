@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
 import { isInteractive } from '../cli/output.js';
-import { followWithProgress } from '../cli/follow.js';
+import { cancelledError, followWithProgress } from '../cli/follow.js';
 import { VocError } from '../errors.js';
 import { connectDaemon } from '../daemon/client.js';
 import type { DaemonClient, JobView } from '../daemon/api.js';
@@ -94,6 +94,7 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
       return { done: p.done ?? 0, total: p.total, payload, line };
     },
   });
+  if (final.status === 'cancelled') throw cancelledError(final);
   if (final.status === 'failed') throw new VocError('JOB_FAILED', `translate job ${final.id} failed: ${final.error ?? 'unknown error'}`);
   const s = (final.result ?? {}) as Summary;
   const failed = Number(s.failed ?? 0);

@@ -19,10 +19,14 @@ import type { BufferView } from '../ingest/buffer-queue.js';
  *   GET  /jobs                   -> JobsView (queued and active jobs by lane and pool, recent job rows)
  *   GET  /jobs/:id               -> JobView
  *   GET  /jobs/:id/stream        -> NDJSON of JobView until the job is finished
+ *   POST /jobs/:id/cancel        -> JobView (queued: cancelled now; running: asked to wind down); 404 NO_JOB, 409 JOB_FINISHED
  *   POST /lanes/:lane/pause      -> { lane, paused: true }
  *   POST /lanes/:lane/resume     -> { lane, paused: false }
  *   POST /shutdown               -> { stopping: true }
  */
+/** Statuses a job never leaves: a follower stops at them (the CLI reads this without loading the store). */
+export const isFinished = (status: string): boolean => status === 'done' || status === 'failed' || status === 'cancelled';
+
 export interface Health {
   id: string;
   pid: number;
@@ -66,8 +70,10 @@ export interface DaemonClient {
   ingest(chunk: IngestChunkRequest): Promise<InsertResult>;
   submitJob(req: SubmitJobRequest): Promise<JobView>;
   getJob(id: number): Promise<JobView>;
-  /** calls onUpdate with each snapshot until the job is done or failed; resolves with the final view */
+  /** calls onUpdate with each snapshot until the job is done, failed or cancelled; resolves with the final view */
   followJob(id: number, onUpdate: (job: JobView) => void, signal?: AbortSignal): Promise<JobView>;
+  /** `voc jobs cancel`: the job as it is right after the request (cancelled, or running with cancelRequestedAt set) */
+  cancelJob(id: number): Promise<JobView>;
   jobs(): Promise<JobsView>;
   pause(lane: LaneName): Promise<{ lane: LaneName; paused: boolean }>;
   resume(lane: LaneName): Promise<{ lane: LaneName; paused: boolean }>;

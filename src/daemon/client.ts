@@ -10,7 +10,7 @@ import { DaemonUnavailableError, VocError } from '../errors.js';
 import type { IngestSink } from '../ingest/sink.js';
 import { CHUNKS_IN_FLIGHT } from '../ingest/window.js';
 import type { InsertResult } from '../store/reviews.js';
-import type { DaemonClient, Health, JobView, JobsView, Stats } from './api.js';
+import { isFinished, type DaemonClient, type Health, type JobView, type JobsView, type Stats } from './api.js';
 import { homePaths, prepareHome } from './lifecycle.js';
 import { sleep } from '../abort.js';
 
@@ -200,11 +200,12 @@ export function clientFor(socketPath: string): DaemonClient {
         },
         signal,
       );
-      if (last && ((last as JobView).status === 'done' || (last as JobView).status === 'failed')) return last;
+      if (last && isFinished((last as JobView).status)) return last;
       if (signal?.aborted) return last ?? get<JobView>(`/jobs/${id}`);
       // the stream ended early (daemon restarting): the row is the truth
       throw new DaemonUnavailableError(`the daemon went away while job ${id} was running; it resumes when the daemon restarts`);
     },
+    cancelJob: (id) => post<JobView>(`/jobs/${id}/cancel`),
     jobs: () => get<JobsView>('/jobs'),
     pause: (lane: LaneName) => post(`/lanes/${lane}/pause`),
     resume: (lane: LaneName) => post(`/lanes/${lane}/resume`),

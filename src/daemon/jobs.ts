@@ -4,6 +4,7 @@ import type { Service, ServiceJob } from '../lanes/types.js';
 import type { JobView, SubmitJobRequest } from './api.js';
 import { errorMessage } from '../errors.js';
 import {
+  cancelRequested,
   claimJobs,
   failJob,
   finishJob,
@@ -13,6 +14,7 @@ import {
   openJobCovering,
   openJobs,
   releaseJobs,
+  requestCancel,
   saveProgress,
   toJobView,
   type JobRow,
@@ -42,6 +44,11 @@ export interface JobManager {
   running(): number[];
   /** look for work now (a row was inserted or changed) */
   poke(): void;
+  /**
+   * `voc jobs cancel`: a queued job is cancelled at once; a running one is asked to wind down (here at once, on the
+   * other daemons of a cluster at their next poll) and ends `cancelled`. 404 unknown job, 409 already finished.
+   */
+  cancel(id: number): Promise<JobView>;
   /** stop claiming, stop services, wait for runs up to timeoutMs, then give exclusive rows back */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -51,7 +58,7 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
   for (const s of services) for (const [kind, mode] of Object.entries(s.kinds)) byKind.set(kind, { service: s, mode });
   const exclusive = [...byKind].filter(([, v]) => v.mode === 'exclusive').map(([k]) => k);
   const shared = [...byKind].filter(([, v]) => v.mode === 'shared').map(([k]) => k);
-  const running = new Map<number, { promise: Promise<void>; mode: 'shared' | 'exclusive' }>();
+  const running = new Map<number, { promise: Promise<void>; mode: 'shared' | 'exclusive'; cancel: AbortController }>();
   const log = ctx.log.child({ part: 'jobs' });
   let stopping = false;
   let sharedSubmits: Promise<unknown> = Promise.resolve();
@@ -83,6 +90,9 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
   }
 
   async function tick(): Promise<void> {
+    // a cancel asked of another daemon (a cluster): the jobs running here wind down too
+    const live = [...running].filter(([, r]) => !r.cancel.signal.aborted).map(([id]) => id);
+    for (const id of await cancelRequested(ctx.store, live)) running.get(id)?.cancel.abort();
     const exclusiveRunning = [...running.values()].filter((r) => r.mode === 'exclusive').length;
     const claimed = await claimJobs(ctx.store, exclusive, ctx.daemonId, ctx.config.daemon.leaseMs, MAX_EXCLUSIVE - exclusiveRunning);
     for (const row of claimed) start(row, 'exclusive');
@@ -98,14 +108,19 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     const entry = byKind.get(row.kind);
     if (!entry) return;
     const view = toJobView(row);
-    const job: ServiceJob = { id: view.id, kind: view.kind, productId: view.productId, params: view.params };
+    const cancel = new AbortController();
+    // a job cancelled before this daemon (re)started it: it only winds down
+    if (view.cancelRequestedAt != null) cancel.abort();
+    const job: ServiceJob = { id: view.id, kind: view.kind, productId: view.productId, params: view.params, signal: cancel.signal };
     ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status: 'running' });
-    log.info('job_started', { id: job.id, kind: job.kind, mode });
-    const promise = run(entry.service, job).finally(() => running.delete(job.id));
-    running.set(job.id, { promise, mode });
+    log.info('job_started', { id: job.id, kind: job.kind, mode, cancelled: cancel.signal.aborted || undefined });
+    // an exclusive job (learn, report, bullets) holds nothing to wind down once its daemon is gone
+    const work = mode === 'exclusive' && cancel.signal.aborted ? Promise.resolve({}) : null;
+    const promise = run(entry.service, job, work).finally(() => running.delete(job.id));
+    running.set(job.id, { promise, mode, cancel });
   }
 
-  async function run(service: Service, job: ServiceJob): Promise<void> {
+  async function run(service: Service, job: ServiceJob, work: Promise<Record<string, unknown>> | null): Promise<void> {
     let last = 0;
     let pending: Record<string, unknown> | null = null;
     let timer: NodeJS.Timeout | null = null;
@@ -125,11 +140,14 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
       timer = setTimeout(flush, wait);
     };
     try {
-      const result = await service.runJob(job, progress);
+      const result = await (work ?? service.runJob(job, progress));
       if (timer) clearTimeout(timer);
-      if (await settle(job, () => finishJob(ctx.store, job.id, result ?? {}))) {
-        log.info('job_done', { id: job.id, kind: job.kind });
-        ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status: 'done' });
+      // a run that saw the cancel wound down: what it did is kept, the row says why it stopped
+      const status = job.signal?.aborted ? 'cancelled' : 'done';
+      if (await settle(job, () => finishJob(ctx.store, job.id, result ?? {}, status))) {
+        log.info(status === 'done' ? 'job_done' : 'job_cancelled', { id: job.id, kind: job.kind });
+        if (status === 'cancelled') ctx.events.emit('log:line', { text: `job ${job.id} (${job.kind}) cancelled` });
+        ctx.events.emit('jobs:changed', { id: job.id, kind: job.kind, status });
       }
     } catch (err) {
       if (timer) clearTimeout(timer);
@@ -195,6 +213,23 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     return toJobView(row);
   }
 
+  async function cancel(id: number): Promise<JobView> {
+    const r = await requestCancel(ctx.store, id);
+    if (r.outcome === 'missing') throw new HttpError(404, 'NO_JOB', `no job ${id}`);
+    const view = toJobView(r.row);
+    if (r.outcome === 'finished') throw new HttpError(409, 'JOB_FINISHED', `job ${id} (${view.kind}) is already ${view.status}`);
+    log.info('job_cancel_requested', { id, kind: view.kind, outcome: r.outcome });
+    if (r.outcome === 'cancelled') {
+      ctx.events.emit('log:line', { text: `job ${id} (${view.kind}) cancelled before it started` });
+      ctx.events.emit('jobs:changed', { id, kind: view.kind, status: 'cancelled' });
+    } else {
+      ctx.events.emit('log:line', { text: `job ${id} (${view.kind}): cancel asked; it stops taking work and keeps what is done` });
+      running.get(id)?.cancel.abort();
+      poke();
+    }
+    return view;
+  }
+
   async function stop(timeoutMs: number): Promise<void> {
     if (stopping) return;
     stopping = true;
@@ -211,7 +246,7 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     if (left.length) await releaseJobs(ctx.store, ctx.daemonId, left);
   }
 
-  return { submit, kinds: () => [...byKind.keys()], running: () => [...running.keys()], poke, stop };
+  return { submit, kinds: () => [...byKind.keys()], running: () => [...running.keys()], poke, cancel, stop };
 }
 
 export async function jobView(ctx: DaemonContext, id: number): Promise<JobView> {

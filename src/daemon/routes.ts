@@ -7,7 +7,7 @@ import { ingestChunk } from '../ingest/commit.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
 import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
-import type { Health, IngestChunkRequest, JobView, JobsView, SubmitJobRequest } from './api.js';
+import { isFinished, type Health, type IngestChunkRequest, type JobView, type JobsView, type SubmitJobRequest } from './api.js';
 import { HttpError, streamNdjson, type Route } from './server.js';
 import { jobView, type JobManager } from './jobs.js';
 import type { StatsBuilder } from './stats.js';
@@ -118,10 +118,11 @@ export function daemonRoutes(d: RouteDeps): Route[] {
         // not up to an interval later (the interval stays for jobs another daemon runs)
         return streamNdjson(r, interval, () => jobView(ctx, id), {
           wake: (now) => ctx.events.on('jobs:changed', (e) => e.id === id && now()),
-          last: (v) => (v as JobView).status === 'done' || (v as JobView).status === 'failed',
+          last: (v) => isFinished((v as JobView).status),
         });
       },
     },
+    { method: 'POST', path: '/jobs/:id/cancel', handler: (r) => jobs.cancel(jobId(r.params.id)) },
     { method: 'POST', path: '/lanes/:lane/pause', handler: (r) => pause(r.params.lane, true) },
     { method: 'POST', path: '/lanes/:lane/resume', handler: (r) => pause(r.params.lane, false) },
     {

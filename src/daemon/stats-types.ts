@@ -27,6 +27,8 @@ export interface Backlog {
 export interface BatchInFlight {
   id: number;
   jobId: number | null;
+  /** translate, insights or themes */
+  kind: string;
   /** the provider's status, or the step voc is at before the provider has it */
   status: string;
   requests: number;

@@ -89,6 +89,7 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
     const inFlight = (await batchesInFlight(ctx.store)).map((b) => ({
       id: Number(b.id),
       jobId: b.job_id == null ? null : Number(b.job_id),
+      kind: b.kind,
       status: b.provider_status ?? b.state,
       requests: Number(b.requests),
       completed: Number(b.completed),

@@ -66,6 +66,8 @@ export interface ServiceJob {
   kind: string;
   productId: string | null;
   params: Record<string, unknown>;
+  /** aborted when the job is cancelled (`voc jobs cancel`): stop taking new work, let what is in flight finish */
+  signal?: AbortSignal;
 }
 
 export interface Service {

@@ -104,15 +104,20 @@ export type BatchAnswer =
 /**
  * The provider's Batch API. Upload and create find their own earlier attempt (by file name, by metadata) before
  * doing it again, so a daemon that died between the provider's answer and the store's write never uploads or
- * pays twice.
+ * pays twice. Files travel from and to disk: a 100 MB batch file never sits in memory.
  */
 export interface BatchApi {
   /** the JSONL line asking for `req` under `customId` (the same chat body as a realtime call) */
   line(customId: string, req: LlmRequest): string;
-  upload(filename: string, jsonl: string, o?: { recover?: boolean }): Promise<string>;
+  /** a Blob from `fs.openAsBlob` is sent from the disk, with its length */
+  upload(filename: string, content: Blob | string, o?: { recover?: boolean }): Promise<string>;
   create(fileId: string, tag: string, o?: { recover?: boolean }): Promise<RemoteBatch>;
+  /** an earlier batch of ours, by its metadata tag (null: the provider has none) */
+  find(tag: string): Promise<RemoteBatch | null>;
   retrieve(batchId: string): Promise<RemoteBatch>;
   cancel(batchId: string): Promise<RemoteBatch>;
-  /** the answer lines of an output or error file; a line that is not what the API describes is reported as such */
-  answers(fileId: string): Promise<{ answers: BatchAnswer[]; bad: string[] }>;
+  /** an output or error file, streamed to `dest` (read it with readAnswers) */
+  download(fileId: string, dest: string): Promise<void>;
+  /** whether answers come from the built-in simulator */
+  readonly simulated: boolean;
 }

@@ -1,4 +1,4 @@
-import type { Ratings, ReportData } from './types.js';
+import type { Cost, Ratings, ReportData } from './types.js';
 
 /**
  * Number formatting shared by the Markdown and HTML renderers, so a figure reads the same in every format;
@@ -32,6 +32,22 @@ export const W_TITLE: Record<string, string> = {
   where: 'Where',
   why: 'Why',
 };
+
+/** The LLM cost table: realtime calls, Batch API requests (half price) and the total. */
+export const COST_HEAD = ['Calls through', 'Calls', 'Prompt tokens', 'Completion tokens', 'Total tokens', 'Cost'];
+
+/** `currency` comes escaped for the format that prints it. */
+export function costRows(c: Cost, currency: string): string[][] {
+  const row = (name: string, p: { calls: number; promptTokens: number; completionTokens: number; cost: number }) => [
+    name,
+    int(p.calls),
+    int(p.promptTokens),
+    int(p.completionTokens),
+    int(p.promptTokens + p.completionTokens),
+    money(p.cost, currency),
+  ];
+  return [row('Realtime', c.realtime), row('Batch API', c.batch), row('Total', c)];
+}
 
 export const TYPE_TITLE = { painPoints: 'Pain points', featureRequests: 'Feature requests' } as const;
 

@@ -1,5 +1,5 @@
 import type { Ranking, ReportData } from './types.js';
-import { delta, ratingDelta, int, money, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
+import { costRows, COST_HEAD, delta, ratingDelta, int, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
 import { esc, fiveWShares, ratingHistogram, sentimentBars, trendLine } from './svg.js';
 
 /** Nothing may run or load even if escaping were ever wrong: no script source at all, styles inline, images data: only. */
@@ -149,21 +149,7 @@ export function renderHtml(d: ReportData): string {
     );
   }
   parts.push(
-    `<section id="cost"><h2>LLM cost</h2>` +
-      table(
-        ['Calls', 'Prompt tokens', 'Completion tokens', 'Total tokens', 'Cost'],
-        [
-          [
-            int(d.cost.calls),
-            int(d.cost.promptTokens),
-            int(d.cost.completionTokens),
-            int(d.cost.totalTokens),
-            esc(money(d.cost.cost, d.cost.currency)),
-          ],
-        ],
-        [0, 1, 2, 3, 4],
-      ) +
-      '</section>',
+    `<section id="cost"><h2>LLM cost</h2>` + table(COST_HEAD, costRows(d.cost, esc(d.cost.currency)), [1, 2, 3, 4, 5]) + '</section>',
   );
   const c = d.comparison;
   if (c) {

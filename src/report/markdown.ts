@@ -1,5 +1,5 @@
 import type { Ranking, ReportData } from './types.js';
-import { clean, delta, ratingDelta, int, money, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
+import { costRows, COST_HEAD, clean, delta, ratingDelta, int, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
 
 /**
  * Review text inside Markdown: one line, no raw HTML (many viewers render it), no table breaks, no emphasis or
@@ -148,20 +148,7 @@ export function renderMarkdown(d: ReportData): string {
   }
 
   out.push('## LLM cost', '');
-  out.push(
-    ...table(
-      ['Calls', 'Prompt tokens', 'Completion tokens', 'Total tokens', 'Cost'],
-      [
-        [
-          int(d.cost.calls),
-          int(d.cost.promptTokens),
-          int(d.cost.completionTokens),
-          int(d.cost.totalTokens),
-          money(d.cost.cost, md(d.cost.currency)),
-        ],
-      ],
-    ),
-  );
+  out.push(...table(COST_HEAD, costRows(d.cost, md(d.cost.currency))));
 
   const c = d.comparison;
   if (c) {

@@ -53,17 +53,24 @@ export function fiveW(groups: ThemeGroup[], labels: LabelRow[], themedDone: numb
 
 /** LLM usage so far (all time: usage rows carry no review date); `null` product sums every call. */
 export async function cost(knex: Knex, productId: string | null, currency: string): Promise<Cost> {
+  // one pass, split by the usage row's batch flag: realtime calls and Batch API requests
+  const of = (expr: string) => knex.raw(`sum(case when batch = ? then ${expr} else 0 end)`, [true]);
   const q = knex('llm_usage').select({
     calls: knex.raw('count(*)'),
     p: knex.raw('sum(prompt_tokens)'),
     c: knex.raw('sum(completion_tokens)'),
     cost: knex.raw('sum(cost)'),
     sim: knex.raw(`sum(case when model like '%-simulated' then 1 else 0 end)`),
+    bCalls: of('1'),
+    bP: of('prompt_tokens'),
+    bC: of('completion_tokens'),
+    bCost: of('cost'),
   });
   if (productId !== null) q.where('product_id', productId);
   const r = (await q.first()) as Record<string, unknown> | undefined;
   const promptTokens = num(r?.p);
   const completionTokens = num(r?.c);
+  const batch = { calls: num(r?.bCalls), promptTokens: num(r?.bP), completionTokens: num(r?.bC), cost: round(num(r?.bCost), 6) };
   return {
     calls: num(r?.calls),
     promptTokens,
@@ -72,6 +79,13 @@ export async function cost(knex: Knex, productId: string | null, currency: strin
     cost: round(num(r?.cost), 6),
     currency,
     simulatedCalls: num(r?.sim),
+    realtime: {
+      calls: num(r?.calls) - batch.calls,
+      promptTokens: promptTokens - batch.promptTokens,
+      completionTokens: completionTokens - batch.completionTokens,
+      cost: round(num(r?.cost) - num(r?.bCost), 6),
+    },
+    batch,
   };
 }
 

@@ -100,6 +100,14 @@ export interface FiveWRow {
   unmappedTags: number;
 }
 
+/** Calls of one kind: realtime through the gateway, or Batch API requests (billed at the batch price). */
+export interface CostPart {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
+}
+
 export interface Cost {
   calls: number;
   promptTokens: number;
@@ -109,6 +117,9 @@ export interface Cost {
   currency: string;
   /** calls answered by the built-in simulator: their translations and analyses are not real */
   simulatedCalls: number;
+  /** the same figures split: realtime calls, and Batch API requests */
+  realtime: CostPart;
+  batch: CostPart;
 }
 
 export interface PeriodFigures {

@@ -4,7 +4,7 @@ import { now } from './db.js';
 
 export type JobKind = 'translate' | 'learn' | 'analyze' | 'report' | 'bullets';
 
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobView {
   id: number;
@@ -17,6 +17,8 @@ export interface JobView {
   result: Record<string, unknown> | null;
   error: string | null;
   owner: string | null;
+  /** when `voc jobs cancel` asked for it (null: never); the job winds down and ends `cancelled` */
+  cancelRequestedAt: number | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -46,6 +48,7 @@ export interface JobRow {
   lease: number | null;
   attempts: number;
   source: string | null;
+  cancel_requested_at: number | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -71,6 +74,7 @@ export function toJobView(r: JobRow): JobView {
     result: parse(r.result),
     error: r.error,
     owner: r.owner,
+    cancelRequestedAt: r.cancel_requested_at == null ? null : Number(r.cancel_requested_at),
     createdAt: Number(r.created_at),
     startedAt: r.started_at == null ? null : Number(r.started_at),
     finishedAt: r.finished_at == null ? null : Number(r.finished_at),
@@ -119,7 +123,8 @@ export async function hasOpenJob(store: Store, kind: string, productId?: string)
 
 /**
  * The oldest open job of `kind` whose scope covers `productId` (every product, or that one) and that has no
- * limit, run in the same mode (`batch` param): work asked of that scope is already on its way there.
+ * limit, run in the same mode (`batch` param), and is not being cancelled: work asked of that scope is already on
+ * its way there.
  */
 export async function openJobCovering(
   store: Store,
@@ -127,7 +132,14 @@ export async function openJobCovering(
   productId: string | null,
   mode: unknown = null,
 ): Promise<JobRow | undefined> {
-  const q = store.knex('jobs').select('*').where({ kind }).whereIn('status', ['queued', 'running']).orderBy('id');
+  // a job winding down after `voc jobs cancel` takes no new request in
+  const q = store
+    .knex('jobs')
+    .select('*')
+    .where({ kind })
+    .whereIn('status', ['queued', 'running'])
+    .whereNull('cancel_requested_at')
+    .orderBy('id');
   q.andWhere((w) => {
     w.whereNull('product_id');
     if (productId) w.orWhere('product_id', productId);
@@ -178,14 +190,60 @@ export async function saveProgress(store: Store, id: number, snapshot: Record<st
     .update({ result: JSON.stringify(snapshot) });
 }
 
-/** The first runJob to return marks the row done; later ones change nothing. Returns whether this call did it. */
-export async function finishJob(store: Store, id: number, result: Record<string, unknown>): Promise<boolean> {
+/**
+ * The first runJob to return marks the row done (or cancelled, when the run wound down for a cancel); later ones
+ * change nothing. Returns whether this call did it.
+ */
+export async function finishJob(
+  store: Store,
+  id: number,
+  result: Record<string, unknown>,
+  status: 'done' | 'cancelled' = 'done',
+): Promise<boolean> {
   const n = await store
     .knex('jobs')
     .where({ id })
     .whereIn('status', ['queued', 'running'])
-    .update({ status: 'done', result: JSON.stringify(result), finished_at: now(), owner: null, lease: null });
+    .update({ status, result: JSON.stringify(result), finished_at: now(), owner: null, lease: null });
   return Number(n) > 0;
+}
+
+export type CancelOutcome =
+  /** a queued job: cancelled at once, nothing had started */
+  | { outcome: 'cancelled'; row: JobRow }
+  /** a running job: asked to wind down; it ends `cancelled` when it has */
+  | { outcome: 'requested'; row: JobRow }
+  | { outcome: 'finished'; row: JobRow }
+  | { outcome: 'missing' };
+
+/**
+ * Ask a job to stop. The request is a column of the row, written before anything else is done about it: whichever
+ * daemon runs the job (now, or after a restart) sees it and winds the job down; the row ends `cancelled` only when
+ * that is over. The open Batch API rows of the job carry it too, so they are cancelled with the provider.
+ */
+export async function requestCancel(store: Store, id: number): Promise<CancelOutcome> {
+  return store.knex.transaction(async (trx) => {
+    const ts = now();
+    const queued = await trx('jobs')
+      .where({ id, status: 'queued' })
+      .update({ status: 'cancelled', cancel_requested_at: ts, finished_at: ts, owner: null, lease: null });
+    if (Number(queued) === 0) {
+      await trx('jobs').where({ id, status: 'running' }).whereNull('cancel_requested_at').update({ cancel_requested_at: ts });
+      await trx('llm_batches').where({ job_id: id }).whereNot('state', 'done').update({ cancel_requested: true, updated_at: ts });
+    }
+    const row = (await trx('jobs').where({ id }).first()) as JobRow | undefined;
+    if (!row) return { outcome: 'missing' as const };
+    if (Number(queued) > 0) return { outcome: 'cancelled' as const, row };
+    if (row.status === 'running') return { outcome: 'requested' as const, row };
+    return { outcome: 'finished' as const, row };
+  });
+}
+
+/** Which of these rows (the ones a daemon runs) have been asked to stop: other daemons of a cluster see it here. */
+export async function cancelRequested(store: Store, ids: number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await store.knex('jobs').whereIn('id', ids).whereNotNull('cancel_requested_at').select('id');
+  return rows.map((r: { id: number }) => Number(r.id));
 }
 
 export async function failJob(store: Store, id: number, error: string): Promise<boolean> {

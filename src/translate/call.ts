@@ -51,6 +51,12 @@ export function isPlain(count: number, single: boolean | undefined): boolean {
   return count === 1 && !!single;
 }
 
+/** The language of every one of these texts when detection is sure of it for each, else none: named in the prompt. */
+export function commonLanguage(texts: Array<{ lang?: string }>): string | undefined {
+  const first = texts[0]?.lang;
+  return first && texts.every((t) => t.lang === first) ? first : undefined;
+}
+
 /** The request for texts: the same for a realtime call and a Batch API line. */
 export function translationRequest(
   texts: string[],

@@ -41,6 +41,8 @@ export class RunStats {
   private cached = 0;
   private converted = 0;
   private failed = 0;
+  /** claimed and handed back unsent (a stop, a cancel) */
+  released = 0;
   private seenCalls = 0;
   private seenFallbacks = 0;
   private seenItems = 0;
@@ -112,7 +114,7 @@ export class RunStats {
     } else if (status === 'failed') {
       this.failed++;
       k.failed++;
-    }
+    } else this.released++;
   }
 
   /** Adds the calls made since the last look to the daemon's counters. */

@@ -6,7 +6,7 @@ import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.
 import { Packer, packingOptions, type Batch } from './packing.js';
 import { TextBook, type PendingText, type PreparedReview, type TextResult } from './prepare.js';
 import { estimateTokens } from './tokens.js';
-import { newTally, translateTexts } from './call.js';
+import { commonLanguage, newTally, translateTexts } from './call.js';
 import { RunStats, type TranslateSummary } from './run-stats.js';
 import { BATCH_OWNER_PREFIX } from '../store/batches.js';
 import { errorMessage } from '../errors.js';
@@ -20,6 +20,8 @@ export interface TranslateRunOptions {
   progress?: (snapshot: Record<string, unknown>) => void;
   /** stops claiming when aborted (the service's stop(), besides the daemon's own signal) */
   signal?: AbortSignal;
+  /** aborted when the job is cancelled (`voc jobs cancel`): stop claiming, let what is in flight finish */
+  cancel?: AbortSignal;
 }
 
 const ABORTED = 'run stopped before this text was sent';
@@ -41,7 +43,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   const cfg = ctx.config;
   const tcfg = cfg.translate;
   const owner = ctx.daemonId;
-  const stopped = () => ctx.signal.aborted || !!o.signal?.aborted;
+  const stopped = () => ctx.signal.aborted || !!o.signal?.aborted || !!o.cancel?.aborted;
   await requeueFailed(ctx.store, { maxAttempts: tcfg.maxAttempts, productId: o.productId });
   const claimable = await countClaimable(ctx.store, o.productId);
   const stats = new RunStats(ctx, o.jobId, o.limit ? Math.min(o.limit, claimable) : claimable);
@@ -149,8 +151,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     stats.batch(batch.cls);
     const texts = batch.items.map((i) => i.norm);
     // named in the prompt only when every text of the batch is surely in that language
-    const first = batch.items[0]?.lang;
-    const sourceLanguage = first && batch.items.every((i) => i.lang === first) ? first : undefined;
+    const sourceLanguage = commonLanguage(batch.items);
     const label = `translate ${batch.cls} batch x${texts.length}${o.jobId != null ? ` (job ${o.jobId})` : ''}`;
     ctx.lanes
       .submit({
@@ -159,16 +160,19 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         jobId: o.jobId,
         productId: o.productId ?? null,
         run: ({ signal }) =>
-          translateTexts(texts, {
-            gateway: ctx.gateway,
-            targetLanguage: target,
-            productId: o.productId,
-            jobId: o.jobId,
-            signal,
-            tally,
-            single: batch.cls === 'vip',
-            sourceLanguage,
-          }),
+          // cancelled while it waited for the lane: it was never sent, its texts are handed back
+          o.cancel?.aborted
+            ? Promise.resolve(texts.map(() => ({ ok: false as const, error: ABORTED })))
+            : translateTexts(texts, {
+                gateway: ctx.gateway,
+                targetLanguage: target,
+                productId: o.productId,
+                jobId: o.jobId,
+                signal,
+                tally,
+                single: batch.cls === 'vip',
+                sourceLanguage,
+              }),
       })
       .then(
         (outcomes) =>
@@ -225,7 +229,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         );
         continue;
       }
-      await sleep(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, ctx.signal);
+      await sleep(Math.min(1000, cfg.daemon.heartbeatMs), o.signal, o.cancel, ctx.signal);
       continue;
     }
     claimed += rows.length;
@@ -246,7 +250,8 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   flush();
   await writing;
   if (held.size || unwritten.size) await releaseClaims(ctx.store, 'tr', owner, [...held, ...unwritten]).catch(() => {});
-  return stats.finish(tally);
+  const summary = stats.finish(tally);
+  return o.cancel?.aborted ? { ...summary, cancelled: true, released: stats.released } : summary;
 }
 
 /** Whether reviews in scope are claimed by another owner right now (its batches are in flight, or it died). */

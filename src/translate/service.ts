@@ -23,8 +23,9 @@ export function createTranslationService(ctx: DaemonContext): Service {
       if (job.kind === 'bullets') return runBullets(ctx, { jobId: job.id, productId: job.productId, signal: stopper.signal });
       const raw = Number(job.params?.limit);
       const limit = Number.isFinite(raw) && raw > 0 ? Math.floor(raw) : null;
-      const o = { jobId: job.id, productId: job.productId, limit, progress, signal: stopper.signal };
+      const o = { jobId: job.id, productId: job.productId, limit, progress, signal: stopper.signal, cancel: job.signal };
       const summary = (await useBatchApi(ctx, job)) ? await runBatchTranslation(ctx, o) : await runTranslation(ctx, o);
+      if (job.signal?.aborted) return summary;
       // product bullet points in scope ride along, so cron's translate-pending (and the beat) covers them too
       const bullets = await runBullets(ctx, { jobId: job.id, productId: job.productId, signal: stopper.signal });
       if (bullets.products === 0) return summary;

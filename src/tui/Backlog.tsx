@@ -61,5 +61,5 @@ function batchLine(stats: Stats): string {
   const cost = `${b.cost.toFixed(4)} ${stats.gateway.currency}`;
   if (!b.inFlight.length) return ` · Batch API ${cost}`;
   const x = b.inFlight[0];
-  return ` · Batch API ${b.inFlight.length} in flight (${x.status} ${num(x.completed + x.failed)}/${num(x.requests)}, ${duration(x.ageSec)}) ${cost}`;
+  return ` · Batch API ${b.inFlight.length} in flight (${x.kind} ${x.status} ${num(x.completed + x.failed)}/${num(x.requests)}, ${duration(x.ageSec)}) ${cost}`;
 }

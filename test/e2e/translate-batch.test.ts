@@ -9,11 +9,16 @@ import { createTranslationService } from '../../src/translate/service.js';
 import { silentLogger } from '../../src/log.js';
 import { runTranslatePending } from '../../src/commands/translate-pending.js';
 import { simTranslation } from '../../src/llm/tasks.js';
-import { normaliseForPrompt } from '../../src/text.js';
+import { normaliseForPrompt, sha256 as sha } from '../../src/text.js';
 import type { Config } from '../../src/config/schema.js';
 import { review, seedExample, textOf } from '../integration/translate-fixtures.js';
 import { DATABASES, type DbKind } from '../helpers/databases.js';
 import { pgTestUrl } from '../helpers/services.js';
+import { PHRASES } from '../helpers/multilingual.js';
+import { PlanWriter } from '../../src/batch/writer.js';
+import { translationHandler } from '../../src/translate/batch/handler.js';
+import { newTally } from '../../src/translate/call.js';
+import { claimReviews } from '../../src/store/claims.js';
 
 /** Translation through the provider's Batch API, against the simulator's, with a real daemon in-process. */
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -126,7 +131,8 @@ describe('translate-pending --batch (Batch API)', () => {
   });
 
   it('an expired batch keeps its finished part and redoes the rest; files split at the request limit', async () => {
-    const { d, config, sim, client } = await boot({ expireAfterShare: 0.5 }, { 'translate.batchMaxRequests': 20 });
+    // 120 short reviews make 6 requests of 20: a file of at most 4 requests takes two files
+    const { d, config, sim, client } = await boot({ expireAfterShare: 0.5 }, { 'translate.batchMaxRequests': 4 });
     await client.ingest({ file: 'e.csv', rows: Array.from({ length: 120 }, (_, i) => review(textOf(45, i + 9000))) });
     const stdout = sink();
     const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout });
@@ -134,7 +140,7 @@ describe('translate-pending --batch (Batch API)', () => {
     await expectOwnTranslations(d, 120);
     const batches = await d.ctx.store.knex('llm_batches').select('requests', 'provider_status');
     expect(batches.length).toBeGreaterThan(1);
-    for (const b of batches) expect(Number(b.requests)).toBeLessThanOrEqual(20);
+    for (const b of batches) expect(Number(b.requests)).toBeLessThanOrEqual(4);
     expect(batches.every((b) => b.provider_status === 'expired')).toBe(true);
     expect(sim.stats().batch!.uploads).toBe(batches.length);
   });
@@ -159,5 +165,78 @@ describe('translate-pending --batch (Batch API)', () => {
     expect((await batchRun).exitCode).toBe(0);
     await expectOwnTranslations(d, 55);
     expect(rt.exitCode).toBe(0);
+  });
+  it('a line names the source language, as a realtime call does, when every text of it is surely in that language', async () => {
+    const { d, config, sim, client } = await boot({});
+    const langs = ['ja', 'ko', 'de'];
+    // 40 texts of each language: two full calls each, packed side by side as a realtime run packs them
+    const rows = langs.flatMap((l) =>
+      Array.from({ length: 40 }, (_, i) => review(`${PHRASES[l][i % PHRASES[l].length]} ${i}`, { rating: 4 })),
+    );
+    await client.ingest({ file: 'l.csv', rows });
+    const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout: sink() });
+    expect(res.exitCode).toBe(0);
+    await expectOwnTranslations(d, 120);
+    const row = await d.ctx.store.knex('llm_batches').first();
+    const file = await (await fetch(`${sim.url}/files/${row.file_id}/content`)).text();
+    const named: Record<string, number> = {};
+    for (const raw of file.trim().split('\n')) {
+      const body = JSON.parse(raw).body as { messages: Array<{ content: string }> };
+      const system = body.messages[0].content;
+      const texts = Object.values(JSON.parse(body.messages[1].content) as Record<string, string>);
+      const lang = langs.find((l) => texts.every((t) => PHRASES[l].some((p) => t.startsWith(p))));
+      const sentence = /原文是(\S+?)。/.exec(system)?.[1] ?? null;
+      // a line of one language names it; a line that mixes them names none
+      if (!lang) expect(sentence).toBeNull();
+      else if (sentence) {
+        expect(sentence).toBe({ ja: '日文', ko: '韩文', de: '德文' }[lang]);
+        named[lang] = (named[lang] ?? 0) + 1;
+      }
+    }
+    expect(named.ja).toBeGreaterThan(0);
+    expect(named.ko).toBeGreaterThan(0);
+  });
+
+  it('files are cut at the byte limit; each file is exactly as large as its row says (the lines are built the same way twice)', async () => {
+    const { d, config, sim, client } = await boot({}, { 'translate.batchMaxBytes': 10_000 });
+    await client.ingest({ file: 'b.csv', rows: Array.from({ length: 150 }, (_, i) => review(textOf(130, i + 4000))) });
+    const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout: sink() });
+    expect(res.exitCode).toBe(0);
+    await expectOwnTranslations(d, 150);
+    const batches = await d.ctx.store.knex('llm_batches').select('file_id', 'bytes', 'requests');
+    expect(batches.length).toBeGreaterThan(2);
+    const files = (await (await fetch(`${sim.url}/files`)).json()) as { data: Array<{ id: string; bytes: number; purpose: string }> };
+    for (const b of batches) {
+      const f = files.data.find((x) => x.id === b.file_id)!;
+      expect(f.bytes).toBeLessThanOrEqual(10_000);
+      expect(f.bytes).toBe(Number(b.bytes));
+    }
+    expect(sim.stats().batch!.uploads).toBe(batches.length);
+  });
+
+  it('a row its planner left half-filled (it died between two windows) is sent as it is: nothing claimed twice, nothing lost', async () => {
+    const { d, config, sim, client } = await boot({});
+    await client.ingest({ file: 'p.csv', rows: Array.from({ length: 60 }, (_, i) => review(textOf(45, i + 6000))) });
+    // a planner that wrote one window of 20 reviews, then vanished without closing its row
+    const ctx = d.ctx;
+    const claimed = await claimReviews(ctx.store, 'tr', { owner: ctx.daemonId, leaseMs: 60_000, limit: 20, jobId: null });
+    const writer = new PlanWriter(ctx, ctx.gateway.batch!, translationHandler(ctx, newTally()), { jobId: null, kind: 'translate' });
+    const lines = [{ cls: 'short', texts: JSON.stringify(claimed.map((r) => ({ hash: sha(r.body), norm: normaliseForPrompt(r.body) }))) }];
+    await writer.add(
+      claimed.map((r) => r.id),
+      lines,
+    );
+    const orphan = await ctx.store.knex('llm_batches').first();
+    expect(orphan).toMatchObject({ state: 'planning', requests: 1 });
+    const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout: sink() });
+    expect(res.exitCode).toBe(0);
+    await expectOwnTranslations(d, 60);
+    expect(await ctx.store.knex('llm_batches').where({ id: orphan.id }).first()).toMatchObject({
+      state: 'done',
+      provider_status: 'completed',
+    });
+    // 20 reviews in the orphan's one line, the other 40 in the job's own file
+    expect(sim.stats().batch).toMatchObject({ uploads: 2, batches: 2 });
+    expect(sim.stats().requests).toBe(0);
   });
 });

@@ -47,6 +47,8 @@ describe.each(DATABASES)('report aggregates on %s', (kind) => {
       cost: 0.003,
       currency: 'CNY',
       simulatedCalls: 0,
+      realtime: { calls: 1, promptTokens: 100, completionTokens: 50, cost: 0.001 },
+      batch: { calls: 1, promptTokens: 200, completionTokens: 100, cost: 0.002 },
     });
     expect(d.hasAnalysis).toBe(true);
     expect(d.notices.join(' ')).toMatch(/Insights cover 4 of 6 reviews/);

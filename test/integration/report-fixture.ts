@@ -115,7 +115,7 @@ export async function loadReportFixture(store: Store): Promise<{ reviewIds: numb
     thm(r3, 'who', 'runners', runners),
     thm(r3, 'where', 'garden', null),
   ]);
-  const use = (product: string | null, p: number, c: number, cost: number, model = 'qwen-flash') => ({
+  const use = (product: string | null, p: number, c: number, cost: number, model = 'qwen-flash', batch = false) => ({
     ts: t,
     lane: 'translation',
     product_id: product,
@@ -124,10 +124,12 @@ export async function loadReportFixture(store: Store): Promise<{ reviewIds: numb
     completion_tokens: c,
     cost,
     status: 'ok',
+    batch,
   });
   await k('llm_usage').insert([
     use('P1', 100, 50, 0.001),
-    use('P1', 200, 100, 0.002),
+    // a Batch API request (the report splits realtime and batch)
+    use('P1', 200, 100, 0.002, 'qwen-flash', true),
     use('P2', 10, 5, 0.0001, 'qwen-flash-simulated'),
     use(null, 1, 1, 0.00001),
   ]);

@@ -35,6 +35,8 @@ function figures(d: ReportData): string[] {
   for (const i of d.painPoints.items) out.push(ratingsText(i.ratings));
   for (const w of d.fiveW) for (const l of w.labels) out.push(pct(l.share));
   out.push(money(d.cost.cost, d.cost.currency), int(d.cost.totalTokens));
+  // realtime calls and Batch API requests apart
+  out.push(money(d.cost.realtime.cost, d.cost.currency), money(d.cost.batch.cost, d.cost.currency), 'Batch API');
   return out;
 }
 

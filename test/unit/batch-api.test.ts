@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/llm/simulator/index.js';
 import type { BatchSimOptions } from '../../src/llm/simulator/batch.js';
-import { createBatchApi } from '../../src/llm/batch-api.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createBatchApi, readAnswers } from '../../src/llm/batch-api.js';
 import { batchRequest, singleRequest } from '../../src/llm/prompts/translate.js';
 import { simTranslation } from '../../src/llm/tasks.js';
-import type { BatchApi, RemoteBatch } from '../../src/llm/types.js';
+import type { BatchAnswer, BatchApi, RemoteBatch } from '../../src/llm/types.js';
 
 /** The simulator's Batch API through the client the daemon uses (openai SDK). */
 describe('Batch API: simulator and client', () => {
@@ -24,6 +27,23 @@ describe('Batch API: simulator and client', () => {
         : api.line(`c${i}`, singleRequest(`text ${i}`, 'zh-CN', { lane: 'translation' })),
     ).join('\n');
 
+  /** an output or error file, downloaded to disk and read back line by line, as the daemon does */
+  async function answersOf(api: BatchApi, fileId: string): Promise<{ answers: BatchAnswer[]; bad: string[] }> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'voc-ba-'));
+    try {
+      const file = path.join(dir, 'out.jsonl');
+      await api.download(fileId, file);
+      const out = { answers: [] as BatchAnswer[], bad: [] as string[] };
+      for await (const got of readAnswers(file, api.simulated)) {
+        if ('bad' in got) out.bad.push(got.bad);
+        else out.answers.push(got.answer);
+      }
+      return out;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   async function until(api: BatchApi, id: string): Promise<RemoteBatch> {
     for (let i = 0; i < 200; i++) {
       const b = await api.retrieve(id);
@@ -40,7 +60,7 @@ describe('Batch API: simulator and client', () => {
     expect(['validating', 'in_progress']).toContain(created.status);
     const done = await until(api, created.id);
     expect(done).toMatchObject({ status: 'completed', total: 40, completed: 40, failed: 0, errorFileId: null });
-    const { answers, bad } = await api.answers(done.outputFileId!);
+    const { answers, bad } = await answersOf(api, done.outputFileId!);
     expect(bad).toEqual([]);
     expect(answers.map((a) => a.customId)).not.toEqual(
       answers.map((a) => a.customId).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))),
@@ -68,8 +88,8 @@ describe('Batch API: simulator and client', () => {
     let api = await setup({ completionMs: 100, failRate: 0.2, malformedRate: 0.2, rogueLines: true });
     let b = await until(api, (await api.create(await api.upload('a.jsonl', jsonl(api, 50)), 't')).id);
     expect(b.failed).toBeGreaterThan(0);
-    const out = await api.answers(b.outputFileId!);
-    const err = await api.answers(b.errorFileId!);
+    const out = await answersOf(api, b.outputFileId!);
+    const err = await answersOf(api, b.errorFileId!);
     expect(err.answers.every((a) => !a.ok)).toBe(true);
     expect(out.answers.some((a) => a.ok && a.content.startsWith('Sure!'))).toBe(true);
     expect(out.answers.some((a) => a.customId.endsWith('-unknown'))).toBe(true);
@@ -78,7 +98,7 @@ describe('Batch API: simulator and client', () => {
     api = await setup({ completionMs: 100, expireAfterShare: 0.5 });
     b = await until(api, (await api.create(await api.upload('b.jsonl', jsonl(api, 10)), 't')).id);
     expect(b).toMatchObject({ status: 'expired', completed: 5 });
-    expect((await api.answers(b.errorFileId!)).answers.filter((a) => !a.ok && /expired/.test(a.error))).toHaveLength(5);
+    expect((await answersOf(api, b.errorFileId!)).answers.filter((a) => !a.ok && /expired/.test(a.error))).toHaveLength(5);
     await sim.close();
 
     api = await setup({ completionMs: 400 });
@@ -89,7 +109,7 @@ describe('Batch API: simulator and client', () => {
     expect(b.status).toBe('cancelled');
     expect(b.completed).toBeGreaterThan(0);
     expect(b.completed).toBeLessThan(100);
-    expect((await api.answers(b.outputFileId!)).answers).toHaveLength(b.completed);
+    expect((await answersOf(api, b.outputFileId!)).answers).toHaveLength(b.completed);
   });
 
   it('a rejected upload is an error with the status; a bad line fails the batch with the reason', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: string[][] = [
   ['main.ts', 'commands', 'cli', 'tui'],
   ['daemon'],
-  ['ingest', 'translate', 'analysis', 'report', 'doctor', 'export', 'context.ts'],
+  ['ingest', 'translate', 'analysis', 'batch', 'report', 'doctor', 'export', 'context.ts'],
   ['lanes'],
   ['store'],
   ['llm'],

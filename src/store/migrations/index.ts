@@ -4,6 +4,7 @@ import * as dropBodyHashIndex from './20261128010000_drop_body_hash_index.js';
 import * as dropTrJobIndex from './20261130000000_drop_tr_job_index.js';
 import * as translationSource from './20261130090000_translation_source.js';
 import * as llmBatches from './20261130100000_llm_batches.js';
+import * as jobCancel from './20261201000000_job_cancel.js';
 
 /** Migrations are listed in code so the compiled package needs no directory scan. Append, never edit. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261130000000_drop_tr_job_index': dropTrJobIndex,
   '20261130090000_translation_source': translationSource,
   '20261130100000_llm_batches': llmBatches,
+  '20261201000000_job_cancel': jobCancel,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,73 +1,56 @@
 import type { DaemonContext } from '../../context.js';
 import { sleep } from '../../abort.js';
 import { StoppingError, VocError } from '../../errors.js';
-import { batchesOfJob, getBatch, leaseBatches, openBatchCount, type BatchRow } from '../../store/batches.js';
+import { runRounds } from '../../batch/rounds.js';
+import { batchList, batchProgress, batchUsage } from '../../batch/progress.js';
 import { countClaimable, requeueFailed } from '../../store/translations.js';
 import { newTally, type CallTally } from '../call.js';
 import { runTranslation, type TranslateRunOptions, type TranslateSummary } from '../run.js';
-import { advance } from './drive.js';
-import { BATCH_HOLD_MS, planRound } from './plan.js';
+import { translationHandler } from './handler.js';
+import { planRound } from './plan.js';
 
 /**
- * A translate job through the provider's Batch API. Rounds: claim everything pending in scope into batch files,
- * drive them (upload, create, poll) until the provider is done, collect; what arrived or was handed back meanwhile
- * makes the next round. Any daemon running the job drives any open batch whose driver's lease ran out, so a dead
- * daemon's batches are resumed, not redone. After MAX_ROUNDS the rest goes through a realtime run.
+ * A translate job through the provider's Batch API: rounds of the engine in src/batch (plan, upload, poll,
+ * collect) with the translation handler. After MAX_ROUNDS the rest goes through a realtime run. A cancel keeps
+ * what the provider answered and hands the rest of the reviews back to pending.
  */
 const MAX_ROUNDS = 3;
-/** steps one row may take in one poll (prepared -> uploading -> uploaded -> creating -> submitted) */
-const STEPS_PER_POLL = 5;
 
 export async function runBatchTranslation(ctx: DaemonContext, o: TranslateRunOptions): Promise<TranslateSummary> {
   const api = ctx.gateway.batch;
   if (!api) throw new VocError('NO_BATCH_API', 'this gateway has no Batch API', { hint: 'use translate.mode realtime' });
   const cfg = ctx.config;
-  const owner = ctx.daemonId;
   const stopped = () => ctx.signal.aborted || !!o.signal?.aborted;
+  const cancelled = () => !!o.cancel?.aborted;
   await requeueFailed(ctx.store, { maxAttempts: cfg.translate.maxAttempts, productId: o.productId });
   const tally: CallTally = newTally();
   const claimable = await countClaimable(ctx.store, o.productId);
   let total = o.limit ? Math.min(o.limit, claimable) : claimable;
   let planned = 0;
-  let rounds = 0;
+  const handler = translationHandler(ctx, tally);
   const progress = async () => o.progress?.(await snapshot(ctx, o.jobId, total, tally));
 
-  while (!stopped()) {
-    for (const leased of await leaseBatches(ctx.store, owner, cfg.daemon.leaseMs, BATCH_HOLD_MS, o.jobId)) {
-      let row: BatchRow = leased;
-      for (let step = 0; step < STEPS_PER_POLL && !stopped(); step++) {
-        const before = row.state;
-        if (await advance(ctx, api, row, tally)) break;
-        row = await getBatch(ctx.store, row.id);
-        if (row.state === before) break;
-      }
-    }
-    if (stopped()) break;
-    if ((await openBatchCount(ctx.store, o.jobId)) === 0) {
-      if (rounds >= MAX_ROUNDS || (o.limit && planned >= o.limit)) break;
-      const plan = await planRound(ctx, api, { jobId: o.jobId, productId: o.productId, limit: o.limit, planned });
+  const r = await runRounds(ctx, api, {
+    jobId: o.jobId,
+    handlers: [handler],
+    maxRounds: MAX_ROUNDS,
+    stopped,
+    cancelled,
+    progress,
+    pause: () => sleep(cfg.translate.batchPollMs, o.signal, o.cancel, ctx.signal),
+    plan: async () => {
+      if (o.limit && planned >= o.limit) return 0;
+      const plan = await planRound(ctx, api, handler, { jobId: o.jobId, productId: o.productId, limit: o.limit, planned, cancelled });
       planned += plan.reviews;
       total = Math.max(total, planned);
-      if (!plan.batches.length) break;
-      rounds++;
-      continue;
-    }
-    await progress();
-    await sleep(cfg.translate.batchPollMs, o.signal, ctx.signal);
-  }
-  if (stopped()) {
-    // hand our batches to whichever daemon polls next, without waiting for the lease to run out
-    await ctx.store
-      .knex('llm_batches')
-      .where({ driver: owner })
-      .update({ driver: null, driver_lease: null })
-      .catch(() => {});
-    throw new StoppingError('the daemon is stopping; the batch job resumes after a restart');
-  }
+      return plan.batches.length;
+    },
+  });
+  if (r.stopped) throw new StoppingError('the daemon is stopping; the batch job resumes after a restart');
   let rest: TranslateSummary | null = null;
-  if (rounds >= MAX_ROUNDS && (await countClaimable(ctx.store, o.productId)) > 0) rest = await runTranslation(ctx, o);
+  if (!r.cancelled && r.rounds >= MAX_ROUNDS && (await countClaimable(ctx.store, o.productId)) > 0) rest = await runTranslation(ctx, o);
   await progress();
-  return summary(ctx, o.jobId, tally, rest);
+  return summary(ctx, o.jobId, tally, rest, r.cancelled);
 }
 
 async function jobCounts(ctx: DaemonContext, jobId: number | null) {
@@ -86,6 +69,7 @@ async function jobCounts(ctx: DaemonContext, jobId: number | null) {
     cached: 0,
     failed: 0,
     inFlight: 0,
+    pending: 0,
     classes: { vip: 0, standard: 0, short: 0 } as Record<string, number>,
   };
   for (const r of rows) {
@@ -95,6 +79,7 @@ async function jobCounts(ctx: DaemonContext, jobId: number | null) {
     if (r.tr_status === 'skipped') c.skipped += n;
     if (r.tr_status === 'failed') c.failed += n;
     if (r.tr_status === 'in_progress') c.inFlight += n;
+    if (r.tr_status === 'pending') c.pending += n;
     if (r.tr_status !== 'pending') c.classes[r.class] = (c.classes[r.class] ?? 0) + n;
   }
   return c;
@@ -103,12 +88,9 @@ async function jobCounts(ctx: DaemonContext, jobId: number | null) {
 /** Progress with the provider's counts: reviews in flight count as done in the share of their requests done. */
 async function snapshot(ctx: DaemonContext, jobId: number | null, total: number, tally: CallTally): Promise<Record<string, unknown>> {
   const c = await jobCounts(ctx, jobId);
-  const batches = jobId == null ? [] : await batchesOfJob(ctx.store, jobId);
-  const open = batches.filter((b) => b.state !== 'done');
-  const requests = open.reduce((n, b) => n + Number(b.requests), 0);
-  const answered = open.reduce((n, b) => n + Number(b.completed) + Number(b.failed), 0);
+  const batch = await batchProgress(ctx.store, jobId);
   const settled = c.translated + c.skipped + c.failed;
-  const done = settled + (requests ? Math.floor((c.inFlight * answered) / requests) : 0);
+  const done = settled + (batch.requests ? Math.floor((c.inFlight * (batch.completed + batch.failed)) / batch.requests) : 0);
   return {
     total: Math.max(total, settled),
     done,
@@ -117,13 +99,7 @@ async function snapshot(ctx: DaemonContext, jobId: number | null, total: number,
     failed: c.failed,
     calls: tally.calls,
     mode: 'batch',
-    batch: {
-      batches: open.length,
-      requests,
-      completed: open.reduce((n, b) => n + Number(b.completed), 0),
-      failed: open.reduce((n, b) => n + Number(b.failed), 0),
-      status: open[0]?.provider_status ?? open[0]?.state ?? null,
-    },
+    batch,
   };
 }
 
@@ -132,19 +108,10 @@ async function summary(
   jobId: number | null,
   tally: CallTally,
   rest: TranslateSummary | null,
+  cancelled: boolean,
 ): Promise<TranslateSummary> {
   const c = await jobCounts(ctx, jobId);
-  const batches = jobId == null ? [] : await batchesOfJob(ctx.store, jobId);
-  const usage =
-    jobId == null
-      ? null
-      : await ctx.store
-          .knex('llm_usage')
-          .where({ job_id: jobId, batch: true })
-          .sum({ p: 'prompt_tokens', c: 'completion_tokens', cost: 'cost' })
-          .count({ n: '*' })
-          .first();
-  const batchCost = Number(usage?.cost ?? 0);
+  const usage = await batchUsage(ctx.store, jobId);
   return {
     reviews: c.translated + c.skipped + c.failed,
     translated: c.translated,
@@ -154,21 +121,17 @@ async function summary(
     failed: c.failed,
     // realtime calls only: redone lines (and a realtime pass after the last round)
     calls: tally.calls + (rest?.calls ?? 0),
-    batchRequests: Number(usage?.n ?? 0),
-    batches: batches.map((b) => ({
-      id: Number(b.id),
-      status: b.provider_status,
-      requests: Number(b.requests),
-      completed: Number(b.completed),
-      failed: Number(b.failed),
-    })),
-    promptTokens: tally.promptTokens + Number(usage?.p ?? 0) + (rest?.promptTokens ?? 0),
-    completionTokens: tally.completionTokens + Number(usage?.c ?? 0) + (rest?.completionTokens ?? 0),
-    cost: Math.round((tally.cost + batchCost + (rest?.cost ?? 0)) * 1e6) / 1e6,
-    batchCost: Math.round(batchCost * 1e6) / 1e6,
+    batchRequests: usage.requests,
+    batches: await batchList(ctx.store, jobId),
+    promptTokens: tally.promptTokens + usage.promptTokens + (rest?.promptTokens ?? 0),
+    completionTokens: tally.completionTokens + usage.completionTokens + (rest?.completionTokens ?? 0),
+    cost: Math.round((tally.cost + usage.cost + (rest?.cost ?? 0)) * 1e6) / 1e6,
+    batchCost: Math.round(usage.cost * 1e6) / 1e6,
     classes: { vip: c.classes.vip ?? 0, standard: c.classes.standard ?? 0, short: c.classes.short ?? 0 },
     fallbacks: tally.fallbacks + (rest?.fallbacks ?? 0),
     simulated: tally.simulated || !!rest?.simulated || ctx.gateway.stats().simulated,
     mode: 'batch',
+    // a cancelled job: the reviews it handed back to pending (claimed for this job, not settled)
+    ...(cancelled ? { cancelled: true, released: c.pending } : {}),
   };
 }

@@ -1,22 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import type { DaemonContext } from '../../context.js';
 import { batchSystemPrompt, singleSystemPrompt } from '../../llm/prompts/translate.js';
+import { PlanWriter, WindowTooLarge } from '../../batch/writer.js';
+import type { BatchHandler } from '../../batch/types.js';
 import type { BatchApi } from '../../llm/types.js';
-import { claimReviews } from '../../store/claims.js';
-import { insertBatch } from '../../store/batches.js';
+import { claimReviews, releaseClaims } from '../../store/claims.js';
 import type { ReviewRow } from '../../store/reviews.js';
 import { settleReviews } from '../../store/translations.js';
 import { normaliseForPrompt, sha256 } from '../../text.js';
-import { translationRequest } from '../call.js';
 import { packAll, packingOptions } from '../packing.js';
 import { TextBook } from '../prepare.js';
 import { estimateTokens } from '../tokens.js';
 import { outcomeOf } from './outcome.js';
 
 /**
- * Planning a batch round: claim what is pending in scope, settle at once what costs nothing (skips, cache), pack
- * the rest with the realtime packing (same classes, sizes, prompts) and write one batch row per file, cut at the
- * provider's limits. The reviews' claims move to their batch in the same transaction as its row.
+ * Planning a translation round: claim what is pending in scope a window at a time, settle at once what costs
+ * nothing (skips, cache), pack the rest with the realtime packing (same classes, sizes, prompts; texts of one
+ * language side by side, so a line can name its source language) and hand the window to the plan writer, which
+ * cuts files at the provider's limits. Only one window is in memory, however large the backlog.
  */
 export interface PlanOptions {
   jobId: number | null;
@@ -24,10 +24,15 @@ export interface PlanOptions {
   limit?: number | null;
   /** reviews planned so far by this job (the limit counts them) */
   planned: number;
+  /** a cancel came: stop claiming */
+  cancelled?: () => boolean;
 }
 
-/** How long a batch holds its reviews without a renewal: the 24 h window and an hour to collect. */
-export const BATCH_HOLD_MS = 25 * 3600_000;
+/**
+ * Reviews per window: large enough that packing loses almost nothing at a window's edge (each class's last call
+ * may be short), small enough to keep memory flat.
+ */
+const WINDOW_REVIEWS = 2000;
 
 export interface PlanResult {
   reviews: number;
@@ -35,49 +40,63 @@ export interface PlanResult {
   batches: number[];
 }
 
-export async function planRound(ctx: DaemonContext, api: BatchApi, o: PlanOptions): Promise<PlanResult> {
+export async function planRound(ctx: DaemonContext, api: BatchApi, handler: BatchHandler, o: PlanOptions): Promise<PlanResult> {
   const cfg = ctx.config;
-  const owner = ctx.daemonId;
   const out: PlanResult = { reviews: 0, settled: 0, batches: [] };
-  // a review brings at most two lines (body and title): a group of this many never passes the request limit
-  const groupSize = Math.max(1, Math.floor(cfg.translate.batchMaxRequests / 2));
-  let group: ReviewRow[] = [];
-  for (;;) {
-    const room = o.limit ? o.limit - o.planned - out.reviews - group.length : Infinity;
-    if (room <= 0) break;
-    const rows = await claimReviews(ctx.store, 'tr', {
-      owner,
-      leaseMs: cfg.daemon.leaseMs,
-      limit: Math.min(cfg.translate.chunkSize, groupSize - group.length, room),
-      productId: o.productId,
-      jobId: o.jobId,
-    });
-    if (!rows.length) break;
-    group.push(...rows);
-    if (group.length >= groupSize) {
-      await planGroup(ctx, api, o, group, out);
-      out.reviews += group.length;
-      group = [];
+  const writer = new PlanWriter(ctx, api, handler, { jobId: o.jobId, kind: 'translate' });
+  // a window too big for one file (a small batchMaxRequests) is planned in halves (see planWindow)
+  const windowSize = WINDOW_REVIEWS;
+  try {
+    let window: ReviewRow[] = [];
+    for (;;) {
+      if (o.cancelled?.()) break;
+      const room = o.limit ? o.limit - o.planned - out.reviews - window.length : Infinity;
+      if (room <= 0) break;
+      const rows = await claimReviews(ctx.store, 'tr', {
+        owner: ctx.daemonId,
+        leaseMs: cfg.daemon.leaseMs,
+        limit: Math.min(cfg.translate.chunkSize, windowSize - window.length, room),
+        productId: o.productId,
+        jobId: o.jobId,
+      });
+      if (!rows.length) break;
+      window.push(...rows);
+      if (window.length >= windowSize) {
+        await planWindow(ctx, writer, window, out);
+        out.reviews += window.length;
+        window = [];
+      }
     }
+    if (window.length && o.cancelled?.()) {
+      // claimed for a window that will not be sent: handed back as they were
+      await releaseClaims(
+        ctx.store,
+        'tr',
+        ctx.daemonId,
+        window.map((r) => r.id),
+      );
+    } else if (window.length) {
+      await planWindow(ctx, writer, window, out);
+      out.reviews += window.length;
+    }
+  } finally {
+    await writer.close();
   }
-  if (group.length) {
-    await planGroup(ctx, api, o, group, out);
-    out.reviews += group.length;
-  }
+  out.batches = writer.batches;
   return out;
 }
 
-async function planGroup(ctx: DaemonContext, api: BatchApi, o: PlanOptions, rows: ReviewRow[], out: PlanResult): Promise<void> {
+async function planWindow(ctx: DaemonContext, writer: PlanWriter, rows: ReviewRow[], out: PlanResult): Promise<void> {
   const cfg = ctx.config;
   const target = cfg.translate.targetLanguage;
-  // a book per group: a group's reviews wait only on their own file
+  // a book per window: a window's reviews wait only on their own lines
   const book = new TextBook(ctx.store, cfg);
   const { reviews, items } = await book.prepare(rows);
   const asked = new Set(items.map((i) => i.hash));
   const needsCall = (text: string | null | undefined) => !!text && asked.has(sha256(normaliseForPrompt(text)));
   const free = reviews.filter((r) => !needsCall(r.row.body) && !needsCall(r.row.title));
   if (free.length) {
-    out.settled += await settleReviews(ctx.store, ctx.daemonId, await Promise.all(free.map(outcomeOf)), {
+    out.settled += await settleReviews(ctx.store, ctx.daemonId, await Promise.all(free.map((r) => outcomeOf(r, { answered: false }))), {
       entries: [],
       key: book.cacheKey(),
     });
@@ -88,42 +107,22 @@ async function planGroup(ctx: DaemonContext, api: BatchApi, o: PlanOptions, rows
     batch: estimateTokens(batchSystemPrompt(target)),
     single: estimateTokens(singleSystemPrompt(target)),
   });
-  const lines = packAll(items, packing).map((b, k) => {
-    const customId = `l${k + 1}`;
-    const texts = b.items.map((i) => ({ hash: i.hash, norm: i.norm }));
-    const jsonl = api.line(
-      customId,
-      translationRequest(
-        texts.map((t) => t.norm),
-        target,
-        b.cls === 'vip',
-        { lane: 'translation' },
-      ),
+  // texts of one language side by side, as a realtime run packs them
+  const byLanguage = items.slice().sort((a, b) => (a.lang ?? '~').localeCompare(b.lang ?? '~'));
+  const lines = packAll(byLanguage, packing).map((b) => ({
+    cls: b.cls,
+    texts: JSON.stringify(b.items.map((i) => (i.lang ? { hash: i.hash, norm: i.norm, lang: i.lang } : { hash: i.hash, norm: i.norm }))),
+  }));
+  try {
+    await writer.add(
+      waiting.map((r) => r.id),
+      lines,
     );
-    return { customId, cls: b.cls, texts: JSON.stringify(texts), bytes: Buffer.byteLength(jsonl) + 1 };
-  });
-  const bytes = lines.reduce((n, l) => n + l.bytes, 0);
-  if (bytes > cfg.translate.batchMaxBytes && rows.length > 1) {
-    // too big for one file: halves, each its own file (and its own book)
+  } catch (err) {
+    if (!(err instanceof WindowTooLarge) || rows.length < 2) throw err;
+    // too big for one file: halves, each its own book and lines
     const mid = Math.ceil(rows.length / 2);
-    await planGroup(ctx, api, o, rows.slice(0, mid), out);
-    await planGroup(ctx, api, o, rows.slice(mid), out);
-    return;
+    await planWindow(ctx, writer, rows.slice(0, mid), out);
+    await planWindow(ctx, writer, rows.slice(mid), out);
   }
-  const id = await insertBatch(ctx.store, {
-    jobId: o.jobId,
-    kind: 'translate',
-    nonce: randomUUID().slice(0, 8),
-    owner: ctx.daemonId,
-    leaseMs: cfg.daemon.leaseMs,
-    holdMs: BATCH_HOLD_MS,
-    bytes,
-    reviewIds: waiting.map((r) => r.id),
-    lines: lines.map(({ customId, cls, texts }) => ({ customId, cls, texts })),
-  });
-  out.batches.push(id);
-  ctx.log.info('batch_planned', { jobId: o.jobId, batch: id, reviews: waiting.length, requests: lines.length, bytes });
-  ctx.events.emit('log:line', {
-    text: `batch ${id}: ${waiting.length} reviews in ${lines.length} requests (${Math.round(bytes / 1024)} KB) for the Batch API`,
-  });
 }
