@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-if (!existsSync(path.join(root, 'dist', 'cli.js'))) {
+if (!existsSync(path.join(root, 'dist', 'main.js'))) {
   console.log('skipped: not built; run `npm run build` first');
   process.exit(0);
 }
@@ -42,7 +42,7 @@ const DAEMON_OUT = process.env.BENCH_SCALE_DAEMON_OUT;
 const LATENCY = 100;
 const BEAT = process.env.BENCH_SCALE_BEAT === '1';
 const PG_BASE = process.env.VOC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', 'main.js');
 
 // ---- synthetic reviews: seeded, so every run sees the same texts ----
 const WORDS = {
