@@ -72,7 +72,7 @@ describe('analysis through the daemon', () => {
     expect(d.ctx.counters.analysis.learned).toBe(1);
   });
 
-  it('voc learn while 2,000 translation calls are queued: the first learning request reaches the simulator within 1 s', async () => {
+  it('voc learn while 2,000 translation calls are queued: the learning request goes ahead of the translations waiting', async () => {
     const { d, config, sim } = await boot({ limit: 25, latencyMs: 200 }, { 'analysis.autoLearn': false, 'translate.chunkSize': 2000 });
     const client = await connectDaemon(config, { autostart: false });
     const long = (i: number) => `${bodyFor(i, 'long')} Translation load number ${i}.`;
@@ -97,7 +97,10 @@ describe('analysis through the daemon', () => {
       () => sim.arrivals().find((a) => a.task === 'learn' && a.at >= t0),
       5000,
     );
-    expect(first.at - t0).toBeLessThan(1000);
+    // at least 100 translation calls were waiting: first in, first out would send them all first. With learning
+    // first at the gateway only the permits already granted go ahead (about one window), whatever the machine's speed
+    const ahead = sim.arrivals().filter((a) => a.task !== 'learn' && a.at >= t0 && a.at < first.at).length;
+    expect(ahead).toBeLessThan(50);
     await until('FAST learned', async () => (await learnState(d.ctx.store, 'FAST'))?.status === 'done', 10000);
   });
 

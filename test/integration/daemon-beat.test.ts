@@ -70,9 +70,10 @@ describe.skipIf(!hasPg)('the beat with several daemons on one PostgreSQL', () =>
   it('ticks once per interval across two daemons (conditional UPDATE on beat_ticks)', async () => {
     const { daemons, ticks } = await cluster(2, { redis: false });
     await until(() => ticks.filter((t) => t.name === 'check_pending_translations').length >= 6);
-    // a second daemon ticking in the same interval would show as a gap near 0; the tick events are heard a little
-    // after each daemon's conditional UPDATE, so a loaded machine can shorten a gap by a few tens of ms
-    for (const g of gaps(ticks, 'check_pending_translations')) expect(g).toBeGreaterThanOrEqual(300 * 0.8);
+    // a second daemon ticking in the same interval would show as a gap near 0; the tick events are heard some time
+    // after each daemon's conditional UPDATE (a loaded machine delays one and not the next), so half the interval
+    // tells the two apart without timing the machine
+    for (const g of gaps(ticks, 'check_pending_translations')) expect(g).toBeGreaterThanOrEqual(300 * 0.5);
     const stats = await clientFor(daemons[0].socketPath).stats();
     await until(async () => (await daemons[0].stats()).cluster?.daemons.filter((d) => d.alive).length === 2);
     expect(stats.cluster).not.toBeNull();
@@ -81,9 +82,10 @@ describe.skipIf(!hasPg)('the beat with several daemons on one PostgreSQL', () =>
   it.skipIf(!hasRedis)('ticks once per interval across two daemons with a Redis lock', async () => {
     const { ticks } = await cluster(2, { redis: true });
     await until(() => ticks.filter((t) => t.name === 'check_pending_translations').length >= 6);
-    // a second daemon ticking in the same interval would show as a gap near 0; the tick events are heard a little
-    // after each daemon's conditional UPDATE, so a loaded machine can shorten a gap by a few tens of ms
-    for (const g of gaps(ticks, 'check_pending_translations')) expect(g).toBeGreaterThanOrEqual(300 * 0.8);
+    // a second daemon ticking in the same interval would show as a gap near 0; the tick events are heard some time
+    // after each daemon's conditional UPDATE (a loaded machine delays one and not the next), so half the interval
+    // tells the two apart without timing the machine
+    for (const g of gaps(ticks, 'check_pending_translations')) expect(g).toBeGreaterThanOrEqual(300 * 0.5);
   });
 
   it.skipIf(!hasRedis)('drains the Redis ingest buffer: valid reviews stored once, bad elements in the dead-letter list', async () => {
