@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { configFor, globals } from '../cli/options.js';
@@ -25,10 +26,21 @@ export interface DaemonStatus {
 }
 
 /** `voc daemon run`: in the foreground until SIGTERM/SIGINT (a second signal forces), or /shutdown. */
+/**
+ * V8 sizes its heap for a machine's memory, not for a daemon's live data: translating at 200 requests/s it let ~130 MB
+ * of live objects grow to 530 MB of heap between full collections (peak RSS 681 MB). Growing the heap by a set share
+ * past the live size keeps the peak flat (182 MB) for about 10% more CPU per call. A flag given to node wins.
+ */
+function limitHeapGrowth(percent: number): void {
+  if (percent <= 0 || [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('heap-growing-percent'))) return;
+  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
 export async function runDaemonRun(
   config: Config,
   o: { background?: boolean; log?: 'stdout' | 'file'; services?: StartOptions['services'] } = {},
 ): Promise<void> {
+  limitHeapGrowth(config.daemon.heapGrowthPercent);
   const d: Daemon = await startDaemon(config, { log: o.background ? 'file' : (o.log ?? 'stdout'), services: o.services });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

@@ -160,6 +160,12 @@ export const configSchema = z.object({
     heartbeatMs: z.number().int().min(100).describe('daemon heartbeat and lease renewal interval'),
     shutdownTimeoutMs: z.number().int().min(0).describe('time SIGTERM waits for in-flight jobs'),
     maxRequestBytes: z.number().int().min(1024).describe('largest request the socket accepts'),
+    heapGrowthPercent: z
+      .number()
+      .int()
+      .min(0)
+      .max(400)
+      .describe("how far V8 lets the daemon's heap grow past its live size before collecting (0: V8's own, several times)"),
     statsIntervalMs: z.number().int().min(50).describe('interval of the live stats stream'),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).describe('least severe level the daemon logs (env VOC_LOG_LEVEL)'),
     logMaxBytes: z.number().int().min(1024).describe('daemon.log is rotated when a line would take it past this many bytes'),

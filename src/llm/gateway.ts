@@ -90,6 +90,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: child?.signal }).withResponse(),
       );
     } finally {
+      ctx.ended?.();
       child?.release();
     }
   }

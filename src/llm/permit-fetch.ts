@@ -11,6 +11,12 @@ export interface AttemptContext {
   onStart(): void;
   /** called when the request was written to the socket, with the ms since its permit */
   onWire?(delayMs: number): void;
+  /**
+   * set by the fetch below: the caller runs it once the attempt is over (answer read, or failed). It clears the
+   * attempt's timeout, whose timer would otherwise hold the request's controller, signal and closures until it
+   * fires: at 200 requests/s and a 60 s timeout, 12,000 finished requests kept alive, a third of the daemon's heap
+   */
+  ended?: () => void;
 }
 
 export const attemptContext = new AsyncLocalStorage<AttemptContext>();
@@ -60,7 +66,10 @@ export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, b
     // references can be garbage-collected before it fires, and a request the server never answers hangs forever.
     // The timer's closure keeps this controller alive until it fires (unref'd: it never holds a process open).
     const ac = new AbortController();
-    setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs).unref();
+    const timer = setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+    timer.unref();
+    // the body is read after fetch resolves, so the timeout runs until the caller says the attempt is over
+    if (ctx) ctx.ended = () => clearTimeout(timer);
     const signal = init?.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
     try {
       return await wireContext.run(wired, () => base(input, { ...init, signal }));
