@@ -57,7 +57,16 @@ async function run(daemons: number, env: NodeJS.ProcessEnv, extraConfig: Record<
   const tr = cli(0, ['translate-pending', '--wait', '--json']);
   const an = cli(daemons - 1, ['analyze', '--all', '--wait', '--json']);
   const [t, a] = await Promise.all([tr, an]);
-  expect(t.code, t.stderr).toBe(0);
+  // exit 1 says some reviews failed this run: with a fifth of the answers malformed, a text split down to a single
+  // call fails its four asks now and then (0.2^4 each). That is the documented outcome, not a broken promise: the
+  // user runs translate-pending again, as the summary says, and every review must still end translated once with
+  // its own text (below)
+  expect([0, 1], `${t.stderr} ${t.stdout}`.slice(-3000)).toContain(t.code);
+  for (let again = t, tries = 0; again.code === 1 && tries < 3; tries++) {
+    expect((JSON.parse(again.stdout) as { failed?: number }).failed ?? 0, again.stdout).toBeGreaterThan(0);
+    again = await cli(0, ['translate-pending', '--wait', '--json']);
+    expect([0, 1], `${again.stderr} ${again.stdout}`.slice(-3000)).toContain(again.code);
+  }
   expect(a.code, a.stderr).not.toBe(2);
 
   const store: Store = await openStore(testConfig(storeUrl ? scratch.home : started[0].home, { databaseUrl: storeUrl }), {
