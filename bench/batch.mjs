@@ -129,7 +129,7 @@ async function independent(file) {
       JSON.stringify({
         beat: { checkPendingTranslations: false },
         daemon: { leaseMs: 3000, heartbeatMs: 500 },
-        translate: { batchPollMs: 500 },
+        translate: { batchPollMs: 500, ...(process.env.BENCH_BATCH_REDO ? { batchRedo: process.env.BENCH_BATCH_REDO } : {}) },
       }),
     );
     const env = { ...cleanEnv(), VOC_HOME: home, VOC_LLM_BASE_URL: url, VOC_LLM_API_KEY: 'sk-bench-independent', NO_COLOR: '1' };
