@@ -1,6 +1,14 @@
 import type { LaneStats, PoolStats, Stats } from '../daemon/stats-types.js';
-import { LANES, LLM_LANES, POOLS, type LaneName, type PoolName } from '../config/schema.js';
+import { LANES, POOLS, type LaneName, type PoolName } from '../config/schema.js';
 import { newCounters } from '../context.js';
+import type { Config } from '../config/schema.js';
+import { idleGatewayStats } from '../daemon/gateway.js';
+
+/** The settings the sample's gateway figures are read from: the embedded defaults against the local simulator. */
+const SAMPLE_CONFIG = {
+  llm: { qps: 25, currency: 'CNY', baseUrl: 'http://127.0.0.1:8787/v1', model: 'qwen-flash' },
+  redis: { url: null },
+} as unknown as Config;
 
 const CAPS: Record<PoolName, number> = { base: 4, vip: 50, trans: 100, insight: 100, theme: 100 };
 const OWN: Record<LaneName, PoolName> = {
@@ -43,32 +51,8 @@ export function idleStats(now = Date.now()): Stats {
     },
     lanes: Object.fromEntries(LANES.map((l) => [l, lane(l)])) as Record<LaneName, LaneStats>,
     pools: Object.fromEntries(POOLS.map((p) => [p, pool(p)])) as Record<PoolName, PoolStats>,
-    gateway: {
-      limit: 25,
-      adaptiveRate: 25,
-      window: 0,
-      wireDelayMs: { samples: 0, p50: 0, p95: 0, p99: 0, max: 0 },
-      history: new Array(60).fill(0),
-      qps: 0,
-      waiting: Object.fromEntries(LLM_LANES.map((l) => [l, 0])) as Stats['gateway']['waiting'],
-      inFlight: 0,
-      requests: 0,
-      rejected429: 0,
-      rejected429Last5m: 0,
-      retries: 0,
-      failures: 0,
-      promptTokens: 0,
-      completionTokens: 0,
-      tokensLastMinute: 0,
-      cost: 0,
-      costToday: 0,
-      currency: 'CNY',
-      throttle: 'local',
-      throttleHealthy: true,
-      endpoint: 'http://127.0.0.1:8787/v1',
-      model: 'qwen-flash',
-      simulated: true,
-    },
+    // the daemon's own idle figures: the sample shows exactly what a new daemon on the embedded defaults reports
+    gateway: { ...idleGatewayStats(SAMPLE_CONFIG, true), qps: 0 },
     // the daemon's own fresh counters: the screen's idle frame shows exactly what a new daemon reports
     ...newCounters(),
     backlog: { pendingTranslations: 0, pendingAnalyses: 0, languages: [], etaSeconds: null },
