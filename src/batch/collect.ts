@@ -26,6 +26,7 @@ export interface CollectResult extends SettleCounts {
 
 const PAGE = 500;
 const REDO_PAGE = 100;
+const WHOLE_FILE_FAILURES = new Set(['rejected', 'failed']);
 
 function problem(ctx: DaemonContext, row: BatchRow, text: string): void {
   ctx.log.warn('batch_answer_rejected', { batch: row.id, jobId: row.job_id, reason: text });
@@ -42,9 +43,12 @@ export async function collectBatch(ctx: DaemonContext, api: BatchApi, row: Batch
     .where({ batch: row.id, status: 'pending' })
     .update({ status: 'redo', error: (row.error ?? `no answer (batch ${row.provider_status ?? 'ended'})`).slice(0, 500) });
 
-  const release = row.cancel_requested || handler.redoMode() === 'batch';
+  // a file the provider rejected (HTTP 400) or failed as a whole (validation) would fail again: its lines are redone
+  // in realtime whatever the mode
+  const inBatch = handler.redoMode() === 'batch' && !WHOLE_FILE_FAILURES.has(row.provider_status ?? '');
+  const release = row.cancel_requested || inBatch;
   let redone = 0;
-  if (!row.cancel_requested && handler.redoMode() === 'realtime') {
+  if (!release) {
     for await (const page of eachLinePage(ctx.store, row.id, { pageSize: REDO_PAGE, status: 'redo' })) {
       await handler.redo(row, page);
       redone += page.length;

@@ -122,7 +122,9 @@ export const configSchema = z.object({
     batchPollMs: z.number().int().min(50).describe('how often a batch in flight is polled'),
     batchRedo: z
       .enum(['realtime', 'batch'])
-      .describe('failed, malformed or missing batch lines are redone in realtime (split) or in a follow-up batch'),
+      .describe(
+        'failed, malformed or missing batch lines are redone in a follow-up batch (half price; after 3 rounds the rest goes realtime) or in realtime (split)',
+      ),
     batchMaxRequests: z.number().int().min(2).max(50000).describe("requests per batch file (the provider's limit: 50,000)"),
     batchMaxBytes: z.number().int().min(10000).max(104857600).describe("bytes per batch file (the provider's limit: 100 MB)"),
   }),

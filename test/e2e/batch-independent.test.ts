@@ -35,7 +35,7 @@ async function server(args: string[]): Promise<{ url: string; stats: () => Promi
   return { url, stats: async () => (await fetch(url.replace(/\/v1$/, '/stats'))).json() as Promise<Record<string, number>> };
 }
 
-async function setup(serverArgs: string[]) {
+async function setup(serverArgs: string[], translate: Record<string, unknown> = {}) {
   const srv = await server(serverArgs);
   const h = tempHome('bi');
   const env = cleanEnv(h.home, { VOC_LLM_BASE_URL: srv.url, VOC_LLM_API_KEY: 'sk-independent' });
@@ -48,7 +48,7 @@ async function setup(serverArgs: string[]) {
     JSON.stringify({
       beat: { checkPendingTranslations: false },
       daemon: { heartbeatMs: 200, leaseMs: 1500 },
-      translate: { batchPollMs: 100 },
+      translate: { batchPollMs: 100, ...translate },
     }),
   );
   // short, standard and vip reviews in Indonesian and English, as in PRDECT-ID
@@ -78,8 +78,26 @@ async function ownText(home: string, env: NodeJS.ProcessEnv): Promise<{ own: num
 }
 
 describe.skipIf(!python)('Batch API against an independent OpenAI-compatible server (bench/batch-server.py)', () => {
-  it('10% malformed and 5% failed lines: every review with its own text, realtime only for the redone lines, one upload', async () => {
+  it('10% malformed and 5% failed lines, defaults: every review with its own text, the bad lines in follow-up batches', async () => {
     const s = await setup(['--delay', '1', '--malformed-rate', '0.1', '--fail-rate', '0.05', '--seed', '3']);
+    expect((await voc(s.home, ['ingest', s.file], { env: s.env })).code).toBe(0);
+    const run = await voc(s.home, ['translate-pending', '--batch', '--wait', '--json'], { env: s.env, timeout: 120_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    const st = await s.stats();
+    expect(st.malformedLines + st.failedLines).toBeGreaterThan(0);
+    expect(await ownText(s.home, s.env)).toEqual({ own: 240, total: 240 });
+    expect(summary).toMatchObject({ translated: 240, failed: 0, mode: 'batch' });
+    expect(st.uploads).toBeGreaterThan(1);
+    expect(st.batches).toBe(st.uploads);
+    // realtime only for what is left after the last follow-up round, if anything
+    expect(summary.calls).toBe(st.realtimeRequests);
+    expect(summary.calls).toBeLessThanOrEqual(st.malformedLines + st.failedLines);
+    expect(summary.cost).toBeCloseTo(summary.batchCost, summary.calls ? 2 : 6);
+  });
+
+  it('10% malformed and 5% failed lines, batchRedo realtime: every review with its own text, realtime only for the redone lines, one upload', async () => {
+    const s = await setup(['--delay', '1', '--malformed-rate', '0.1', '--fail-rate', '0.05', '--seed', '3'], { batchRedo: 'realtime' });
     expect((await voc(s.home, ['ingest', s.file], { env: s.env })).code).toBe(0);
     const run = await voc(s.home, ['translate-pending', '--batch', '--wait', '--json'], { env: s.env, timeout: 120_000 });
     expect(run.code, run.stderr).toBe(0);

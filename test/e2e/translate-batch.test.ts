@@ -96,8 +96,31 @@ describe('translate-pending --batch (Batch API)', () => {
     },
   );
 
-  it('10% malformed and 5% failed lines, rogue custom_ids: all translated with their own text, only those lines redone in realtime', async () => {
+  it('10% malformed and 5% failed lines, rogue custom_ids, defaults: redone in follow-up batches, realtime calls under 5% of the seed formula', async () => {
     const { d, config, sim, client } = await boot({ malformedRate: 0.1, failRate: 0.05, rogueLines: true });
+    const rows = Array.from({ length: 600 }, (_, i) => review(textOf(i % 7 === 0 ? 260 : i % 3 === 0 ? 120 : 40, i + 500), { rating: 3 }));
+    await client.ingest({ file: 'f.csv', rows });
+    const stdout = sink();
+    const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout });
+    expect(res.exitCode).toBe(0);
+    const summary = JSON.parse(stdout.out.join(''));
+    const b = sim.stats().batch!;
+    expect(b.malformedLines + b.failedLines).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ translated: 600, failed: 0, mode: 'batch' });
+    await expectOwnTranslations(d, 600);
+    // the first file holds what the seed formula makes in realtime; the bad lines went to follow-up files
+    const first = await d.ctx.store.knex('llm_batches').orderBy('id').first('requests');
+    expect(b.uploads).toBeGreaterThan(1);
+    expect(summary.calls).toBe(sim.stats().requests);
+    expect(summary.calls).toBeLessThanOrEqual(0.05 * Number(first!.requests));
+    expect(summary.batchRequests).toBeGreaterThan(Number(first!.requests));
+  });
+
+  it('10% malformed and 5% failed lines, rogue custom_ids, batchRedo realtime: all translated with their own text, only those lines redone in realtime', async () => {
+    const { d, config, sim, client } = await boot(
+      { malformedRate: 0.1, failRate: 0.05, rogueLines: true },
+      { 'translate.batchRedo': 'realtime' },
+    );
     const rows = Array.from({ length: 600 }, (_, i) => review(textOf(i % 7 === 0 ? 260 : i % 3 === 0 ? 120 : 40, i + 500), { rating: 3 }));
     await client.ingest({ file: 'f.csv', rows });
     const stdout = sink();
@@ -116,7 +139,7 @@ describe('translate-pending --batch (Batch API)', () => {
     expect(b.uploads).toBe(1);
   });
 
-  it('a rejected file (HTTP 400): the reviews are redone in realtime, none lost', async () => {
+  it('a rejected file (HTTP 400): the reviews are redone in realtime, not in a follow-up file, none lost', async () => {
     const { d, config, client } = await boot({ rejectUploads: true });
     await client.ingest({ file: 's.csv', rows: seedExample() });
     const stdout = sink();
@@ -128,6 +151,7 @@ describe('translate-pending --batch (Batch API)', () => {
       provider_status: 'rejected',
       error: expect.stringMatching(/rejected the file: .*400/),
     });
+    expect(await d.ctx.store.knex('llm_batches').count({ n: '*' }).first()).toMatchObject({ n: 1 });
   });
 
   it('an expired batch keeps its finished part and redoes the rest; files split at the request limit', async () => {
