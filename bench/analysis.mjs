@@ -151,6 +151,7 @@ function cliLearn(home, product) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
+    child.stderr.setEncoding('utf8');
     child.stderr.on('data', (c) => (err += c));
     child.stdout.resume();
     child.on('close', (code) =>

@@ -112,7 +112,9 @@ async function independent(file) {
       const child = spawn(process.execPath, [path.join(root, 'bin', 'voc'), ...args], { env, cwd: root });
       let out = '';
       let err = '';
+      child.stdout.setEncoding('utf8');
       child.stdout.on('data', (d) => (out += d));
+      child.stderr.setEncoding('utf8');
       child.stderr.on('data', (d) => (err += d));
       child.on('exit', (code) => resolve({ code, out, err }));
     });

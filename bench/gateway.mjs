@@ -34,6 +34,7 @@ function loadProcess(opts) {
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
+  child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d) => (out += d));
   return new Promise((resolve, reject) =>
     child.once('exit', (code) =>

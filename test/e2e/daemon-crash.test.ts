@@ -77,6 +77,7 @@ describe.skipIf(!built).each(DATABASES)('kill -9 of a daemon child process on %s
     const start = async () => {
       const child = spawn(process.execPath, [sleepDaemon], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
+      child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (d) => (err += d));
       children.push(child);
       const health = await waitForDaemon(homePaths(h.home).socket, 20000);
@@ -164,6 +165,7 @@ describe.skipIf(!built)('signals', () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, VOC_HOME: h.home };
     const child = spawn(process.execPath, [sleepDaemon], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
+    child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (d) => (out += d));
     cleanups.push(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -110,7 +110,9 @@ describe('kill -9 of the daemon mid-run', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let firstOut = '';
+    first.stdout!.setEncoding('utf8');
     first.stdout!.on('data', (d) => (firstOut += d));
+    first.stderr!.setEncoding('utf8');
     first.stderr!.on('data', (d) => (firstOut += d));
     const firstExit = new Promise<number | null>((r) => first.on('close', (code) => r(code)));
     // wait until some reviews are done, then kill the daemon hard

@@ -53,6 +53,7 @@ export async function startSim(args: string[], home: string): Promise<SimProcess
     // not permitted for this user: the simulator runs at the normal priority
   }
   let err = '';
+  child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d) => (err += d));
   const first = await new Promise<string>((resolve, reject) => {
     let buf = '';
@@ -115,7 +116,9 @@ export function makeCluster(n: number, o: { env: NodeJS.ProcessEnv; config: Reco
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
+      child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (d) => (out += d));
       // a busy machine (two cores shared by several suites) can take well over 30 s to start a daemon
       const health = await waitForDaemon(homePaths(home).socket, 90_000);

@@ -33,6 +33,7 @@ function loadProcess(opts: Record<string, unknown>): Promise<LoadResult> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
+  child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) =>
