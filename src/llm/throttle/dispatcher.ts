@@ -69,7 +69,7 @@ export class PriorityDispatcher {
     try {
       while (!this.closed && this.size > 0) {
         await this.beforeTake();
-        const permit = await this.source.take();
+        const permit = await this.source.take(() => Math.max(0, this.size - 1));
         const w = this.next();
         if (!w) {
           permit.release(); // every waiter gave up meanwhile: nothing is sent on this slot

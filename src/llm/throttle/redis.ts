@@ -9,7 +9,7 @@ import { closedError, type Permit, type PermitSource } from './types.js';
 import { sleep } from '../../abort.js';
 import { errorMessage } from '../../errors.js';
 
-type ScriptReply = [number, string, string, number, string, string?];
+type ScriptReply = [number, string, string, number, string, string?, string?];
 type WithScript = Redis & {
   vocSlidingWindow(
     windowKey: string,
@@ -40,8 +40,10 @@ const READY_WAIT_MS = 1000;
 /**
  * The shared window in Redis. One pump per process polls it; a full window answers with the exact wait to the next
  * free slot. When a poll after that exact wait finds the slot taken by another process, back off randomly
- * (pollBackoffMs) before the next poll, so competing processes do not poll in lockstep. Never spins; when Redis
- * cannot be reached no permit is given at all (fail safe) until it answers again.
+ * (pollBackoffMs, the seed's 0.1-0.5 s) before the next poll, so competing processes do not poll in lockstep, but
+ * never longer than the slots the winner will go on taking (it tells how many requests it has queued): a back-off
+ * past them would leave slots unused while this process has requests waiting. Never spins; when Redis cannot be
+ * reached no permit is given at all (fail safe) until it answers again.
  */
 export class RedisPermits implements PermitSource {
   readonly kind = 'redis' as const;
@@ -80,7 +82,7 @@ export class RedisPermits implements PermitSource {
     return this.up;
   }
 
-  private args(mode: Mode, member: string, wiredAt: number): string[] {
+  private args(mode: Mode, member: string, wiredAt: number, queued: number): string[] {
     const p = this.p;
     return [
       mode,
@@ -98,17 +100,18 @@ export class RedisPermits implements PermitSource {
       String(this.pendingTtlMs),
       String(Math.max(0, Date.now() - wiredAt)),
       String(PENDING_POLL_MS),
+      String(queued),
     ];
   }
 
-  private async call(mode: Mode, member = `${this.id}:${++this.seq}`, wiredAt = Date.now()): Promise<ScriptReply> {
+  private async call(mode: Mode, member = `${this.id}:${++this.seq}`, wiredAt = Date.now(), queued = 0): Promise<ScriptReply> {
     // a command queued while disconnected could run much later; ask only when connected
     if (this.redis.status !== 'ready') await this.ready();
     const k = this.keys;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.redis.vocSlidingWindow(k.window, k.rate, k.slot, k.epoch, k.pending, ...this.args(mode, member, wiredAt)),
+        this.redis.vocSlidingWindow(k.window, k.rate, k.slot, k.epoch, k.pending, ...this.args(mode, member, wiredAt, queued)),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
         }),
@@ -149,14 +152,14 @@ export class RedisPermits implements PermitSource {
       });
   }
 
-  async take(): Promise<Permit> {
+  async take(queued: () => number = () => 0): Promise<Permit> {
     let waitedExact = false;
     for (;;) {
       if (this.stop.signal.aborted) throw closedError();
       let reply: ScriptReply;
       const member = `${this.id}:${++this.seq}`;
       try {
-        reply = await this.call('take', member);
+        reply = await this.call('take', member, Date.now(), queued());
       } catch (err) {
         if (this.stop.signal.aborted) throw closedError();
         this.setHealth(false, err);
@@ -165,15 +168,17 @@ export class RedisPermits implements PermitSource {
         continue;
       }
       this.setHealth(true);
-      const [granted, wait, rate, , latest, epoch] = reply;
+      const [granted, wait, rate, , latest, epoch, theirs] = reply;
       if (epoch) this.epoch = String(epoch);
       this.lastRate = Number(rate);
       if (Number(granted) === 1) return this.permit(member);
       let ms = Math.ceil(Number(wait));
-      // we waited the exact time and another process took the slot: back off so pollers fall out of step
+      // we waited the exact time and another process took the slot: back off so pollers fall out of step, no longer
+      // than the slots that process will go on taking (its queued requests, one spacing each)
       if (waitedExact && !String(latest).startsWith(`${this.id}:`)) {
         const [lo, hi] = this.backoffMs;
-        ms += lo + Math.random() * (hi - lo);
+        const theirSlots = Number(theirs ?? 0) * (this.p.windowMs / Math.max(1, this.lastRate));
+        ms += Math.min(lo + Math.random() * (hi - lo), theirSlots);
       }
       waitedExact = true;
       await sleep(ms, this.stop.signal);

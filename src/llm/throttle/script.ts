@@ -24,6 +24,7 @@
  * ARGV[14] wire mode: ms between the wire time and the moment the caller sent this call (its own clock, so hosts
  *          with skewed clocks still agree; the call's own transit makes the time a little later, the safe side)
  * ARGV[15] pendingPollMs: the wait to answer when only pending permits fill the window
+ * ARGV[16] queued: how many more slots the caller will ask for right after this one (kept with the latest permit)
  * KEYS[4]  epoch: a marker that exists as long as Redis keeps its data. Missing for a process that saw one means
  *          Redis lost the window (restarted or flushed) while requests of the last window may still be on their
  *          way: no slot is given for one full window.
@@ -32,7 +33,9 @@
  *          lapses after ARGV[13] only so that a process killed between permit and wire does not hold a slot forever
  *
  * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count,
- * member of the latest permit (tells a poller whether another process took the slot it waited for) }.
+ * member of the latest permit (tells a poller whether another process took the slot it waited for), epoch, queued
+ * of the latest permit's process (how many of the next slots that process will take: a poller that lost its slot
+ * backs off no longer than those slots last) }.
  * A slot is free when fewer than floor(rate) requests were sent in the window or are pending AND the paced slot
  * time has come: permits are spaced evenly at window/rate so the requests also arrive spread out; a request sent
  * late pushes the next slot to at least half a spacing after its wire time.
@@ -123,12 +126,12 @@ if count >= allowed then
     wait = tonumber(ARGV[15])
   end
 end
-local pacing = redis.call('HMGET', KEYS[3], 'next', 'coldUntil', 'last')
+local pacing = redis.call('HMGET', KEYS[3], 'next', 'coldUntil', 'last', 'queued')
 local slot = tonumber(pacing[1] or '0')
 local coldUntil = tonumber(pacing[2] or '0')
 wait = math.max(wait, slot - now)
 if wait > 0 then
-  return {0, tostring(wait), tostring(rate), count, pacing[3] or '', epoch}
+  return {0, tostring(wait), tostring(rate), count, pacing[3] or '', epoch, pacing[4] or '0'}
 end
 redis.call('ZADD', KEYS[5], now + tonumber(ARGV[13]), ARGV[4])
 redis.call('PEXPIRE', KEYS[5], math.ceil(win * 2 + tonumber(ARGV[13])))
@@ -138,7 +141,7 @@ local spacing = win / rate
 if now < coldUntil then spacing = (win + cold) / rate end
 -- stay on the ideal timeline while less than one spacing late; after an idle gap start afresh
 if now - slot < spacing then slot = slot + spacing else slot = now + spacing end
-redis.call('HSET', KEYS[3], 'next', tostring(slot), 'coldUntil', tostring(coldUntil), 'last', ARGV[4])
+redis.call('HSET', KEYS[3], 'next', tostring(slot), 'coldUntil', tostring(coldUntil), 'last', ARGV[4], 'queued', ARGV[16])
 redis.call('PEXPIRE', KEYS[3], math.ceil(win * 2))
-return {1, '0', tostring(rate), count + 1, ARGV[4], epoch}
+return {1, '0', tostring(rate), count + 1, ARGV[4], epoch, ARGV[16]}
 `;

@@ -15,8 +15,12 @@ export interface Permit {
 /** Where permits come from: the in-process window or the shared Redis window. */
 export interface PermitSource {
   readonly kind: 'local' | 'redis';
-  /** Wait until one request may start and take that slot; rejects only when the source is closed. */
-  take(): Promise<Permit>;
+  /**
+   * Wait until one request may start and take that slot; rejects only when the source is closed. `queued` tells how
+   * many more requests this process will ask a slot for right after this one (a shared window lets other processes
+   * know how long this one will keep taking slots).
+   */
+  take(queued?: () => number): Promise<Permit>;
   /** effective requests per window after 429 adaptation */
   rate(): number;
   /** A provider 429 was seen: lower the rate for every caller. Resolves to the new rate, or null if unchanged. */
