@@ -4,7 +4,8 @@
 // answering a share of the JSON prompts (learning, insights, themes, batch translation) with malformed JSON, so
 // retries mix with first attempts. Runs alternate one daemon (SQLite, in-process throttle) and two daemons (one
 // PostgreSQL schema, one Redis window); the last two runs have a CPU-bound process beside them. Prints per run the
-// simulator's max arrivals in any 1000 ms (429s included), its 429s and the sustained rate over the busy seconds.
+// simulator's max arrivals in any 1000 ms (429s included), its 429s and the sustained rate over the busy seconds
+// (see busyRate).
 // Usage: npm run bench -- cap <reviews file> [runs]   (or CAP_DATA / CAP_RUNS; CAP_MALFORMED, default 0.15)
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,14 +22,37 @@ if (!data) {
   process.exit(0);
 }
 
-/** Arrivals per whole second; busy seconds are those with at least half the cap (ramps and idle gaps excluded). */
+/**
+ * The sustained rate: arrivals per whole second over the busy seconds, those in which work was waiting all the time,
+ * read as an arrival in each of the second's ten 100 ms slots (at 24 req/s a slot holds 2-3). Seconds with a gap
+ * (a phase ending, a command starting the next one, the last requests of a run) measure the work, not the throttle.
+ */
 function busyRate(arrivals) {
   if (!arrivals.length) return { rate: 0, seconds: 0 };
   const t0 = arrivals[0].at;
   const per = new Map();
-  for (const a of arrivals) per.set(Math.floor((a.at - t0) / 1000), (per.get(Math.floor((a.at - t0) / 1000)) ?? 0) + 1);
-  const busy = [...per.values()].filter((n) => n >= LIMIT / 2);
-  return { rate: busy.length ? busy.reduce((s, n) => s + n, 0) / busy.length : 0, seconds: busy.length };
+  for (const a of arrivals) {
+    const ms = a.at - t0;
+    const sec = Math.floor(ms / 1000);
+    const s = per.get(sec) ?? { n: 0, slots: new Set() };
+    s.n++;
+    s.slots.add(Math.floor((ms % 1000) / 100));
+    per.set(sec, s);
+  }
+  const busy = [...per.values()].filter((s) => s.slots.size === 10).map((s) => s.n);
+  return { rate: busy.length ? busy.reduce((s, n) => s + n, 0) / busy.length : 0, seconds: busy.length, all: per.size };
+}
+
+/**
+ * How much of the margin the jitter between wire and arrival used: the window keeps any LIMIT + 1 consecutive requests
+ * at least 1000 + llm.marginMs ms apart on the wire, so a span of LIMIT + 1 arrivals shorter than that is jitter the
+ * margin absorbed, and one under 1000 ms is over the cap. Returns the shortest span and the 1st percentile.
+ */
+function spans(arrivals) {
+  const d = [];
+  for (let k = 0; k + LIMIT < arrivals.length; k++) d.push(arrivals[k + LIMIT].at - arrivals[k].at);
+  d.sort((a, b) => a - b);
+  return d.length ? `${d[0]}/${d[Math.floor(d.length / 100)]}` : '?';
 }
 
 /** The first window of over LIMIT arrivals, as gaps between them (ms) and their tasks: bunching shows up as 0-2 ms gaps. */
@@ -41,6 +65,16 @@ function worstWindow(arrivals) {
     }
   }
   return 'none in the last arrivals kept';
+}
+
+/** Exit 1 of a --json command is a summary with failed reviews (answers still malformed after the retries). */
+function why(out) {
+  try {
+    const j = JSON.parse(out);
+    return `${j.failed} of ${j.reviews ?? j.total} reviews failed`;
+  } catch {
+    return out.trim().split('\n').slice(-3).join(' | ').slice(0, 400);
+  }
 }
 
 const hasServices = await servicesUp();
@@ -78,9 +112,10 @@ try {
         requests: s.requests,
         max_arrivals_in_1s: s.max_arrivals_in_1s,
         '429s': s.rejected429,
-        'busy req/s': busy.rate.toFixed(1),
-        'busy s': busy.seconds,
+        'busy req/s': busy.rate.toFixed(2),
+        'busy s': `${busy.seconds}/${busy.all}`,
         malformed: s.malformed,
+        '26-arrival span min/p1 ms': spans(arrivals),
         'wire-permit p99/max ms': wire.map((w) => `${w.p99}/${w.max}`).join(' '),
         'sim loop delay p99/max ms': s.loopDelayMs ? `${s.loopDelayMs.p99}/${s.loopDelayMs.max}` : '?',
         learn: s.byTask.learn ?? 0,
@@ -94,7 +129,7 @@ try {
         ['translate-pending', tr],
         ['analyze', an],
       ])
-        if (r.code !== 0) console.log(`  ${what} exited ${r.code}: ${r.out.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`);
+        if (r.code !== 0) console.log(`  ${what} exited ${r.code}: ${why(r.out)}`);
     } finally {
       await c.stop();
       cpu?.kill('SIGKILL');

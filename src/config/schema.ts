@@ -64,7 +64,9 @@ export const configSchema = z.object({
       .max(1000)
       .describe('safety margin added to the window against jitter between writing a request and its arrival at the provider'),
     rateKey: z.string().min(1).describe('Redis sorted set holding the shared window'),
-    pollBackoffMs: range.describe('random back-off [min, max] between Redis polls after losing a slot to another daemon'),
+    pollBackoffMs: range.describe(
+      'random back-off [min, max] between Redis polls after losing a slot to another daemon, cut to the slots its queued requests take',
+    ),
     timeoutMs: z.number().int().min(100).describe('per-request timeout in ms'),
     maxAttempts: z.number().int().min(1).max(50).describe('attempts per call before it fails'),
     retryBaseMs: z.number().int().min(1).describe('first retry back-off in ms (doubles each attempt, with jitter)'),
