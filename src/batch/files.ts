@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, openAsBlob, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, openAsBlob, readdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { DaemonContext } from '../context.js';
@@ -14,10 +14,28 @@ import type { BatchHandler } from './types.js';
  */
 const PAGE_LINES = 500;
 
+const dirOf = (home: string) => path.join(home, 'batches');
+
 export function batchDir(ctx: DaemonContext): string {
-  const dir = path.join(ctx.config.home, 'batches');
+  const dir = dirOf(ctx.config.home);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/**
+ * Files left by a daemon killed while one was on disk (they hold review text): removed when the next daemon of the
+ * home starts, before any batch work. One daemon per home (the pid lock), and every file is rebuilt or downloaded
+ * again when its batch resumes, so none of them is needed. Returns how many were removed.
+ */
+export function sweepBatchFiles(home: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dirOf(home));
+  } catch {
+    return 0; // no batch ever ran here
+  }
+  for (const n of names) rmSync(path.join(dirOf(home), n), { force: true, recursive: true });
+  return names.length;
 }
 
 /** A temporary file of the batch, removed by `use`'s end whatever happens. */

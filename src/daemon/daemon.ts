@@ -29,6 +29,7 @@ import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { createLeases, startHeartbeat } from './heartbeat.js';
 import { beatTasks, startBeat } from './beat.js';
 import { bufferQueue } from '../ingest/buffer.js';
+import { sweepBatchFiles } from '../batch/files.js';
 import { defaultGateway, type GatewayFactory } from './gateway.js';
 import { defaultServices } from './services.js';
 
@@ -114,6 +115,8 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
   try {
     if (removeStaleSocket(paths.socket)) log.info('stale_socket_removed', { socket: paths.socket });
     if (lock.staleCleaned) log.info('stale_pid_removed', { pidFile: paths.pid });
+    const swept = sweepBatchFiles(home);
+    if (swept) log.info('stale_batch_files_removed', { count: swept });
     const store: Store = await openStore(config);
     cleanup.push(['store', () => store.close()]);
     let redis: Redis | null = null;
