@@ -54,15 +54,26 @@ export class AnalysisEstimator {
   /** per product and class: reviews and their text tokens, for the keyed analysis batches */
   private groups = new Map<string, { cls: ReviewClass; reviews: number; tokens: number }>();
 
-  constructor(private cfg: Config) {}
+  /**
+   * `learningOnly`: tally what `learning()` needs and no more (`voc ingest`): a product's reviews past its sample
+   * are only counted, their text is not read.
+   */
+  constructor(
+    private cfg: Config,
+    private opts: { learningOnly?: boolean } = {},
+  ) {}
 
-  add(r: { productId: string; body: string; rating: number | null }): void {
-    const tokens = estimateTokens(normaliseForPrompt(r.body ?? '').slice(0, 4000));
-    const p = this.products.get(r.productId) ?? { reviews: 0, sampleTokens: 0 };
+  /** One review; `class` is taken as given when the caller has classified it already (a validated review has). */
+  add(r: { productId: string; body: string; rating: number | null; class?: ReviewClass }): void {
+    let p = this.products.get(r.productId);
+    if (!p) this.products.set(r.productId, (p = { reviews: 0, sampleTokens: 0 }));
     p.reviews++;
-    if (p.reviews <= this.cfg.analysis.learnSampleSize) p.sampleTokens += tokens + SAMPLE_OVERHEAD_TOKENS;
-    this.products.set(r.productId, p);
-    const cls = classify(r.body ?? '', r.rating, this.cfg.translate);
+    const sampled = p.reviews <= this.cfg.analysis.learnSampleSize;
+    if (this.opts.learningOnly && !sampled) return;
+    const tokens = estimateTokens(normaliseForPrompt(r.body ?? '').slice(0, 4000));
+    if (sampled) p.sampleTokens += tokens + SAMPLE_OVERHEAD_TOKENS;
+    if (this.opts.learningOnly) return;
+    const cls = r.class ?? classify(r.body ?? '', r.rating, this.cfg.translate);
     const key = `${r.productId}\u0000${cls}`;
     const g = this.groups.get(key) ?? { cls, reviews: 0, tokens: 0 };
     g.reviews++;
@@ -85,7 +96,9 @@ export class AnalysisEstimator {
     return { products: n, learn: calls(this.cfg, n, input, n * LEARN_ANSWER_TOKENS) };
   }
 
+  /** Learning, insights and themes for everything added (not with `learningOnly`). */
   result(): AnalysisEstimate {
+    if (this.opts.learningOnly) throw new Error('AnalysisEstimator: result() needs every review tallied (not learningOnly)');
     const a = this.cfg.analysis;
     const kinds = {
       insights: { system: estimateTokens(insightsSystem(a.maxInsights)) + 20, per: INSIGHT_TOKENS_PER_REVIEW },

@@ -77,7 +77,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     newProducts: 0,
     learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn },
   };
-  const analysis = new AnalysisEstimator(config);
+  const analysis = new AnalysisEstimator(config, { learningOnly: true });
   const newProducts = new Set<string>();
   let shownRejects = 0;
   let shownConflicts = 0;

@@ -14,7 +14,8 @@ import type { BufferView } from '../ingest/buffer-queue.js';
  *   GET  /health                 -> Health (with checks: store, Redis, provider; always 200 while it answers)
  *   GET  /stats                  -> Stats
  *   GET  /stats/stream           -> NDJSON, one Stats per line every daemon.statsIntervalMs
- *   POST /ingest                 IngestChunkRequest -> InsertResult (after the chunk's transaction committed)
+ *   POST /ingest                 IngestChunkRequest, rows as objects or compact arrays with `fields` (ingest/wire.ts)
+ *                                -> InsertResult (after the chunk's transaction committed)
  *   POST /jobs                   SubmitJobRequest -> JobView
  *   GET  /jobs                   -> JobsView (queued and active jobs by lane and pool, recent job rows)
  *   GET  /jobs/:id               -> JobView

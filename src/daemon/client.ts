@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from '../config/load.js';
 import { DaemonUnavailableError, VocError } from '../errors.js';
 import type { IngestSink } from '../ingest/sink.js';
 import { CHUNKS_IN_FLIGHT } from '../ingest/window.js';
+import { toWireRows, WIRE_FIELDS } from '../ingest/wire.js';
 import type { InsertResult } from '../store/reviews.js';
 import { isFinished, type DaemonClient, type Health, type JobView, type JobsView, type Stats } from './api.js';
 import { homePaths, prepareHome } from './lifecycle.js';
@@ -186,7 +187,14 @@ export function clientFor(socketPath: string): DaemonClient {
     stats: () => get<Stats>('/stats'),
     streamStats: (onStats, signal) => stream(socketPath, '/stats/stream', (v) => onStats(v as Stats), signal),
     // a chunk carries its id: sent again after a broken connection, the daemon answers it from memory
-    ingest: (chunk) => request(socketPath, 'POST', '/ingest', chunk, { idempotent: !!chunk.chunkId }) as Promise<InsertResult>,
+    ingest: (chunk) =>
+      request(
+        socketPath,
+        'POST',
+        '/ingest',
+        { ...chunk, fields: WIRE_FIELDS, rows: toWireRows(chunk.rows) },
+        { idempotent: !!chunk.chunkId },
+      ) as Promise<InsertResult>,
     submitJob: (req) => post<JobView>('/jobs', req),
     getJob: (id) => get<JobView>(`/jobs/${id}`),
     async followJob(id, onUpdate, signal) {

@@ -4,10 +4,19 @@ import type { InsertResult } from '../store/reviews.js';
 import type { Lanes } from '../lanes/runner.js';
 import { isLane } from '../lanes/pools.js';
 import { ingestChunk } from '../ingest/commit.js';
+import { fromWireRows, type WireRow } from '../ingest/wire.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
 import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
-import { isFinished, type Health, type IngestChunkRequest, type JobView, type JobsView, type SubmitJobRequest } from './api.js';
+import {
+  isFinished,
+  type Health,
+  type IngestChunkRequest,
+  type NewReview,
+  type JobView,
+  type JobsView,
+  type SubmitJobRequest,
+} from './api.js';
 import { HttpError, streamNdjson, type Route } from './server.js';
 import { jobView, type JobManager } from './jobs.js';
 import type { StatsBuilder } from './stats.js';
@@ -24,10 +33,18 @@ export interface RouteDeps {
 
 const CLASSES = new Set(['vip', 'standard', 'short']);
 
-/** Rows come from our own CLI, but the socket is an API: check the shape before it reaches SQL. */
+/**
+ * Rows come from our own CLI, but the socket is an API: check the shape before it reaches SQL. Rows are objects,
+ * or arrays in the order `fields` names (the CLI's compact form, src/ingest/wire.ts).
+ */
 function checkChunk(body: unknown): IngestChunkRequest {
-  const b = body as Partial<IngestChunkRequest>;
+  const b = body as Partial<IngestChunkRequest> & { fields?: unknown };
   if (!b || typeof b !== 'object' || !Array.isArray(b.rows)) throw new HttpError(400, 'BAD_CHUNK', 'expected { file, rows: [...] }');
+  if (b.fields !== undefined) {
+    if (!Array.isArray(b.fields) || !b.fields.every((f) => typeof f === 'string'))
+      throw new HttpError(400, 'BAD_CHUNK', 'fields must be an array of field names');
+    b.rows = fromWireRows(b.fields as string[], b.rows as unknown as WireRow[]) as unknown as NewReview[];
+  }
   b.rows.forEach((r, i) => {
     const ok =
       r &&

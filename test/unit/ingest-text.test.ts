@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codePoints } from '../../src/text.js';
+import { codePoints, collapseWhitespace, htmlToText, normaliseForPrompt } from '../../src/text.js';
 import { guessLanguage } from '../../src/language.js';
 
 // The plain versions these functions had before their fast paths: the fast ones must answer exactly the same.
@@ -39,6 +39,35 @@ const SAMPLES = [
   'x'.repeat(300) + ' the',
 ];
 
+function referenceCollapse(s: string): string {
+  return s.replace(/\s+/gu, ' ').trim();
+}
+
+const REFERENCE_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" };
+function referenceHtmlToText(s: string): string {
+  return s
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<\/?p\s*>/gi, '\n')
+    .replace(/<[^>]{1,500}>/g, '')
+    .replace(/&(#\d+|#x[0-9a-f]+|[a-z]+|#39);/gi, (m, e: string) => {
+      const lower = e.toLowerCase();
+      if (REFERENCE_ENTITIES[lower] !== undefined) return REFERENCE_ENTITIES[lower];
+      if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16));
+      if (lower.startsWith('#')) return String.fromCodePoint(parseInt(lower.slice(1), 10));
+      return m;
+    })
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** The normalisers against their reference versions on one text (and its HTML-decoded form). */
+function expectSameNormalised(s: string): void {
+  expect(collapseWhitespace(s)).toBe(referenceCollapse(s));
+  expect(htmlToText(s)).toBe(referenceHtmlToText(s));
+  expect(normaliseForPrompt(s)).toBe(referenceCollapse(referenceHtmlToText(s)));
+}
+
 /** A deterministic mix of ASCII, accented Latin, CJK, kana, Hangul, Cyrillic, emoji, spaces and lone surrogates. */
 function randomText(seed: number, length: number): string {
   const pools = [
@@ -52,6 +81,8 @@ function randomText(seed: number, length: number): string {
     '😀👍🏽',
     '\ud800\udc00\ud83d',
     '.,!?0123456789\t\n',
+    '  \t\n\r\v\f\u00a0\u2003\u3000\u2028\ufeff\u200b\u180e',
+    '<br /><p>&amp;&#39;&lt;&nbsp;&#x4e2d;',
   ];
   let x = seed;
   let out = '';
@@ -72,7 +103,32 @@ describe('text fast paths', () => {
     }
   });
 
+  it('collapseWhitespace and htmlToText answer as the regex versions they replace, on every UTF-16 unit and mixes', () => {
+    for (const s of SAMPLES) expectSameNormalised(s);
+    for (const s of ['', ' ', '  ', ' a', 'a ', ' a b  c\t', '\n\n\n\nx\n\n\n', 'a \nb', '<br>\u00a0<br/>', '&nbsp;x&nbsp;'])
+      expectSameNormalised(s);
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      for (const s of [ch, `a${ch}b`, `a ${ch}b`, `a${ch}${ch}b`]) expect(collapseWhitespace(s)).toBe(referenceCollapse(s));
+    }
+    for (let seed = 1; seed < 2000; seed++) expectSameNormalised(randomText(seed, seed % 300));
+  });
+
   const data = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
+  it.skipIf(!existsSync(data))('the normalisers answer as the regex versions on every line of the shared dumps', () => {
+    let n = 0;
+    for (const f of ['finefoods-dev.csv', 'finefoods-heldout.csv', 'prdect-id-dev.csv', 'prdect-id-heldout.csv']) {
+      const file = path.join(data, f);
+      if (!existsSync(file)) continue;
+      // whole lines: bodies, titles and authors with their quotes, commas and untrimmed edges
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        expectSameNormalised(line);
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(10_000);
+  });
+
   it.skipIf(!existsSync(data))(
     'guessLanguage tells the shared dumps apart: Amazon fine foods in English, PRDECT-ID in Indonesian',
     async () => {
