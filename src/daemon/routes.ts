@@ -4,7 +4,7 @@ import type { InsertResult } from '../store/reviews.js';
 import type { Lanes } from '../lanes/runner.js';
 import { isLane } from '../lanes/pools.js';
 import { ingestChunk } from '../ingest/commit.js';
-import { fromWireRows, type WireRow } from '../ingest/wire.js';
+import { fromWireRows, WIRE_FIELDS, type WireRow } from '../ingest/wire.js';
 import { setLanePaused } from '../store/lane-state.js';
 import { recentJobs, toJobView } from '../store/jobs.js';
 import { bufferKeys, bufferView } from '../ingest/buffer-queue.js';
@@ -32,6 +32,8 @@ export interface RouteDeps {
 }
 
 const CLASSES = new Set(['vip', 'standard', 'short']);
+/** a field name from the socket becomes a property name: only the row's own fields (never `__proto__`) */
+const KNOWN_FIELDS = new Set<string>(WIRE_FIELDS);
 
 /**
  * Rows come from our own CLI, but the socket is an API: check the shape before it reaches SQL. Rows are objects,
@@ -41,8 +43,8 @@ function checkChunk(body: unknown): IngestChunkRequest {
   const b = body as Partial<IngestChunkRequest> & { fields?: unknown };
   if (!b || typeof b !== 'object' || !Array.isArray(b.rows)) throw new HttpError(400, 'BAD_CHUNK', 'expected { file, rows: [...] }');
   if (b.fields !== undefined) {
-    if (!Array.isArray(b.fields) || !b.fields.every((f) => typeof f === 'string'))
-      throw new HttpError(400, 'BAD_CHUNK', 'fields must be an array of field names');
+    if (!Array.isArray(b.fields) || !b.fields.every((f) => typeof f === 'string' && KNOWN_FIELDS.has(f)))
+      throw new HttpError(400, 'BAD_CHUNK', `fields must be an array of field names among ${WIRE_FIELDS.join(', ')}`);
     b.rows = fromWireRows(b.fields as string[], b.rows as unknown as WireRow[]) as unknown as NewReview[];
   }
   b.rows.forEach((r, i) => {
