@@ -16,17 +16,25 @@ export class LaneMetrics {
     this.trim(at);
   }
 
+  // finishes before `head` are out of the minute; they are cut off in bulk, as a splice per task (12,000 finishes
+  // a minute at 200 calls/s) cost more than the task's other bookkeeping
+  private head = 0;
+
   private trim(at: number): void {
     const cutoff = at - 60_000;
-    let i = 0;
+    let i = this.head;
     while (i < this.finishes.length && this.finishes[i] < cutoff) i++;
-    if (i) this.finishes.splice(0, i);
+    this.head = i;
+    if (i >= 1024 && i * 2 >= this.finishes.length) {
+      this.finishes.splice(0, i);
+      this.head = 0;
+    }
   }
 
   /** tasks finished (done or failed) in the last 60 s */
   ratePerMin(at = Date.now()): number {
     this.trim(at);
-    return this.finishes.length;
+    return this.finishes.length - this.head;
   }
 
   meanMs(): number {
