@@ -51,6 +51,9 @@ export interface IngestSummary {
 const SHOWN = 10;
 const FORMATS: Format[] = ['csv', 'json', 'ndjson'];
 
+/** ids, hashes, product, date, author, class, numbers and the JSON around them, with room to spare */
+const ROW_OVERHEAD_BYTES = 512;
+
 /** Read every source, send chunks of config.ingest.chunkSize rows to the sink, report rejects and one summary. */
 export async function runIngest(options: IngestOptions, deps: IngestDeps): Promise<IngestSummary> {
   if (options.files.length === 0) throw new VocError('USAGE', 'give at least one FILE, or - for standard input');
@@ -78,6 +81,8 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn },
   };
   const analysis = new AnalysisEstimator(config, { learningOnly: true });
+  // a chunk is one request to the daemon and one transaction: cut by size too, well under the socket's limit
+  const chunkBytes = Math.floor(config.daemon.maxRequestBytes / 4);
   const newProducts = new Set<string>();
   let shownRejects = 0;
   let shownConflicts = 0;
@@ -95,6 +100,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       const perFile = { rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0 };
       let acked = 0;
       let rows: NewReview[] = [];
+      let rowBytes = 0;
       let products: ProductMeta[] = [];
       let bytesAtCut = 0;
       // a few chunks in flight while the next one is parsed: reading and inserting overlap
@@ -103,6 +109,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
         const chunk = { file, rows, products: products.length ? products : undefined };
         const cutAt = bytesAtCut;
         rows = [];
+        rowBytes = 0;
         products = [];
         await window.send(
           () => sink.write(chunk),
@@ -142,8 +149,10 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
           if (item.kind === 'review') {
             perFile.rows++;
             rows.push(item.review);
+            // at most 3 bytes of UTF-8 per UTF-16 unit, plus the row's other fields
+            rowBytes += 3 * (item.review.body.length + (item.review.title?.length ?? 0)) + ROW_OVERHEAD_BYTES;
             analysis.add(item.review);
-            if (rows.length >= config.ingest.chunkSize) await flush();
+            if (rows.length >= config.ingest.chunkSize || rowBytes >= chunkBytes) await flush();
           } else if (item.kind === 'reject') {
             if (item.field !== '(file)') perFile.rows++;
             perFile.rejected++;

@@ -53,6 +53,25 @@ describe('voc ingest (subprocess)', () => {
     });
   });
 
+  it('cuts chunks by size too: a file of long reviews larger than the socket takes is ingested whole', async () => {
+    // 1,000 rows of 50,000 characters (the default chunk) are 50 MB, over the daemon's 16 MB request limit
+    const big = tempHome('ingbig');
+    try {
+      const file = path.join(big.home, 'long.csv');
+      const body = (i: number) => `sturdy strap, fair price, review ${i}. `.repeat(1400).slice(0, 50_000);
+      writeFileSync(
+        file,
+        ['review_id,product_id,rating,body', ...Array.from({ length: 400 }, (_, i) => `${i},P1,4,"${body(i)}"`)].join('\n'),
+      );
+      const r = vocSync(big.home, ['ingest', '--json', file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ rows: 400, inserted: 400, rejected: 0 });
+    } finally {
+      vocSync(big.home, ['daemon', 'stop']);
+      big.cleanup();
+    }
+  });
+
   it('exits 1 with the reason for a file that cannot be read', async () => {
     const r = voc([fx('no-body.csv')]);
     expect(r.code).toBe(1);
