@@ -28,22 +28,9 @@ export function toWireRows(rows: NewReview[]): WireRow[] {
   const out = new Array<WireRow>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    out[i] = [
-      r.sourceKey,
-      r.reviewId,
-      r.productId,
-      r.marketplace,
-      r.rating,
-      r.title,
-      r.body,
-      r.bodyHash,
-      r.reviewDate,
-      r.author,
-      r.language,
-      r.class,
-      r.bodyLen,
-      r.line ?? null,
-    ];
+    const row = new Array<unknown>(WIRE_FIELDS.length);
+    for (let f = 0; f < WIRE_FIELDS.length; f++) row[f] = r[WIRE_FIELDS[f]] ?? null;
+    out[i] = row;
   }
   return out;
 }
