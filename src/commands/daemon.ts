@@ -25,7 +25,6 @@ export interface DaemonStatus {
   health: HealthChecks | null;
 }
 
-/** `voc daemon run`: in the foreground until SIGTERM/SIGINT (a second signal forces), or /shutdown. */
 /**
  * V8 sizes its heap for a machine's memory, not for a daemon's live data: translating at 200 requests/s it let ~130 MB
  * of live objects grow to 530 MB of heap between full collections (peak RSS 681 MB). Growing the heap by a set share
@@ -36,6 +35,7 @@ function limitHeapGrowth(percent: number): void {
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
+/** `voc daemon run`: in the foreground until SIGTERM/SIGINT (a second signal forces), or /shutdown. */
 export async function runDaemonRun(
   config: Config,
   o: { background?: boolean; log?: 'stdout' | 'file'; services?: StartOptions['services'] } = {},
