@@ -78,8 +78,9 @@ async function ownText(home: string, env: NodeJS.ProcessEnv): Promise<{ own: num
 }
 
 describe.skipIf(!python)('Batch API against an independent OpenAI-compatible server (bench/batch-server.py)', () => {
-  it('10% malformed and 5% failed lines, defaults: every review with its own text, the bad lines in follow-up batches', async () => {
-    const s = await setup(['--delay', '1', '--malformed-rate', '0.1', '--fail-rate', '0.05', '--seed', '3']);
+  /** The 240 reviews through `--batch` with 10% malformed and 5% failed lines: each has its own text */
+  async function badLinesRun(translate: Record<string, unknown> = {}) {
+    const s = await setup(['--delay', '1', '--malformed-rate', '0.1', '--fail-rate', '0.05', '--seed', '3'], translate);
     expect((await voc(s.home, ['ingest', s.file], { env: s.env })).code).toBe(0);
     const run = await voc(s.home, ['translate-pending', '--batch', '--wait', '--json'], { env: s.env, timeout: 120_000 });
     expect(run.code, run.stderr).toBe(0);
@@ -88,6 +89,11 @@ describe.skipIf(!python)('Batch API against an independent OpenAI-compatible ser
     expect(st.malformedLines + st.failedLines).toBeGreaterThan(0);
     expect(await ownText(s.home, s.env)).toEqual({ own: 240, total: 240 });
     expect(summary).toMatchObject({ translated: 240, failed: 0, mode: 'batch' });
+    return { summary, st };
+  }
+
+  it('10% malformed and 5% failed lines, defaults: every review with its own text, the bad lines in follow-up batches', async () => {
+    const { summary, st } = await badLinesRun();
     expect(st.uploads).toBeGreaterThan(1);
     expect(st.batches).toBe(st.uploads);
     // realtime only for what is left after the last follow-up round, if anything
@@ -97,15 +103,8 @@ describe.skipIf(!python)('Batch API against an independent OpenAI-compatible ser
   });
 
   it('10% malformed and 5% failed lines, batchRedo realtime: every review with its own text, realtime only for the redone lines, one upload', async () => {
-    const s = await setup(['--delay', '1', '--malformed-rate', '0.1', '--fail-rate', '0.05', '--seed', '3'], { batchRedo: 'realtime' });
-    expect((await voc(s.home, ['ingest', s.file], { env: s.env })).code).toBe(0);
-    const run = await voc(s.home, ['translate-pending', '--batch', '--wait', '--json'], { env: s.env, timeout: 120_000 });
-    expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse(run.stdout);
-    const st = await s.stats();
-    expect(st.malformedLines + st.failedLines).toBeGreaterThan(0);
-    expect(await ownText(s.home, s.env)).toEqual({ own: 240, total: 240 });
-    expect(summary).toMatchObject({ translated: 240, failed: 0, mode: 'batch', batchRequests: st.lines - st.failedLines });
+    const { summary, st } = await badLinesRun({ batchRedo: 'realtime' });
+    expect(summary.batchRequests).toBe(st.lines - st.failedLines);
     expect(st).toMatchObject({ uploads: 1, batches: 1 });
     // the realtime calls are the redone lines' halves (a line of one text is asked once)
     expect(summary.calls).toBe(st.realtimeRequests);

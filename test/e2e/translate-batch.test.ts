@@ -96,31 +96,9 @@ describe('translate-pending --batch (Batch API)', () => {
     },
   );
 
-  it('10% malformed and 5% failed lines, rogue custom_ids, defaults: redone in follow-up batches, realtime calls under 5% of the seed formula', async () => {
-    const { d, config, sim, client } = await boot({ malformedRate: 0.1, failRate: 0.05, rogueLines: true });
-    const rows = Array.from({ length: 600 }, (_, i) => review(textOf(i % 7 === 0 ? 260 : i % 3 === 0 ? 120 : 40, i + 500), { rating: 3 }));
-    await client.ingest({ file: 'f.csv', rows });
-    const stdout = sink();
-    const res = await runTranslatePending({ wait: true, json: true, batch: true }, { config, client, stdout });
-    expect(res.exitCode).toBe(0);
-    const summary = JSON.parse(stdout.out.join(''));
-    const b = sim.stats().batch!;
-    expect(b.malformedLines + b.failedLines).toBeGreaterThan(0);
-    expect(summary).toMatchObject({ translated: 600, failed: 0, mode: 'batch' });
-    await expectOwnTranslations(d, 600);
-    // the first file holds what the seed formula makes in realtime; the bad lines went to follow-up files
-    const first = await d.ctx.store.knex('llm_batches').orderBy('id').first('requests');
-    expect(b.uploads).toBeGreaterThan(1);
-    expect(summary.calls).toBe(sim.stats().requests);
-    expect(summary.calls).toBeLessThanOrEqual(0.05 * Number(first!.requests));
-    expect(summary.batchRequests).toBeGreaterThan(Number(first!.requests));
-  });
-
-  it('10% malformed and 5% failed lines, rogue custom_ids, batchRedo realtime: all translated with their own text, only those lines redone in realtime', async () => {
-    const { d, config, sim, client } = await boot(
-      { malformedRate: 0.1, failRate: 0.05, rogueLines: true },
-      { 'translate.batchRedo': 'realtime' },
-    );
+  /** 600 reviews of every class through --batch with 10% malformed, 5% failed and rogue lines: each has its own text */
+  async function badLinesRun(overrides: Record<string, unknown> = {}) {
+    const { d, config, sim, client } = await boot({ malformedRate: 0.1, failRate: 0.05, rogueLines: true }, overrides);
     const rows = Array.from({ length: 600 }, (_, i) => review(textOf(i % 7 === 0 ? 260 : i % 3 === 0 ? 120 : 40, i + 500), { rating: 3 }));
     await client.ingest({ file: 'f.csv', rows });
     const stdout = sink();
@@ -131,6 +109,22 @@ describe('translate-pending --batch (Batch API)', () => {
     expect(b.malformedLines + b.failedLines).toBeGreaterThan(0);
     expect(summary).toMatchObject({ translated: 600, failed: 0 });
     await expectOwnTranslations(d, 600);
+    return { d, sim, summary, b };
+  }
+
+  it('10% malformed and 5% failed lines, rogue custom_ids, defaults: redone in follow-up batches, realtime calls under 5% of the seed formula', async () => {
+    const { d, sim, summary, b } = await badLinesRun();
+    expect(summary.mode).toBe('batch');
+    // the first file holds what the seed formula makes in realtime; the bad lines went to follow-up files
+    const first = await d.ctx.store.knex('llm_batches').orderBy('id').first('requests');
+    expect(b.uploads).toBeGreaterThan(1);
+    expect(summary.calls).toBe(sim.stats().requests);
+    expect(summary.calls).toBeLessThanOrEqual(0.05 * Number(first!.requests));
+    expect(summary.batchRequests).toBeGreaterThan(Number(first!.requests));
+  });
+
+  it('10% malformed and 5% failed lines, rogue custom_ids, batchRedo realtime: all translated with their own text, only those lines redone in realtime', async () => {
+    const { d, sim, b } = await badLinesRun({ 'translate.batchRedo': 'realtime' });
     // realtime only for the redone lines: halves of each, plus the splits the realtime path makes itself
     const redone = await d.ctx.store.knex('llm_batch_lines').where({ status: 'redo' }).count({ n: '*' }).first();
     expect(Number(redone!.n)).toBeGreaterThanOrEqual(b.malformedLines + b.failedLines);

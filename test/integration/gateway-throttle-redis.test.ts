@@ -100,13 +100,29 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
     }
   }, 60_000);
 
-  it('a 429 seen by one process lowers the rate for every process on the same Redis', async () => {
-    const { prefix, cleanup } = redisTestPrefix('gw429');
-    const cfg = testConfig(home.home, { redisUrl: REDIS_URL, overrides: { 'redis.keyPrefix': prefix } });
+  /** Two processes' permit sources (a and b) on one Redis window of their own, closed after `use`. */
+  async function twoSources<T>(
+    overrides: Record<string, unknown>,
+    use: (s: { a: RedisPermits; b: RedisPermits; r1: Redis; cfg: ReturnType<typeof testConfig> }) => Promise<T>,
+  ): Promise<T> {
+    const { prefix, cleanup } = redisTestPrefix('gw2');
+    const cfg = testConfig(home.home, { redisUrl: REDIS_URL, overrides: { 'redis.keyPrefix': prefix, ...overrides } });
     const [r1, r2] = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
     const a = new RedisPermits(r1, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
     const b = new RedisPermits(r2, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
     try {
+      return await use({ a, b, r1, cfg });
+    } finally {
+      a.close();
+      b.close();
+      r1.disconnect();
+      r2.disconnect();
+      await cleanup();
+    }
+  }
+
+  it('a 429 seen by one process lowers the rate for every process on the same Redis', async () => {
+    await twoSources({}, async ({ a, b, r1, cfg }) => {
       (await b.take()).wired(Date.now());
       expect(b.rate()).toBe(25);
       expect(await a.on429()).toBe(20);
@@ -118,45 +134,27 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
       expect(await r1.zcard(throttleKeys(cfg).pending)).toBe(1);
       second.release();
       await until(async () => (await r1.zcard(throttleKeys(cfg).pending)) === 0, 5000, 'the release to land');
-    } finally {
-      a.close();
-      b.close();
-      r1.disconnect();
-      r2.disconnect();
-      await cleanup();
-    }
+    });
   });
 
   it('a process that lost a slot backs off no longer than the winner goes on taking: no slot is left unused', async () => {
     // 25 a window of 1000 ms: one slot every 40 ms; the seed's 0.1-0.5 s back-off would skip 2-12 of them
-    const trial = async (): Promise<number[]> => {
-      const { prefix, cleanup } = redisTestPrefix('gwbo');
-      const cfg = testConfig(home.home, { redisUrl: REDIS_URL, overrides: { 'redis.keyPrefix': prefix, 'llm.marginMs': 0 } });
-      const [r1, r2] = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
-      const a = new RedisPermits(r1, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
-      const b = new RedisPermits(r2, throttleKeys(cfg), adaptiveParams(cfg), cfg.llm.pollBackoffMs, silentLogger);
-      const grants: Array<{ at: number; who: string }> = [];
-      const run = async (src: RedisPermits, who: string, n: number) => {
-        for (let i = 0; i < n; i++) {
-          const permit = await src.take(() => n - i - 1);
-          grants.push({ at: Date.now(), who });
-          permit.wired(Date.now());
-        }
-      };
-      try {
+    const trial = () =>
+      twoSources({ 'llm.marginMs': 0 }, async ({ a, b }) => {
+        const grants: Array<{ at: number; who: string }> = [];
+        const run = async (src: RedisPermits, who: string, n: number) => {
+          for (let i = 0; i < n; i++) {
+            const permit = await src.take(() => n - i - 1);
+            grants.push({ at: Date.now(), who });
+            permit.wired(Date.now());
+          }
+        };
         // a short burst from a, a longer one from b: b loses slots to a, then must take over the moment a runs dry
         await Promise.all([run(a, 'a', 10), run(b, 'b', 20)]);
         expect(grants.filter((g) => g.who === 'a')).toHaveLength(10);
         const steady = grants.slice(2); // the first slots of an idle window are spaced wider
         return steady.slice(1).map((g, i) => g.at - steady[i].at);
-      } finally {
-        a.close();
-        b.close();
-        r1.disconnect();
-        r2.disconnect();
-        await cleanup();
-      }
-    };
+      });
     const gaps: number[] = [];
     for (let i = 0; i < 4; i++) gaps.push(...(await trial()));
     // a back-off past the winner's slots leaves a gap of up to 500 ms (the seed's 100-500 ms); a timer late on a busy
