@@ -38,6 +38,15 @@ const DOWN_POLL_MS = 250;
 const READY_WAIT_MS = 1000;
 
 /**
+ * The extra wait of a process whose slot another took: a random share of `range` (the seed's 0.1-0.5 s), so pollers
+ * fall out of step, but no longer than the winner's `theirQueued` requests take at one slot each.
+ */
+export function lostSlotBackoffMs(range: [number, number], theirQueued: number, spacingMs: number, random = Math.random): number {
+  const [lo, hi] = range;
+  return Math.min(lo + random() * (hi - lo), Math.max(0, theirQueued) * spacingMs);
+}
+
+/**
  * The shared window in Redis. One pump per process polls it; a full window answers with the exact wait to the next
  * free slot. When a poll after that exact wait finds the slot taken by another process, back off randomly
  * (pollBackoffMs, the seed's 0.1-0.5 s) before the next poll, so competing processes do not poll in lockstep, but
@@ -175,11 +184,8 @@ export class RedisPermits implements PermitSource {
       let ms = Math.ceil(Number(wait));
       // we waited the exact time and another process took the slot: back off so pollers fall out of step, no longer
       // than the slots that process will go on taking (its queued requests, one spacing each)
-      if (waitedExact && !String(latest).startsWith(`${this.id}:`)) {
-        const [lo, hi] = this.backoffMs;
-        const theirSlots = Number(theirs ?? 0) * (this.p.windowMs / Math.max(1, this.lastRate));
-        ms += Math.min(lo + Math.random() * (hi - lo), theirSlots);
-      }
+      if (waitedExact && !String(latest).startsWith(`${this.id}:`))
+        ms += lostSlotBackoffMs(this.backoffMs, Number(theirs ?? 0), this.p.windowMs / Math.max(1, this.lastRate));
       waitedExact = true;
       await sleep(ms, this.stop.signal);
     }
