@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse';
+import Papa from 'papaparse';
 import { unreadable } from './source.js';
 import { StreamBroken, maxRecordChars, type RawItem } from './types.js';
 
@@ -10,12 +10,14 @@ export function detectDelimiter(headerLine: string): string {
     if (ch === '"') quoted = !quoted;
     else if (!quoted && ch in counts) counts[ch]++;
   }
-  return Object.entries(counts).sort((a, b) => b[1] - a[1])[0][1] > 0 ? Object.entries(counts).sort((a, b) => b[1] - a[1])[0][0] : ',';
+  const [best, n] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0];
+  return n > 0 ? best : ',';
 }
 
-function newlines(s: string): number {
+/** Newlines in text[from, to). */
+function newlines(text: string, from: number, to: number): number {
   let n = 0;
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
   return n;
 }
 
@@ -27,76 +29,87 @@ export interface CsvOptions {
   checkHeader(header: string[]): void;
 }
 
+/** The papaparse errors a row can carry that mean its fields cannot be trusted. */
+const BAD_QUOTES = 'InvalidQuotes';
+
 /**
- * CSV rows as records keyed by the header's column names. Line numbers are physical (header = line 1), counted
- * from each record's raw text, so quoted fields with newlines keep later numbers right.
+ * CSV rows as records keyed by the header's column names, parsed with papaparse's core parser (indexOf-based, some
+ * ten times faster than a character state machine on review text). Line numbers are physical (header = line 1),
+ * counted from each record's extent in the text, so quoted fields with newlines keep later numbers right.
+ *
+ * The text arrives in chunks; each parse keeps the last, possibly cut, record as the carry for the next one. A
+ * carry that keeps growing (an unclosed quote) waits for as much new text as it holds before it is parsed again,
+ * so reading stays linear, and stops the file once it is longer than any record may be: the rows before it are
+ * kept. A quote inside a quoted field that is not doubled makes that record a reject, with the lines it took.
  */
 export async function* readCsv(text: AsyncIterable<string>, opts: CsvOptions): AsyncGenerator<RawItem> {
+  const limit = maxRecordChars(opts.maxFieldLength);
   const delimiter = detectDelimiter(opts.head.split('\n', 1)[0]);
-  const parser = parse({
-    delimiter,
-    raw: true,
-    relax_quotes: true,
-    relax_column_count: true,
-    skip_empty_lines: false,
-    max_record_size: maxRecordChars(opts.maxFieldLength),
-  });
-  // Fed by hand, not async-iterated: an iterator drops the records already parsed when the stream errors, and
-  // the rows before an unclosed quote must be kept. Each text chunk is drained before the next is written.
-  const queue: Array<{ record: string[]; raw: string }> = [];
-  let failure: (Error & { code?: string }) | null = null;
-  parser.on('data', (r: { record: string[]; raw: string }) => queue.push(r));
-  parser.on('error', (err: Error) => {
-    failure ??= err;
-  });
-  const ended = new Promise<void>((resolve) => parser.once('end', resolve).once('close', resolve));
   let header: string[] | null = null;
   let line = 1;
-  function* rows(): Generator<RawItem> {
-    for (const { record, raw } of queue.splice(0)) {
+  const out: RawItem[] = [];
+  let brokenAt: number | null = null;
+  // step mode: one call per record with the cursor just past it, so each record's extent (and lines) is known
+  let input = '';
+  let prev = 0;
+  const parser = new Papa.Parser({
+    delimiter,
+    newline: '\n',
+    quoteChar: '"',
+    step: (r: Papa.ParseStepResult<string[]>) => {
+      const record = (r.data as unknown as string[][])[0]; // the core parser passes a one-row batch
+      const end = r.meta.cursor;
       const start = line;
-      line += newlines(raw);
-      if (record.length === 1 && record[0].trim() === '') continue;
+      line += newlines(input, prev, end);
+      prev = end;
+      if (r.errors.some((e) => e.code === 'MissingQuotes')) {
+        brokenAt = start; // the unclosed record runs to the end of the text: nothing of it is kept
+        return;
+      }
+      if (record.length === 1 && record[0].trim() === '') return;
+      if (r.errors.some((e) => e.code === BAD_QUOTES)) {
+        const span = line - start > 1 ? `lines ${start}-${line - 1}` : `line ${start}`;
+        out.push({ kind: 'reject', line: start, field: '(row)', reason: `a quote inside a quoted field is not doubled (${span})` });
+        return;
+      }
       if (header === null) {
         header = record.map((h) => h.trim());
         if (header.every((h) => h === '')) throw unreadable(opts.name, 'the header line is empty');
         opts.checkHeader(header);
-        continue;
+        return;
       }
       if (record.length !== header.length) {
-        yield { kind: 'reject', line: start, field: '(row)', reason: `${record.length} fields, the header has ${header.length}` };
-        continue;
+        out.push({ kind: 'reject', line: start, field: '(row)', reason: `${record.length} fields, the header has ${header.length}` });
+        return;
       }
       const obj: Record<string, unknown> = {};
       for (let i = 0; i < header.length; i++) obj[header[i]] = record[i];
-      yield { kind: 'record', record: obj, line: start };
-    }
+      out.push({ kind: 'record', record: obj, line: start });
+    },
+  } as Papa.ParseConfig);
+
+  /** Parse `carry + fresh`; complete records go to `out`; returns the rest, the carry. */
+  const parse = (carry: string, fresh: string, last: boolean): string => {
+    input = carry + fresh;
+    prev = 0;
+    const r = parser.parse(input, 0, !last) as unknown as Papa.ParseResult<string[]>;
+    return last ? '' : input.slice(r.meta.cursor);
+  };
+
+  let carry = '';
+  let fresh = '';
+  for await (const chunk of text) {
+    fresh += chunk;
+    if (carry.length + fresh.length > limit)
+      throw new StreamBroken(`CSV breaks at line ${line}: a record longer than ${limit} characters (an unclosed quote?)`, line);
+    // a long carry is parsed again only once as much new text has come: linear even for one huge record
+    if (carry.length > 1 << 20 && fresh.length < carry.length) continue;
+    carry = parse(carry, fresh, false);
+    fresh = '';
+    yield* out.splice(0);
   }
-  try {
-    for await (const chunk of text) {
-      await new Promise<void>((resolve) => parser.write(chunk, () => resolve()));
-      await new Promise((resolve) => setImmediate(resolve)); // let the parser deliver what it pushed
-      yield* rows();
-      if (failure) break;
-    }
-    if (!failure) {
-      parser.end();
-      await ended;
-    }
-    yield* rows();
-  } finally {
-    parser.destroy();
-  }
-  if (failure) {
-    const e = failure as Error & { code?: string };
-    if (typeof e.code === 'string' && e.code.startsWith('CSV_')) {
-      const why =
-        e.code === 'CSV_MAX_RECORD_SIZE'
-          ? `a record longer than ${maxRecordChars(opts.maxFieldLength)} characters (an unclosed quote?)`
-          : e.message;
-      throw new StreamBroken(`CSV breaks after line ${line - 1}: ${why}`, line);
-    }
-    throw e;
-  }
+  parse(carry, fresh, true);
+  yield* out.splice(0);
+  if (brokenAt !== null) throw new StreamBroken(`CSV breaks at line ${brokenAt}: a quoted field is never closed`, brokenAt);
   if (header === null) throw unreadable(opts.name, 'has no header line');
 }

@@ -10,6 +10,8 @@ import { readReviews, type ReadItem, type ReadOptions } from '../../src/ingest/i
 import type { NewReview, ProductMeta } from '../../src/store/reviews.js';
 import { VocError } from '../../src/errors.js';
 import { sha256 } from '../../src/text.js';
+import { readCsv } from '../../src/ingest/csv.js';
+import { StreamBroken, type RawItem } from '../../src/ingest/types.js';
 
 const FIX = path.resolve(__dirname, '..', 'fixtures', 'ingest');
 const DATA = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
@@ -149,6 +151,61 @@ describe('CSV reader', () => {
     expect(reviews.map((r) => r.reviewId)).toEqual(['u1']);
     expect(rejects).toHaveLength(1);
     expect(rejects[0].field).toBe('(file)');
+  });
+});
+
+describe('CSV reader, chunk by chunk', () => {
+  const TEXT =
+    'id,body,n\n' + 'a,plain,1\n' + 'b,"two\nlines, and a comma",2\n' + '\n' + 'c,"a ""quoted"" word",3\n' + 'd,"x"y",4\n' + 'e,last,5\n';
+  async function csvItems(chunks: string[], maxFieldLength = 100_000) {
+    const items: RawItem[] = [];
+    let broken: StreamBroken | null = null;
+    try {
+      for await (const it of readCsv(
+        (async function* () {
+          yield* chunks;
+        })(),
+        { name: 't.csv', head: chunks.join('').slice(0, 200), maxFieldLength, checkHeader: () => {} },
+      ))
+        items.push(it);
+    } catch (err) {
+      if (!(err instanceof StreamBroken)) throw err;
+      broken = err;
+    }
+    return { items, broken };
+  }
+
+  it('reads the same records, lines and rejects wherever the text is cut', async () => {
+    const whole = await csvItems([TEXT]);
+    expect(whole.broken).toBeNull();
+    expect(whole.items).toEqual([
+      { kind: 'record', record: { id: 'a', body: 'plain', n: '1' }, line: 2 },
+      { kind: 'record', record: { id: 'b', body: 'two\nlines, and a comma', n: '2' }, line: 3 },
+      { kind: 'record', record: { id: 'c', body: 'a "quoted" word', n: '3' }, line: 6 },
+      // a stray quote in a quoted field: that record is reported, not merged silently into its neighbours
+      { kind: 'reject', line: 7, field: '(row)', reason: 'a quote inside a quoted field is not doubled (line 7)' },
+      { kind: 'record', record: { id: 'e', body: 'last', n: '5' }, line: 8 },
+    ]);
+    for (let cut = 1; cut < TEXT.length; cut++) {
+      expect((await csvItems([TEXT.slice(0, cut), TEXT.slice(cut)])).items, `cut at ${cut}`).toEqual(whole.items);
+    }
+    expect((await csvItems([...TEXT])).items).toEqual(whole.items);
+  });
+
+  it('stops at a quote that never closes, keeping the rows before it, in a stream longer than any record', async () => {
+    const good = 'id,body,n\na,fine,1\n';
+    const open = 'b,"never closed\n' + 'x,y,z\n'.repeat(200_000); // 1.2 M characters after the quote
+    const chunks = [good, ...(open.match(/[\s\S]{1,65536}/g) as string[])];
+    const r = await csvItems(chunks, 1000); // a record may hold 16 M characters at most
+    expect(r.items).toEqual([{ kind: 'record', record: { id: 'a', body: 'fine', n: '1' }, line: 2 }]);
+    expect(r.broken?.message).toBe('CSV breaks at line 3: a quoted field is never closed');
+  });
+
+  it('stops once an open quote has run longer than any record may be', async () => {
+    const open = 'id,body,n\na,fine,1\nb,"never closed\n' + 'x'.repeat(17 * 1024 * 1024);
+    const r = await csvItems(open.match(/[\s\S]{1,262144}/g) as string[], 1000);
+    expect(r.items).toHaveLength(1);
+    expect(r.broken?.message).toMatch(/^CSV breaks at line 3: a record longer than 16777216 characters/);
   });
 });
 
