@@ -126,6 +126,10 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
   };
 
   const loop = async () => {
+    // claims walk the product's (product_id, id) index forward from the last id claimed, so a product of 100,000
+    // reviews is not re-read from its first review on every claim; one walk from the start at the end picks up
+    // what was handed back or whose lease expired behind it
+    let after = 0;
     while (!env.stopping() && !ctx.signal.aborted) {
       const rows = (await claimReviews(ctx.store, kind, {
         owner,
@@ -133,9 +137,15 @@ async function runKind(env: AnalyseEnv, kind: AnalysisKind, productId: string): 
         limit: ctx.config.analysis.chunkSize,
         productId,
         jobId: env.jobId,
+        afterId: after,
       })) as ClaimedReview[];
       if (rows.length) {
+        after = rows[rows.length - 1].id;
         await runChunk(rows);
+        continue;
+      }
+      if (after > 0) {
+        after = 0;
         continue;
       }
       // reviews to try again sit in the write buffer: write them now so they can be claimed again

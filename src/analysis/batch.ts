@@ -196,6 +196,7 @@ export async function planAnalysisRound(
     const writer = new PlanWriter(ctx, api, handlers[kind], { jobId: env.jobId, kind: BATCH_KIND[kind] });
     try {
       for (const productId of o.products) {
+        let after = 0; // forward along (product_id, id), as the realtime claims go
         for (;;) {
           if (o.cancelled() || ctx.signal.aborted) break;
           const rows = (await claimReviews(ctx.store, kind, {
@@ -204,8 +205,10 @@ export async function planAnalysisRound(
             limit: Math.min(WINDOW_REVIEWS, ctx.config.translate.batchMaxRequests),
             productId,
             jobId: env.jobId,
+            afterId: after,
           })) as ClaimedReview[];
           if (!rows.length) break;
+          after = rows[rows.length - 1].id;
           await planWindow(env, kind, writer, rows);
         }
       }

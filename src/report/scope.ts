@@ -30,7 +30,7 @@ export async function chooseScan(knex: Knex, dialect: string, productId: string)
   return num(mine?.n) > 1000 && num(mine?.n) * 3 > num(all?.m);
 }
 
-/** Restrict a query on `reviews` (under `alias`) to the scope; uses the (product_id, review_date) index. */
+/** Restrict a query on `reviews` (under `alias`) to the scope; a product's rows come by the (product_id, id) index. */
 export function whereReviews(q: Knex.QueryBuilder, s: Scope, alias = 'reviews'): Knex.QueryBuilder {
   whereProduct(q, `${alias}.product_id`, s);
   if (s.from !== null) q.where(`${alias}.review_date`, '>=', s.from);

@@ -47,6 +47,36 @@ describe.each(DATABASES)('store on %s', (kind) => {
     expect((await insertReviews(db.store, [review(1)])).inserted).toBe(1);
   });
 
+  it('reviews carry only the indexes their reads use, and a claim of one product seeks (product_id, id)', async () => {
+    db = await openTestDb(kind);
+    const k = db.store.knex;
+    const names =
+      kind === 'sqlite'
+        ? ((await k.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reviews' AND sql IS NOT NULL")) as Array<{
+            name: string;
+          }>)
+        : ((await k.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'reviews' AND schemaname = current_schema()"))
+            .rows as Array<{
+            name: string;
+          }>);
+    expect(names.map((r) => r.name).sort()).toEqual(
+      [
+        'reviews_product_id_id_index',
+        'reviews_source_key_unique',
+        'reviews_tr_status_id_index',
+        ...(kind === 'pg' ? ['reviews_pkey'] : []),
+      ].sort(),
+    );
+    const claim = "SELECT id FROM reviews WHERE ins_status = 'pending' AND product_id = 'P1' AND id > 5 ORDER BY id LIMIT 100";
+    const plan =
+      kind === 'sqlite'
+        ? JSON.stringify(await k.raw(`EXPLAIN QUERY PLAN ${claim}`))
+        : JSON.stringify((await k.raw(`SET enable_seqscan = off; EXPLAIN ${claim}`))[1].rows);
+    expect(plan).toMatch(
+      kind === 'sqlite' ? /reviews_product_id_id_index \(product_id=\? AND id>\?\)/ : /reviews_product_id_id_index[\s\S]*id > 5/,
+    );
+  });
+
   it('re-inserting a chunk inserts nothing and reports a changed body as a conflict', async () => {
     db = await openTestDb(kind);
     const rows = Array.from({ length: 50 }, (_, i) => review(i));

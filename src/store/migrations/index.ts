@@ -5,6 +5,7 @@ import * as dropTrJobIndex from './20261130000000_drop_tr_job_index.js';
 import * as translationSource from './20261130090000_translation_source.js';
 import * as llmBatches from './20261130100000_llm_batches.js';
 import * as jobCancel from './20261201000000_job_cancel.js';
+import * as productIndex from './20261201010000_product_index.js';
 
 /** Migrations are listed in code so the compiled package needs no directory scan. Append, never edit. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261130090000_translation_source': translationSource,
   '20261130100000_llm_batches': llmBatches,
   '20261201000000_job_cancel': jobCancel,
+  '20261201010000_product_index': productIndex,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
