@@ -42,28 +42,37 @@ function kindOf(cp: number): Kind {
   return 6;
 }
 
+/** Kinds of the Basic Multilingual Plane, filled in as characters are first seen (255: not looked up yet). */
+const BMP_KIND = new Uint8Array(0x10000).fill(255);
+
 /** One pass over the text, code point by code point (astral characters count once). */
 export function scriptCounts(s: string): ScriptCounts {
   const c: ScriptCounts = { letters: 0, han: 0, kana: 0, hangul: 0, latinWords: 0, cyrillic: 0, otherWords: 0 };
   let prev: Kind = 0;
   for (let i = 0; i < s.length; i++) {
     let cp = s.charCodeAt(i);
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.length) {
-      const lo = s.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        cp = (cp - 0xd800) * 0x400 + (lo - 0xdc00) + 0x10000;
-        i++;
-      }
+    let k: number;
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff) {
+      cp = (cp - 0xd800) * 0x400 + (s.charCodeAt(i + 1) - 0xdc00) + 0x10000;
+      i++;
+      k = kindOf(cp);
+    } else {
+      k = BMP_KIND[cp];
+      if (k === 255) BMP_KIND[cp] = k = kindOf(cp);
     }
-    const k = kindOf(cp);
-    if (k !== 0) c.letters++;
+    if (k === 0) {
+      prev = 0;
+      continue;
+    }
+    c.letters++;
     if (k === 1) c.han++;
     else if (k === 2) c.kana++;
     else if (k === 3) c.hangul++;
-    else if (k === 4 && prev !== 4) c.latinWords++;
-    else if (k === 5) c.cyrillic++;
-    else if (k === 6 && prev !== 6) c.otherWords++;
-    prev = k;
+    else if (k === 4) {
+      if (prev !== 4) c.latinWords++;
+    } else if (k === 5) c.cyrillic++;
+    else if (prev !== 6) c.otherWords++;
+    prev = k as Kind;
   }
   return c;
 }
@@ -297,25 +306,30 @@ LANG_WORDS.forEach(([, words], i) => {
   for (const w of words) WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), i]);
 });
 const MAX_WORD = Math.max(...[...WORD_LANGS.keys()].map((w) => w.length));
-const EDGE_PUNCT = new Set([...'.,!?;:()[]"\'¡¿«»…-']);
+/** punctuation trimmed off a token's ends, by UTF-16 unit */
+const EDGE_PUNCT = new Uint8Array(0x2027);
+for (const ch of '.,!?;:()[]"\'¡¿«»…-') EDGE_PUNCT[ch.charCodeAt(0)] = 1;
+const isEdge = (cu: number) => cu < 0x2027 && EDGE_PUNCT[cu] === 1;
 
 /** Marker-word scores of a Latin-script text: each marker counts once, between white space, punctuation trimmed. */
-function latinScores(s: string): number[] {
+function latinScores(text: string): number[] {
   const scores = new Array<number>(LANG_WORDS.length).fill(0);
-  let counted: Set<string> | null = null;
+  const s = text.toLowerCase(); // once, not per token; markers are lower case
+  let counted: string[] | null = null;
   let start = 0;
   for (let i = 0; i <= s.length; i++) {
     if (i < s.length && s.charCodeAt(i) > 0x20) continue;
     let a = start;
     let b = i;
     start = i + 1;
-    while (a < b && EDGE_PUNCT.has(s[a])) a++;
-    while (b > a && EDGE_PUNCT.has(s[b - 1])) b--;
+    if (b - a < 1) continue;
+    while (a < b && isEdge(s.charCodeAt(a))) a++;
+    while (b > a && isEdge(s.charCodeAt(b - 1))) b--;
     if (b - a < 1 || b - a > MAX_WORD) continue;
-    const token = s.slice(a, b).toLowerCase();
+    const token = s.slice(a, b);
     const langs = WORD_LANGS.get(token);
-    if (langs === undefined || counted?.has(token)) continue;
-    (counted ??= new Set()).add(token);
+    if (langs === undefined || counted?.includes(token)) continue;
+    (counted ??= []).push(token);
     for (const l of langs) scores[l]++;
   }
   return scores;
