@@ -5,18 +5,20 @@ import type { Config } from '../config/schema.js';
 import { fail, ok, warn, type Check } from './types.js';
 import { errorMessage } from '../errors.js';
 
-const MIN_NODE = 20;
+/** 20.12: the one-shot crypto.hash the ingest hashes every review body with */
+const MIN_NODE = [20, 12] as const;
 const DISK_FAIL_BYTES = 100 * 1024 * 1024;
 const DISK_WARN_BYTES = 1024 * 1024 * 1024;
 
 export function checkNode(version = process.versions.node): Check {
-  const major = Number(version.split('.')[0]);
-  return major >= MIN_NODE
+  const [major, minor] = version.split('.').map(Number);
+  const min = MIN_NODE.join('.');
+  return major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1])
     ? ok('node', `Node ${version}`)
     : fail(
         'node',
-        `Node ${version} is too old: voc needs ${MIN_NODE} or newer`,
-        `install Node ${MIN_NODE} LTS or newer (nvm install ${MIN_NODE})`,
+        `Node ${version} is too old: voc needs ${min} or newer`,
+        `install Node ${MIN_NODE[0]} LTS or newer (nvm install ${MIN_NODE[0]})`,
       );
 }
 
