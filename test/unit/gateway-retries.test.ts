@@ -121,7 +121,9 @@ describe('gateway retries', () => {
     const { provider, gw } = await setup([hang, ok], { 'llm.timeoutMs': 300 });
     const r = await gw.complete(call);
     expect(r.attempts).toBe(2);
-    expect(provider.arrivals[1].at - provider.arrivals[0].at).toBeGreaterThanOrEqual(300);
+    // the retry went out after the timeout: arrivals are stamped by the provider, whose event loop may stamp the
+    // first one late on a loaded machine, so the gap seen there can be a little under the 300 ms the client waited
+    expect(provider.arrivals[1].at - provider.arrivals[0].at).toBeGreaterThanOrEqual(250);
   });
 
   it('does not count time spent waiting for a permit against the request timeout', async () => {
