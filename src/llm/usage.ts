@@ -61,7 +61,10 @@ export class UsageLedger {
   cost = 0;
   private costTodayValue = 0;
   private today = dayOf(Date.now());
+  /** tokens of the calls of the last minute, oldest first from `head`; expired entries go as new ones come */
   private minute: Array<{ ts: number; tokens: number }> = [];
+  private head = 0;
+  private minuteTokens = 0;
   private pending: UsageRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -82,7 +85,11 @@ export class UsageLedger {
     }
     this.costTodayValue += row.cost;
     const tokens = row.prompt_tokens + row.completion_tokens;
-    if (tokens > 0) this.minute.push({ ts: row.ts, tokens });
+    if (tokens > 0) {
+      this.minute.push({ ts: row.ts, tokens });
+      this.minuteTokens += tokens;
+      this.expire(row.ts); // bounded by a minute's calls even when nothing reads it (a day at 200/s is 17 M calls)
+    }
     if (!this.write) return;
     this.pending.push(row);
     if (this.pending.length >= FLUSH_ROWS) void this.flush();
@@ -93,16 +100,26 @@ export class UsageLedger {
     return dayOf(Date.now()) === this.today ? this.costTodayValue : 0;
   }
 
+  private expire(now: number): void {
+    const m = this.minute;
+    while (this.head < m.length && m[this.head].ts <= now - MINUTE) this.minuteTokens -= m[this.head++].tokens;
+    // cut the expired head off in bulk, once it is most of the array
+    if (this.head > 1024 && this.head * 2 > m.length) {
+      this.minute = m.slice(this.head);
+      this.head = 0;
+    }
+  }
+
   tokensLastMinute(now = Date.now()): number {
-    while (this.minute.length && this.minute[0].ts <= now - MINUTE) this.minute.shift();
-    return this.minute.reduce((s, e) => s + e.tokens, 0);
+    this.expire(now);
+    return this.minuteTokens;
   }
 
   /** Milliseconds until the last-minute token count falls under `cap` (0 when it already is). */
   waitForTokens(cap: number, now = Date.now()): number {
     let total = this.tokensLastMinute(now);
-    for (const e of this.minute) {
-      if (total < cap) break;
+    for (let i = this.head; i < this.minute.length && total >= cap; i++) {
+      const e = this.minute[i];
       total -= e.tokens;
       if (total < cap) return e.ts + MINUTE - now + 1;
     }

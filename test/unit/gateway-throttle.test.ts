@@ -183,4 +183,28 @@ describe('token ledger', () => {
     expect(l.waitForTokens(1000, 3000)).toBe(1000 + 60_000 - 3000 + 1);
     expect(l.tokensLastMinute(61_500)).toBe(500);
   });
+
+  it('keeps only the last minute of calls even when nothing reads the count (a day of calls is not held)', () => {
+    const l = new UsageLedger(null, silentLogger);
+    const row = {
+      lane: 'translation' as const,
+      product_id: null,
+      job_id: null,
+      ingest_file: null,
+      model: 'm',
+      cost: 0,
+      status: 'ok' as const,
+      latency_ms: 1,
+      items: 1,
+    };
+    // ten minutes at 200 calls/s, 10 tokens each
+    for (let i = 0; i < 120_000; i++) l.add({ ...row, ts: i * 5, prompt_tokens: 10, completion_tokens: 0 });
+    const held = (l as unknown as { minute: unknown[]; head: number }).minute.length - (l as unknown as { head: number }).head;
+    expect(held).toBe(12_000);
+    expect((l as unknown as { minute: unknown[] }).minute.length).toBeLessThanOrEqual(2 * 12_000 + 1024);
+    // at 600,000 ms the minute holds the calls of 540,005-599,995 ms
+    expect(l.tokensLastMinute(600_000)).toBe(11_999 * 10);
+    // under 119,990 once the call of 540,005 ms leaves the window
+    expect(l.waitForTokens(11_999 * 10, 600_000)).toBe(540_005 + 60_000 - 600_000 + 1);
+  });
 });
