@@ -29,7 +29,8 @@ export interface CsvOptions {
   checkHeader(header: string[]): void;
 }
 
-/** The papaparse errors a row can carry that mean its fields cannot be trusted. */
+/** papaparse's codes for a quote that never closes and for a stray quote inside a quoted field */
+const MISSING_QUOTE = 'MissingQuotes';
 const BAD_QUOTES = 'InvalidQuotes';
 
 /**
@@ -62,7 +63,7 @@ export async function* readCsv(text: AsyncIterable<string>, opts: CsvOptions): A
       const start = line;
       line += newlines(input, prev, end);
       prev = end;
-      if (r.errors.some((e) => e.code === 'MissingQuotes')) {
+      if (r.errors.some((e) => e.code === MISSING_QUOTE)) {
         brokenAt = start; // the unclosed record runs to the end of the text: nothing of it is kept
         return;
       }
