@@ -207,30 +207,42 @@ function copyField(v: string | number | null | undefined): string {
     : v;
 }
 
+/** The chunk in COPY's text format, one line per row ending with its ordinal; built as one string, no array per row. */
 function copyText(rows: NewReview[]): string {
-  const lines = new Array<string>(rows.length);
+  let out = '';
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    lines[i] = [
-      r.sourceKey,
-      r.reviewId,
-      r.productId,
-      r.marketplace,
-      r.rating,
-      r.title,
-      r.body,
-      r.bodyHash,
-      r.reviewDate,
-      r.author,
-      r.language,
-      r.class,
-      r.bodyLen,
-      i + 1,
-    ]
-      .map(copyField)
-      .join('\t');
+    out +=
+      copyField(r.sourceKey) +
+      '\t' +
+      copyField(r.reviewId) +
+      '\t' +
+      copyField(r.productId) +
+      '\t' +
+      copyField(r.marketplace) +
+      '\t' +
+      copyField(r.rating) +
+      '\t' +
+      copyField(r.title) +
+      '\t' +
+      copyField(r.body) +
+      '\t' +
+      copyField(r.bodyHash) +
+      '\t' +
+      copyField(r.reviewDate) +
+      '\t' +
+      copyField(r.author) +
+      '\t' +
+      copyField(r.language) +
+      '\t' +
+      copyField(r.class) +
+      '\t' +
+      copyField(r.bodyLen) +
+      '\t' +
+      (i + 1) +
+      '\n';
   }
-  return lines.length ? lines.join('\n') + '\n' : '';
+  return out;
 }
 
 async function insertPg(
