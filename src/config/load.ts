@@ -141,7 +141,21 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error, merged), 'see `voc config --help` for every option');
   checkRouting(parsed.data);
+  checkLeases(parsed.data);
   return parsed.data;
+}
+
+/**
+ * A claim's lease is renewed by the heartbeat: at least three beats must fit in a lease, or one late beat (a busy
+ * event loop, a slow store) lets a live daemon's claims expire and another daemon redo work it is doing.
+ */
+function checkLeases(cfg: Config): void {
+  const { leaseMs, heartbeatMs } = cfg.daemon;
+  if (heartbeatMs * 3 > leaseMs) {
+    throw new ConfigError(
+      `invalid config: daemon.heartbeatMs (${heartbeatMs}) must be at most a third of daemon.leaseMs (${leaseMs}), so a lease outlives a late heartbeat`,
+    );
+  }
 }
 
 /** Lanes and pools must describe the same graph, and the base pool must never call the LLM. */

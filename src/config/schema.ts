@@ -161,7 +161,7 @@ export const configSchema = z.object({
   }),
   daemon: z.object({
     leaseMs: z.number().int().min(1000).describe('lease of a claim; an expired claim is taken over'),
-    heartbeatMs: z.number().int().min(100).describe('daemon heartbeat and lease renewal interval'),
+    heartbeatMs: z.number().int().min(100).describe('daemon heartbeat and lease renewal interval (at most a third of leaseMs)'),
     shutdownTimeoutMs: z.number().int().min(0).describe('time SIGTERM waits for in-flight jobs'),
     maxRequestBytes: z.number().int().min(1024).describe('largest request the socket accepts'),
     heapGrowthPercent: z

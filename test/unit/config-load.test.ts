@@ -61,6 +61,15 @@ describe('configuration layers', () => {
     h.cleanup();
   });
 
+  it('a lease must outlive three heartbeats', () => {
+    const h = tempHome();
+    const load = (heartbeatMs: number, leaseMs: number) =>
+      loadConfig({ env: { VOC_HOME: h.home }, overrides: { 'daemon.heartbeatMs': heartbeatMs, 'daemon.leaseMs': leaseMs } });
+    expect(load(5000, 15000).daemon.leaseMs).toBe(15000);
+    expect(() => load(5000, 10000)).toThrow(/daemon\.heartbeatMs \(5000\) must be at most a third of daemon\.leaseMs \(10000\)/);
+    h.cleanup();
+  });
+
   it('the simulator answers only when no key is set and the endpoint is the default', () => {
     const h = tempHome();
     expect(usesSimulator(loadConfig({ env: { VOC_HOME: h.home } }))).toBe(true);
