@@ -45,7 +45,6 @@ export interface VocEvents {
   'task:start': TaskEvent;
   'task:done': TaskEvent;
   'task:failed': TaskEvent;
-  'task:retried': TaskEvent;
   /** one HTTP attempt; status 0 = no answer (timeout, connection); attempt > 1 is a retry */
   'llm:call': { lane: string; ms: number; items: number; status: number; attempt?: number };
   'llm:429': { lane: string; rate: number };

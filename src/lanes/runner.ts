@@ -65,8 +65,9 @@ export function createLaneRunner(o: LaneRunnerOptions): Lanes {
   let seq = 0;
   let stopping = false;
   const idle: Array<() => void> = [];
-  o.events.on('task:retried', (e) => {
-    if (metrics[e.lane]) metrics[e.lane].retried++;
+  // a lane's retries are its LLM requests sent again (a 429, a timeout, a 5xx): attempt 2 and later of a call
+  o.events.on('llm:call', (e) => {
+    if ((e.attempt ?? 1) > 1 && metrics[e.lane as LaneName]) metrics[e.lane as LaneName].retried++;
   });
 
   const workers = {} as Record<PoolName, PoolWorker>;

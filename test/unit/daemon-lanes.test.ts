@@ -193,4 +193,16 @@ describe('lanes and pools', () => {
     await first;
     await r.drain(0);
   });
+
+  it("counts a lane's LLM requests sent again as its retries", () => {
+    const events = new SafeEmitter<VocEvents>();
+    const r = runner({}, events);
+    events.emit('llm:call', { lane: 'translation', ms: 5, items: 5, status: 429, attempt: 1 });
+    events.emit('llm:call', { lane: 'translation', ms: 5, items: 5, status: 200, attempt: 2 });
+    events.emit('llm:call', { lane: 'learning', ms: 5, items: 1, status: 200, attempt: 3 });
+    events.emit('llm:call', { lane: 'learning', ms: 5, items: 1, status: 200 });
+    expect(r.laneStats().translation.retried).toBe(1);
+    expect(r.laneStats().learning.retried).toBe(1);
+    expect(r.laneStats().insight_extraction.retried).toBe(0);
+  });
 });
