@@ -54,7 +54,12 @@ export function batchCostOf(cfg: Config, model: string, usage: LlmUsage): number
   );
 }
 
-const dayOf = (ts: number) => new Date(ts).toDateString();
+/** The local day that `ts` falls in, as [start, end) in ms: a call's day is then two comparisons, not a date string. */
+function dayOf(ts: number): [number, number] {
+  const d = new Date(ts);
+  const start = new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  return [start, new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime()];
+}
 
 export class UsageLedger {
   promptTokens = 0;
@@ -63,6 +68,8 @@ export class UsageLedger {
   private costTodayValue = 0;
   private today = dayOf(Date.now());
   private minute: Array<{ ts: number; tokens: number }> = [];
+  /** the sum of `minute`'s tokens, kept as entries come and go */
+  private minuteTokens = 0;
   private pending: UsageRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -76,14 +83,16 @@ export class UsageLedger {
     this.promptTokens += row.prompt_tokens;
     this.completionTokens += row.completion_tokens;
     this.cost += row.cost;
-    const day = dayOf(row.ts);
-    if (day !== this.today) {
-      this.today = day;
+    if (row.ts < this.today[0] || row.ts >= this.today[1]) {
+      this.today = dayOf(row.ts);
       this.costTodayValue = 0;
     }
     this.costTodayValue += row.cost;
     const tokens = row.prompt_tokens + row.completion_tokens;
-    if (tokens > 0) this.minute.push({ ts: row.ts, tokens });
+    if (tokens > 0) {
+      this.minute.push({ ts: row.ts, tokens });
+      this.minuteTokens += tokens;
+    }
     if (!this.write) return;
     this.pending.push(row);
     if (this.pending.length >= FLUSH_ROWS) void this.flush();
@@ -91,12 +100,15 @@ export class UsageLedger {
   }
 
   costToday(): number {
-    return dayOf(Date.now()) === this.today ? this.costTodayValue : 0;
+    const now = Date.now();
+    return now >= this.today[0] && now < this.today[1] ? this.costTodayValue : 0;
   }
 
   tokensLastMinute(now = Date.now()): number {
-    while (this.minute.length && this.minute[0].ts <= now - MINUTE) this.minute.shift();
-    return this.minute.reduce((s, e) => s + e.tokens, 0);
+    let drop = 0;
+    while (drop < this.minute.length && this.minute[drop].ts <= now - MINUTE) this.minuteTokens -= this.minute[drop++].tokens;
+    if (drop) this.minute.splice(0, drop);
+    return this.minuteTokens;
   }
 
   /** Milliseconds until the last-minute token count falls under `cap` (0 when it already is). */
