@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { openDaemonLog, type LogTarget } from './logging.js';
 import type { Service } from '../lanes/types.js';
 import { createLaneRunner, type Lanes } from '../lanes/runner.js';
+import { checkpointInThread } from '../store/checkpointer.js';
 import { openStore, parsePgUrl, type Store } from '../store/db.js';
 import { releaseClaims, WORK_KINDS } from '../store/claims.js';
 import { releaseJobs } from '../store/jobs.js';
@@ -119,6 +120,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     if (swept) log.info('stale_batch_files_removed', { count: swept });
     const store: Store = await openStore(config);
     cleanup.push(['store', () => store.close()]);
+    if (store.dialect === 'sqlite') cleanup.unshift(['checkpointer', await checkpointInThread(store, store.where)]);
     let redis: Redis | null = null;
     if (config.redis.url) {
       const r = new Redis(config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });

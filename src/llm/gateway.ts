@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { adaptiveParams } from './adaptive.js';
 import { backoffMs, classify } from './retry.js';
 import { RequestLog } from './request-log.js';
-import { attemptContext, NO_SDK_TIMEOUT, permitFetch, warmUpFetch, type AttemptContext } from './permit-fetch.js';
+import { attemptInit, NO_SDK_TIMEOUT, permitFetch, type AttemptContext } from './permit-fetch.js';
 import { PriorityDispatcher } from './throttle/dispatcher.js';
 import { LocalPermits } from './throttle/local.js';
 import { RedisPermits, throttleKeys } from './throttle/redis.js';
@@ -73,7 +73,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
     timeout: NO_SDK_TIMEOUT,
     fetch: permitFetch(dispatcher, llm.timeoutMs),
   });
-  warmUpFetch();
   const requests = new RequestLog();
   const counters = { inFlight: 0, retries: 0, failures: 0 };
   let closed: Promise<void> | null = null;
@@ -86,9 +85,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     // the SDK never removes the abort listener it adds: it gets a signal of its own, not the caller's long-lived one
     const child = req.signal ? childSignal(req.signal) : null;
     try {
-      return await attemptContext.run(ctx, () =>
-        client.chat.completions.create(body, { headers: { 'x-voc-task': req.task }, signal: child?.signal }).withResponse(),
-      );
+      return await client.chat.completions
+        .create(body, { headers: { 'x-voc-task': req.task }, signal: child?.signal, fetchOptions: attemptInit(ctx) })
+        .withResponse();
     } finally {
       ctx.ended?.();
       child?.release();

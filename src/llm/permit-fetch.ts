@@ -1,7 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import diagnostics from 'node:diagnostics_channel';
 import type { LlmLane } from '../config/schema.js';
 import type { PriorityDispatcher } from './throttle/dispatcher.js';
+import { httpFetch, ON_WIRE } from './http-fetch.js';
 
 /** What the fetch below needs to know about the call it is sending (set by the gateway around each attempt). */
 export interface AttemptContext {
@@ -19,25 +18,14 @@ export interface AttemptContext {
   ended?: () => void;
 }
 
-export const attemptContext = new AsyncLocalStorage<AttemptContext>();
+/** The key under which the gateway hands an attempt's context to the fetch below, through the SDK's fetchOptions. */
+const ATTEMPT = Symbol('voc.attempt');
+type AttemptInit = RequestInit & { [ATTEMPT]?: AttemptContext };
 
-/**
- * Wire times. Node's fetch (undici) publishes `undici:request:create` inside the caller's async context and
- * `undici:client:sendHeaders` right before the request is written to the socket: the first ties the request to the
- * attempt that holds the permit, the second is the moment the provider's clock starts counting it.
- */
-type WireWatch = (at: number) => void;
-const wireContext = new AsyncLocalStorage<WireWatch>();
-const watched = new WeakMap<object, WireWatch>();
-diagnostics.subscribe('undici:request:create', (m) => {
-  const watch = wireContext.getStore();
-  if (watch) watched.set((m as { request: object }).request, watch);
-});
-diagnostics.subscribe('undici:client:sendHeaders', (m) => {
-  const request = (m as { request: object }).request;
-  watched.get(request)?.(Date.now());
-  watched.delete(request);
-});
+/** fetchOptions for the SDK: it spreads them into the init of the fetch it calls, symbol keys included. */
+export function attemptInit(ctx: AttemptContext): Record<string, never> {
+  return { [ATTEMPT]: ctx } as Record<string, never>;
+}
 
 /** Longest timer Node accepts; the SDK's own timeout is set to it because the per-attempt timeout is ours. */
 export const NO_SDK_TIMEOUT = 2_147_483_647;
@@ -45,13 +33,14 @@ export const NO_SDK_TIMEOUT = 2_147_483_647;
 /**
  * The fetch the OpenAI SDK uses. The permit is taken here, at the last moment before the request is written, and
  * the window counts the request from its wire time (see Permit): what the throttle counts is what the provider
- * sees. A request that settles without a wire time seen (another fetch) counts from the moment it settled, a time
- * it was surely sent by. The attempt's timeout starts only once the permit is granted, so waiting in the queue
- * never counts against it; the SDK reports the abort as a connection timeout.
+ * sees. The base fetch reports that time through ON_WIRE; a request that settles without one (another fetch)
+ * counts from the moment it settled, a time it was surely sent by. The attempt's timeout starts only once the
+ * permit is granted, so waiting in the queue never counts against it; the SDK reports the abort as a connection
+ * timeout.
  */
-export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, base: typeof fetch = fetch): typeof fetch {
-  return async (input, init) => {
-    const ctx = attemptContext.getStore();
+export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, base: typeof fetch = httpFetch()): typeof fetch {
+  return async (input, init?: AttemptInit) => {
+    const ctx = init?.[ATTEMPT];
     const permit = await dispatcher.acquire(ctx?.priority ?? 9, ctx?.lane ?? 'translation', init?.signal);
     const grantedAt = Date.now();
     let sent = false;
@@ -62,33 +51,27 @@ export function permitFetch(dispatcher: PriorityDispatcher, timeoutMs: number, b
       ctx?.onWire?.(at - grantedAt);
     };
     ctx?.onStart();
-    // not AbortSignal.timeout(): AbortSignal.any() holds its sources weakly, so a timeout signal nothing else
-    // references can be garbage-collected before it fires, and a request the server never answers hangs forever.
+    // not AbortSignal.timeout() (a timeout signal nothing else references can be garbage-collected before it
+    // fires, and a request the server never answers hangs forever), nor AbortSignal.any() (its bookkeeping for
+    // weakly held sources is a cost on every call): one controller, aborted by the timer or by the caller's signal.
     // The timer's closure keeps this controller alive until it fires (unref'd: it never holds a process open).
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
     timer.unref();
-    // the body is read after fetch resolves, so the timeout runs until the caller says the attempt is over
-    if (ctx) ctx.ended = () => clearTimeout(timer);
-    const signal = init?.signal ? AbortSignal.any([init.signal, ac.signal]) : ac.signal;
+    const outer = init?.signal;
+    const forward = () => ac.abort(outer?.reason);
+    if (outer?.aborted) forward();
+    else outer?.addEventListener('abort', forward, { once: true });
+    // the body may be read after fetch resolves, so the timeout runs until the caller says the attempt is over
+    if (ctx)
+      ctx.ended = () => {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', forward);
+      };
     try {
-      return await wireContext.run(wired, () => base(input, { ...init, signal }));
+      return await base(input, { ...init, signal: ac.signal, [ON_WIRE]: wired } as RequestInit);
     } finally {
       wired(Date.now());
     }
   };
-}
-
-/**
- * Node loads its fetch implementation on first use, which delays the first real request by tens of ms after its
- * permit: enough to squeeze the first window at the provider. Load it ahead with a request that never leaves the
- * process.
- */
-export function warmUpFetch(base: typeof fetch = fetch): void {
-  void base('data:,warm-up')
-    .then(
-      (r) => r.arrayBuffer(),
-      () => undefined,
-    )
-    .catch(() => undefined);
 }

@@ -30,7 +30,8 @@ export class RequestLog {
   }
 
   wireDelays(): WireDelays {
-    const d = [...this.delays].sort((a, b) => a - b);
+    // a typed copy sorts numerically without a comparator call per pair (20,000 delays on every stats tick)
+    const d = Float64Array.from(this.delays).sort();
     const q = (p: number) => (d.length ? d[Math.min(d.length - 1, Math.ceil(p * d.length) - 1)] : 0);
     return { samples: d.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: d.length ? d[d.length - 1] : 0 };
   }

@@ -25,8 +25,9 @@ export interface UsageRow {
 /** Stores a batch of usage rows (the daemon gives the store's; null keeps the counters only). */
 export type UsageWriter = (rows: UsageRow[]) => Promise<void>;
 
-const FLUSH_MS = 500;
-const FLUSH_ROWS = 50;
+// at 200 calls/s a row batch a second: each batch is a transaction, whose commit costs more than its rows
+const FLUSH_MS = 1000;
+const FLUSH_ROWS = 500;
 const MINUTE = 60_000;
 
 /** Rough token count when a provider sends no usage: ~4 characters a token for Latin text, ~1.5 for CJK. */
@@ -53,7 +54,12 @@ export function batchCostOf(cfg: Config, model: string, usage: LlmUsage): number
   );
 }
 
-const dayOf = (ts: number) => new Date(ts).toDateString();
+/** The local day that `ts` falls in, as [start, end) in ms: a call's day is then two comparisons, not a date string. */
+function dayOf(ts: number): [number, number] {
+  const d = new Date(ts);
+  const start = new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  return [start, new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime()];
+}
 
 export class UsageLedger {
   promptTokens = 0;
@@ -78,9 +84,8 @@ export class UsageLedger {
     this.promptTokens += row.prompt_tokens;
     this.completionTokens += row.completion_tokens;
     this.cost += row.cost;
-    const day = dayOf(row.ts);
-    if (day !== this.today) {
-      this.today = day;
+    if (row.ts < this.today[0] || row.ts >= this.today[1]) {
+      this.today = dayOf(row.ts);
       this.costTodayValue = 0;
     }
     this.costTodayValue += row.cost;
@@ -97,7 +102,8 @@ export class UsageLedger {
   }
 
   costToday(): number {
-    return dayOf(Date.now()) === this.today ? this.costTodayValue : 0;
+    const now = Date.now();
+    return now >= this.today[0] && now < this.today[1] ? this.costTodayValue : 0;
   }
 
   private expire(now: number): void {

@@ -21,6 +21,9 @@ export interface ClaimOptions {
   requireTranslated?: boolean;
 }
 
+/** The columns a claim reads back: only what the caller uses (every column of a chunk of rows is a cost per claim). */
+export type ClaimColumns<K extends keyof ReviewRow> = { columns: readonly K[] };
+
 const col = (kind: WorkKind, name: string) => `${kind}_${name}`;
 
 /**
@@ -28,7 +31,17 @@ const col = (kind: WorkKind, name: string) => `${kind}_${name}`;
  * hold locked. Pending rows and expired leases are looked up apart, each along the (status, id) index: one query
  * with an OR between them sorted every pending row of a million-row backlog on each claim.
  */
-export async function claimReviews(store: Store, kind: WorkKind, o: ClaimOptions): Promise<ReviewRow[]> {
+export async function claimReviews(store: Store, kind: WorkKind, o: ClaimOptions): Promise<ReviewRow[]>;
+export async function claimReviews<K extends keyof ReviewRow>(
+  store: Store,
+  kind: WorkKind,
+  o: ClaimOptions & ClaimColumns<K>,
+): Promise<Array<Pick<ReviewRow, K>>>;
+export async function claimReviews(
+  store: Store,
+  kind: WorkKind,
+  o: ClaimOptions & Partial<ClaimColumns<keyof ReviewRow>>,
+): Promise<ReviewRow[]> {
   const ts = now();
   const k = store.knex;
   const status = col(kind, 'status');
@@ -58,7 +71,7 @@ export async function claimReviews(store: Store, kind: WorkKind, o: ClaimOptions
     const rows = (await trx('reviews')
       .whereIn('id', sub.clone().transacting(trx as never))
       .update(patch)
-      .returning('*')) as ReviewRow[];
+      .returning(o.columns ? [...o.columns] : '*')) as ReviewRow[];
     return rows.sort((a, b) => a.id - b.id);
   };
   return store.knex.transaction((trx) => run(trx as unknown as typeof k));

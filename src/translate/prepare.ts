@@ -27,8 +27,12 @@ export interface PendingText {
   resolve: (r: TextResult) => void;
 }
 
-export interface PreparedReview {
-  row: ReviewRow;
+/** The columns of a claimed review that translating it reads. */
+export const TRANSLATE_COLUMNS = ['id', 'body', 'title', 'rating', 'tr_attempts'] as const;
+export type TranslateRow = Pick<ReviewRow, (typeof TRANSLATE_COLUMNS)[number]>;
+
+export interface PreparedReview<R extends TranslateRow = TranslateRow> {
+  row: R;
   cls: ReviewClass;
   body: Promise<TextResult>;
   title: Promise<TextResult> | null;
@@ -58,11 +62,13 @@ export class TextBook {
     private cfg: Config,
   ) {}
 
-  async prepare(rows: ReviewRow[]): Promise<{ reviews: PreparedReview[]; items: PendingText[]; cacheHits: number }> {
+  async prepare<R extends TranslateRow>(
+    rows: R[],
+  ): Promise<{ reviews: Array<PreparedReview<R>>; items: PendingText[]; cacheHits: number }> {
     const target = this.cfg.translate.targetLanguage;
     type Need = { norm: string; hash: string; cls: ReviewClass; original: string; lang?: string };
     const needs: Need[] = [];
-    const slots: Array<{ row: ReviewRow; cls: ReviewClass; body: Need | TextResult; title: Need | TextResult | null }> = [];
+    const slots: Array<{ row: R; cls: ReviewClass; body: Need | TextResult; title: Need | TextResult | null }> = [];
     const look = (original: string, cls: ReviewClass): Need | TextResult => {
       const norm = normaliseForPrompt(original);
       if (!hasLetters(norm)) return { ok: true, value: original, source: 'skip' };

@@ -4,7 +4,7 @@ import { claimReviews, releaseClaims } from '../store/claims.js';
 import { countClaimable, requeueFailed, settleReviews, type ReviewOutcome } from '../store/translations.js';
 import { batchSystemPrompt, singleSystemPrompt } from '../llm/prompts/translate.js';
 import { Packer, packingOptions, type Batch } from './packing.js';
-import { TextBook, type PendingText, type PreparedReview, type TextResult } from './prepare.js';
+import { TextBook, TRANSLATE_COLUMNS, type PendingText, type PreparedReview, type TextResult } from './prepare.js';
 import { estimateTokens } from './tokens.js';
 import { commonLanguage, newTally, translateTexts } from './call.js';
 import { RunStats, type TranslateSummary } from './run-stats.js';
@@ -211,6 +211,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       limit: want,
       productId: o.productId,
       jobId: o.jobId,
+      columns: TRANSLATE_COLUMNS,
     });
     if (rows.length === 0) {
       // another daemon still holds reviews in scope: stay until they settle or its lease expires (a crash), so

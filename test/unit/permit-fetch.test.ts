@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptContext, permitFetch, type AttemptContext } from '../../src/llm/permit-fetch.js';
+import { attemptInit, permitFetch, type AttemptContext } from '../../src/llm/permit-fetch.js';
 import { PriorityDispatcher } from '../../src/llm/throttle/dispatcher.js';
 import type { PermitSource } from '../../src/llm/throttle/types.js';
 
@@ -22,7 +22,7 @@ describe('permit fetch', () => {
     });
     const attempt = async () => {
       const ctx: AttemptContext = { priority: 1, lane: 'translation', onStart: () => {} };
-      await attemptContext.run(ctx, async () => (await f('http://provider.invalid/v1/chat/completions')).text());
+      await (await f('http://provider.invalid/v1/chat/completions', attemptInit(ctx))).text();
       return ctx;
     };
     const over = await attempt();

@@ -1,0 +1,60 @@
+import { statSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/db.js';
+import { checkpointInThread } from '../../src/store/checkpointer.js';
+import { tempHome, testConfig } from '../helpers/home.js';
+
+describe('SQLite checkpoints in a thread', () => {
+  const done: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const fn of done.splice(0).reverse()) await fn();
+  });
+
+  async function setup(): Promise<{ store: Store; size: () => number }> {
+    const { home, cleanup } = tempHome('ckpt');
+    done.push(cleanup);
+    const store = await openStore(testConfig(home));
+    done.push(() => store.close());
+    return { store, size: () => statSync(store.where).size };
+  }
+
+  async function write(store: Store, n: number): Promise<void> {
+    const text = 'x'.repeat(2000);
+    for (let i = 0; i < n; i++) {
+      const rows = Array.from({ length: 50 }, (_, j) => ({ hash: `${i}-${j}`, translation: text }));
+      await store.knex.transaction((trx) =>
+        trx('translation_cache').insert(
+          rows.map((r) => ({ text_hash: r.hash, model: 'm', target_lang: 'zh-CN', translation: r.translation, created_at: 1 })),
+        ),
+      );
+    }
+  }
+
+  it('the thread copies committed pages into the database file while the main connection only appends to the log', async () => {
+    const { store, size } = await setup();
+    const stop = await checkpointInThread(store, store.where, 50);
+    done.push(stop);
+    const [{ wal_autocheckpoint }] = (await store.knex.raw('PRAGMA wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>;
+    expect(wal_autocheckpoint).toBe(0);
+    const before = size();
+    await write(store, 20); // ~2 MB
+    const deadline = Date.now() + 10_000;
+    while (size() <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(size()).toBeGreaterThan(before);
+    await stop();
+    const [{ n }] = await store.knex('translation_cache').count({ n: '*' });
+    expect(Number(n)).toBe(1000);
+  });
+
+  it('the main connection checkpoints again when the thread cannot', async () => {
+    const { store } = await setup();
+    const autocheckpoint = async () =>
+      ((await store.knex.raw('PRAGMA wal_autocheckpoint')) as Array<{ wal_autocheckpoint: number }>)[0].wal_autocheckpoint;
+    // a file the thread cannot open: it ends at once
+    const stop = await checkpointInThread(store, `${store.where}.missing`, 50);
+    done.push(stop);
+    const deadline = Date.now() + 10_000;
+    while ((await autocheckpoint()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await autocheckpoint()).toBe(1000);
+  });
+});
