@@ -60,13 +60,14 @@ describe('SQLite checkpoints in a thread', () => {
     };
     await new Promise((r) => setTimeout(r, 300)); // the thread is up
     let largest = 0;
-    for (let round = 0; round < 20; round++) {
+    for (let round = 0; round < 30; round++) {
       await write(store, 10, `r${round}:`); // ~1 MB a round, commit after commit
       largest = Math.max(largest, wal());
       await new Promise((r) => setImmediate(r)); // no pause the thread could finish a passive checkpoint in
     }
-    // without the RESTART the log only grows: ~20 MB here, 359 MB for a 200,000-row ingest
-    expect(largest).toBeLessThan(6 * limit);
+    // without the RESTART the log only grows, to more than the 30 MB written (359 MB for a 200,000-row ingest); with it
+    // the log starts over whenever the thread gets its turn, several times here even on a loaded machine
+    expect(largest).toBeLessThan(15 * limit);
     await new Promise((r) => setTimeout(r, 200));
     await write(store, 1, 'last:'); // the next write starts the log over, at most `limit` bytes long
     expect(wal()).toBeLessThanOrEqual(limit + 256 * 1024);
