@@ -163,19 +163,21 @@ describe('retry timing', () => {
 });
 
 describe('token ledger', () => {
+  /** a usage row without its time and tokens */
+  const row = {
+    lane: 'translation' as const,
+    product_id: null,
+    job_id: null,
+    ingest_file: null,
+    model: 'm',
+    cost: 0,
+    status: 'ok' as const,
+    latency_ms: 1,
+    items: 1,
+  };
+
   it('counts tokens of the last minute and says how long until a tokens-per-minute cap has room', () => {
     const l = new UsageLedger(null, silentLogger);
-    const row = {
-      lane: 'translation' as const,
-      product_id: null,
-      job_id: null,
-      ingest_file: null,
-      model: 'm',
-      cost: 0,
-      status: 'ok' as const,
-      latency_ms: 1,
-      items: 1,
-    };
     l.add({ ...row, ts: 1000, prompt_tokens: 600, completion_tokens: 0 });
     l.add({ ...row, ts: 2000, prompt_tokens: 500, completion_tokens: 0 });
     expect(l.tokensLastMinute(3000)).toBe(1100);
@@ -186,17 +188,6 @@ describe('token ledger', () => {
 
   it('keeps only the last minute of calls even when nothing reads the count (a day of calls is not held)', () => {
     const l = new UsageLedger(null, silentLogger);
-    const row = {
-      lane: 'translation' as const,
-      product_id: null,
-      job_id: null,
-      ingest_file: null,
-      model: 'm',
-      cost: 0,
-      status: 'ok' as const,
-      latency_ms: 1,
-      items: 1,
-    };
     // ten minutes at 200 calls/s, 10 tokens each
     for (let i = 0; i < 120_000; i++) l.add({ ...row, ts: i * 5, prompt_tokens: 10, completion_tokens: 0 });
     const held = (l as unknown as { minute: unknown[]; head: number }).minute.length - (l as unknown as { head: number }).head;
