@@ -1,56 +1,62 @@
-/** Waiting that a stop cuts short: child signals of the daemon's long-lived signal, and the one abortable sleep. */
+/** Waiting that a stop cuts short: listeners on the daemon's long-lived signal, child signals, and the one abortable sleep. */
 
-const children = new WeakMap<AbortSignal, Set<AbortController>>();
+const watchers = new WeakMap<AbortSignal, Set<() => void>>();
 
 /**
- * A short-lived signal that follows a long-lived one (the daemon's), for code that adds an abort listener and never
- * removes it (the OpenAI SDK does, per request) or that would add one per wait. Each parent gets one listener,
- * however many children come and go; adding to a parent with thousands of listeners walked them all each time.
+ * Run `fn` once when `signal` aborts (at once when it has), until the returned release is called. Each signal gets
+ * one listener of its own however many callers come and go: Node's EventTarget walks a signal's listeners on every
+ * add and remove, and the daemon's long-lived signal has one caller per request in flight.
  */
-export function childSignal(parent: AbortSignal): { signal: AbortSignal; release: () => void } {
-  const ac = new AbortController();
-  if (parent.aborted) {
-    ac.abort(parent.reason);
-    return { signal: ac.signal, release: () => {} };
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn();
+    return () => {};
   }
-  let set = children.get(parent);
+  let set = watchers.get(signal);
   if (!set) {
-    const own = new Set<AbortController>();
+    const own = new Set<() => void>();
     set = own;
-    children.set(parent, own);
-    parent.addEventListener(
+    watchers.set(signal, own);
+    signal.addEventListener(
       'abort',
       () => {
-        for (const c of own) c.abort(parent.reason);
+        const fns = [...own];
         own.clear();
+        for (const f of fns) f();
       },
       { once: true },
     );
   }
   const live = set;
-  live.add(ac);
-  return { signal: ac.signal, release: () => live.delete(ac) };
+  live.add(fn);
+  return () => live.delete(fn);
+}
+
+/**
+ * A short-lived signal that follows a long-lived one (the daemon's), for code that adds an abort listener and never
+ * removes it, or that would add one per wait (see onAbort).
+ */
+export function childSignal(parent: AbortSignal): { signal: AbortSignal; release: () => void } {
+  const ac = new AbortController();
+  const release = onAbort(parent, () => ac.abort(parent.reason));
+  return { signal: ac.signal, release };
 }
 
 /**
  * Wait `ms`, or less if any of the signals aborts: it resolves either way and never rejects, so the caller decides
  * what a stop means (look at the signal after it: throw a StoppingError, or leave a loop). Hundreds of waits share
- * the daemon's signal at once, so each listens on a child of it, not on the signal itself.
+ * the daemon's signal at once, so each listens through onAbort, not on the signal itself.
  */
 export function sleep(ms: number, ...signals: Array<AbortSignal | null | undefined>): Promise<void> {
   const live = signals.filter((s): s is AbortSignal => !!s);
   if (live.some((s) => s.aborted)) return Promise.resolve();
   return new Promise((resolve) => {
-    const children = live.map(childSignal);
     const t = setTimeout(done, Math.max(0, ms));
+    const releases = live.map((s) => onAbort(s, done));
     function done() {
       clearTimeout(t);
-      for (const c of children) {
-        c.signal.removeEventListener('abort', done);
-        c.release();
-      }
+      for (const release of releases) release();
       resolve();
     }
-    for (const c of children) c.signal.addEventListener('abort', done, { once: true });
   });
 }

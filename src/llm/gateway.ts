@@ -1,4 +1,3 @@
-import OpenAI from 'openai';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { usesSimulator } from '../config/load.js';
@@ -9,14 +8,14 @@ import type { Logger } from '../log.js';
 import { adaptiveParams } from './adaptive.js';
 import { backoffMs, classify } from './retry.js';
 import { RequestLog } from './request-log.js';
-import { attemptInit, NO_SDK_TIMEOUT, permitFetch, type AttemptContext } from './permit-fetch.js';
+import { chatSender } from './chat-http.js';
 import { PriorityDispatcher } from './throttle/dispatcher.js';
 import { LocalPermits } from './throttle/local.js';
 import { RedisPermits, throttleKeys } from './throttle/redis.js';
 import { closedError, type PermitSource } from './throttle/types.js';
 import type { Gateway, GatewayStats, LlmRequest, LlmResult } from './types.js';
 import { costOf, estimateTokens, UsageLedger, type UsageWriter } from './usage.js';
-import { childSignal, sleep } from '../abort.js';
+import { sleep } from '../abort.js';
 import { chatBody } from './chat-body.js';
 import { createBatchApi } from './batch-api.js';
 
@@ -32,7 +31,7 @@ export interface GatewayOptions {
   simulated?: boolean;
 }
 
-/** The key the SDK needs when the endpoint is the simulator (which ignores it). */
+/** The key sent when the endpoint is the simulator (which ignores it). */
 const SIMULATOR_KEY = 'sk-voc-simulator';
 
 /**
@@ -65,33 +64,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (closing.signal.aborted) throw closedError();
     }
   });
-  // the per-attempt timeout is applied in permitFetch, after the permit: queueing never counts against it
-  const client = new OpenAI({
-    apiKey,
-    baseURL: endpoint,
-    maxRetries: 0,
-    timeout: NO_SDK_TIMEOUT,
-    fetch: permitFetch(dispatcher, llm.timeoutMs),
-  });
+  // the per-attempt timeout starts once the permit is granted: queueing never counts against it
+  const sender = chatSender({ baseURL: endpoint, apiKey, timeoutMs: llm.timeoutMs, dispatcher });
   const requests = new RequestLog();
   const counters = { inFlight: 0, retries: 0, failures: 0 };
   let closed: Promise<void> | null = null;
 
   const priorityOf = (lane: LlmRequest['lane']) => llm.priorities[lane] ?? 9;
 
-  async function attempt(req: LlmRequest, onStart: () => void) {
-    const body = chatBody(req, llm.model);
-    const ctx: AttemptContext = { priority: priorityOf(req.lane), lane: req.lane, onStart, onWire: (ms) => requests.wired(ms) };
-    // the SDK never removes the abort listener it adds: it gets a signal of its own, not the caller's long-lived one
-    const child = req.signal ? childSignal(req.signal) : null;
-    try {
-      return await client.chat.completions
-        .create(body, { headers: { 'x-voc-task': req.task }, signal: child?.signal, fetchOptions: attemptInit(ctx) })
-        .withResponse();
-    } finally {
-      ctx.ended?.();
-      child?.release();
-    }
+  function attempt(req: LlmRequest, onStart: () => void) {
+    return sender.send(JSON.stringify(chatBody(req, llm.model)), {
+      priority: priorityOf(req.lane),
+      lane: req.lane,
+      task: req.task,
+      signal: req.signal,
+      onStart,
+      onWire: (ms) => requests.wired(ms),
+    });
   }
 
   /** Every 429 is an event; the rate (and the human line) changes once per burst, see adaptive.ts. */
@@ -121,7 +110,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       };
       let verdict;
       try {
-        const { data } = await attempt(req, onStart);
+        const data = await attempt(req, onStart);
         const content = data.choices?.[0]?.message?.content ?? '';
         const usage = data.usage
           ? { promptTokens: data.usage.prompt_tokens ?? 0, completionTokens: data.usage.completion_tokens ?? 0 }
@@ -235,6 +224,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         closing.abort();
         dispatcher.close();
         source.close();
+        sender.close();
         await ledger.flush();
       })();
       return closed;

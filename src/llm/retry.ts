@@ -1,5 +1,5 @@
-import OpenAI from 'openai';
 import { errorMessage } from '../errors.js';
+import { ProviderConnectionError, ProviderHttpError } from './chat-http.js';
 
 /** What one failed HTTP attempt means for the call. */
 export type Verdict =
@@ -7,20 +7,13 @@ export type Verdict =
   | { kind: 'fatal'; reason: string; status: number }
   | { kind: 'aborted' };
 
-function header(headers: Headers | undefined, name: string): string | null {
-  try {
-    return headers?.get(name) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date). */
-export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
-  const ms = Number(header(headers, 'retry-after-ms'));
-  if (header(headers, 'retry-after-ms') !== null && Number.isFinite(ms) && ms >= 0) return ms;
-  const ra = header(headers, 'retry-after');
-  if (ra === null) return undefined;
+/** `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date), from an answer's headers. */
+export function retryAfterMs(header: (name: string) => string | null, now = Date.now()): number | undefined {
+  const rams = header('retry-after-ms');
+  const ms = Number(rams);
+  if (rams !== null && rams.trim() !== '' && Number.isFinite(ms) && ms >= 0) return ms;
+  const ra = header('retry-after');
+  if (ra === null || ra.trim() === '') return undefined;
   const secs = Number(ra);
   if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
   const at = Date.parse(ra);
@@ -29,24 +22,18 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
 
 export function classify(err: unknown, callerSignal?: AbortSignal | null): Verdict {
   if (callerSignal?.aborted) return { kind: 'aborted' };
-  if (err instanceof OpenAI.APIUserAbortError) return { kind: 'aborted' };
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'retry', reason: 'request timed out', status: 0, rateLimited: false };
-  if (err instanceof OpenAI.APIConnectionError)
-    return { kind: 'retry', reason: `connection error: ${err.message}`, status: 0, rateLimited: false };
-  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+  if (err instanceof ProviderHttpError) {
     const status = err.status;
-    const after = retryAfterMs(err.headers);
+    const after = retryAfterMs((name) => err.header(name));
     if (status === 429) return { kind: 'retry', reason: 'HTTP 429 rate limited', status, retryAfterMs: after, rateLimited: true };
     if (status >= 500 || status === 408 || status === 409)
       return { kind: 'retry', reason: `HTTP ${status}: ${err.message}`, status, retryAfterMs: after, rateLimited: false };
     return { kind: 'fatal', reason: `HTTP ${status}: ${err.message}`, status };
   }
-  // the body was cut while it was read: our per-attempt timeout, or the connection dropped
-  const name = (err as Error)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError')
-    return { kind: 'retry', reason: 'request timed out', status: 0, rateLimited: false };
-  if (err instanceof TypeError && /terminated|fetch failed|socket/i.test(err.message))
+  if ((err as Error)?.name === 'TimeoutError') return { kind: 'retry', reason: 'request timed out', status: 0, rateLimited: false };
+  if (err instanceof ProviderConnectionError)
     return { kind: 'retry', reason: `connection error: ${err.message}`, status: 0, rateLimited: false };
+  // an answer that is not JSON (a proxy's error page with a 200, a cut body)
   if (err instanceof SyntaxError) return { kind: 'retry', reason: `unreadable response: ${err.message}`, status: 0, rateLimited: false };
   return { kind: 'fatal', reason: errorMessage(err), status: 0 };
 }

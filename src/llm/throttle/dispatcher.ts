@@ -1,5 +1,6 @@
 import { LLM_LANES, type LlmLane } from '../../config/schema.js';
 import { closedError, type Permit, type PermitSource } from './types.js';
+import { onAbort } from '../../abort.js';
 
 interface Waiter {
   lane: LlmLane;
@@ -35,18 +36,18 @@ export class PriorityDispatcher {
         this.queues.set(priority, (queue = []));
         this.order = [...this.queues.keys()].sort((a, b) => a - b);
       }
-      const onAbort = () => {
-        const q = this.queues.get(priority);
-        const i = q ? q.indexOf(waiter) : -1;
-        if (i >= 0) {
-          q!.splice(i, 1);
-          this.size--;
-        }
-        reject(signal?.reason ?? new Error('aborted'));
-      };
-      const waiter: Waiter = { lane, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const waiter: Waiter = { lane, resolve, reject, cleanup: () => {} };
       queue.push(waiter);
+      if (signal)
+        waiter.cleanup = onAbort(signal, () => {
+          const q = this.queues.get(priority);
+          const i = q ? q.indexOf(waiter) : -1;
+          if (i >= 0) {
+            q!.splice(i, 1);
+            this.size--;
+          }
+          reject(signal.reason ?? new Error('aborted'));
+        });
       this.size++;
       void this.pump();
     });
