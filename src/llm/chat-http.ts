@@ -135,7 +135,8 @@ export function chatSender(o: { baseURL: string; apiKey: string; timeoutMs: numb
         res.on('end', () =>
           finish(null, { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
         );
-        res.on('close', () => finish(new ProviderConnectionError('the answer was cut off')));
+        // after 'end' this is a no-op (an error is costly to build: its stack is captured)
+        res.on('close', () => settled || finish(new ProviderConnectionError('the answer was cut off')));
       });
       req.end(payload, written);
     });

@@ -71,7 +71,8 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
       pool: {
         min: 1,
         max: 1,
-        afterCreate: (conn: { pragma: (s: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
+          cacheStatements(conn);
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
           conn.pragma('busy_timeout = 10000');
@@ -101,6 +102,33 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
     }
   }
   return store;
+}
+
+interface SqliteConnection {
+  pragma(s: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/** prepared statements kept per SQLite connection (the most recently prepared; knex's `whereIn` lists vary) */
+const STATEMENT_CACHE = 200;
+
+/**
+ * knex prepares every query it runs again. On SQLite the statements are synchronous and run to the end before the
+ * next query starts, so one statement per SQL text can be reused: the hot queries of a translation run (claims,
+ * the settle write, BEGIN and COMMIT) are compiled once instead of thousands of times.
+ */
+function cacheStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let st = cache.get(sql);
+    if (st === undefined) {
+      st = prepare(sql);
+      if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, st);
+    }
+    return st;
+  };
 }
 
 /** Idempotent; several daemons starting at once wait on knex's migration lock instead of failing. */

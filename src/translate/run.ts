@@ -32,6 +32,14 @@ const FLUSH_ROWS = 500;
 const FLUSH_MS = 150;
 /** reviews claimed and not yet written back, at most (more when one chunk is larger) */
 const MAX_HELD = 5000;
+/**
+ * Fresh cache entries ride along with a write once this many have gathered, or this long after the first: the cache
+ * is keyed by a hash, so each entry lands on a random page of its index, and a hundred entries per transaction
+ * dirtied a hundred pages to log and checkpoint. Gathered, many share a page. A crash loses at most these entries
+ * (a later copy of the same text is translated again), never a review's translation: those are written as above.
+ */
+const CACHE_FLUSH_ROWS = 2000;
+const CACHE_FLUSH_MS = 5000;
 
 /**
  * One translation run: claim a chunk, resolve what costs nothing (skips, duplicates, cache), pack the rest into
@@ -76,15 +84,18 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   let releaseBuf: number[] = [];
   let writing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | null = null;
-  const flush = () => {
+  let cacheSince = 0;
+  /** `all`: the cache entries go too, however few (the run's end, a hand-back) */
+  const flush = (all = false) => {
     if (timer) clearTimeout(timer);
     timer = null;
+    const cacheDue = all || cacheBuf.length >= CACHE_FLUSH_ROWS || (cacheBuf.length > 0 && Date.now() - cacheSince >= CACHE_FLUSH_MS);
     const outs = outBuf,
-      cache = cacheBuf,
+      cache = cacheDue ? cacheBuf : [],
       rel = releaseBuf;
     if (!outs.length && !cache.length && !rel.length) return;
     outBuf = [];
-    cacheBuf = [];
+    if (cacheDue) cacheBuf = [];
     releaseBuf = [];
     writing = writing.then(async () => {
       // finished translations are paid for: a short store outage is waited out (in order, inside the chain the
@@ -115,7 +126,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
     });
   };
   const scheduleWrite = () => {
-    if (outBuf.length + cacheBuf.length + releaseBuf.length >= FLUSH_ROWS) flush();
+    if (outBuf.length + releaseBuf.length >= FLUSH_ROWS) flush();
     else timer ??= setTimeout(flush, FLUSH_MS);
   };
 
@@ -185,6 +196,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
           const item = batch.items[i];
           if (res.ok) {
             ok++;
+            if (!cacheBuf.length) cacheSince = Date.now();
             cacheBuf.push({ hash: item.hash, translation: res.value });
           }
           item.resolve(res);
@@ -221,7 +233,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
       for (const b of packer.flush()) submit(b);
       // claims of ours with nothing in flight are ones whose write failed: hand them back to be claimed again
       if (inFlight === 0 && settling.size === 0 && (held.size || unwritten.size)) {
-        flush();
+        flush(true);
         await writing;
         const stuck = [...held, ...unwritten];
         await releaseClaims(ctx.store, 'tr', owner, stuck).then(
@@ -249,7 +261,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
   await Promise.all([...settling]);
   while (inFlight > 0) await new Promise<void>((r) => (wake = r));
   await new Promise<void>((r) => setImmediate(r));
-  flush();
+  flush(true);
   await writing;
   if (held.size || unwritten.size) await releaseClaims(ctx.store, 'tr', owner, [...held, ...unwritten]).catch(() => {});
   const summary = stats.finish(tally);
