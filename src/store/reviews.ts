@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Store } from './db.js';
+import type { SqliteDb, Store } from './db.js';
 import type { ReviewClass } from '../domain.js';
 import { now } from './db.js';
 
@@ -295,32 +295,20 @@ async function insertPg(
   }
 }
 
-interface SqliteStatement {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): unknown;
-}
-interface SqliteDb {
-  prepare(sql: string): SqliteStatement;
-  transaction<T>(fn: () => T): () => T;
-}
-
-/** Prepared once per connection: a chunk is then a loop of bound runs inside one transaction. */
-const sqliteStatements = new WeakMap<SqliteDb, { existing: SqliteStatement; product: SqliteStatement; review: SqliteStatement }>();
-
-function statementsFor(db: SqliteDb) {
-  let s = sqliteStatements.get(db);
-  if (!s) {
-    s = {
-      existing: db.prepare('SELECT body_hash FROM reviews WHERE source_key = ?'),
-      product: db.prepare('INSERT INTO products (id, first_seen_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
-      review: db.prepare(
-        `INSERT INTO reviews (${COLUMNS.join(', ')}, ingest_file, created_at, tr_status, ins_status)
+const SQLITE_INSERT = {
+  existing: 'SELECT body_hash FROM reviews WHERE source_key = ?',
+  product: 'INSERT INTO products (id, first_seen_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+  review: `INSERT INTO reviews (${COLUMNS.join(', ')}, ingest_file, created_at, tr_status, ins_status)
          VALUES (${COLUMNS.map(() => '?').join(', ')}, ?, ?, 'pending', 'pending') ON CONFLICT (source_key) DO NOTHING`,
-      ),
-    };
-    sqliteStatements.set(db, s);
-  }
-  return s;
+};
+
+/** Prepared once per connection (the connection keeps its statements, see db.ts): a chunk is a loop of bound runs. */
+function statementsFor(db: SqliteDb) {
+  return {
+    existing: db.prepare(SQLITE_INSERT.existing),
+    product: db.prepare(SQLITE_INSERT.product),
+    review: db.prepare(SQLITE_INSERT.review),
+  };
 }
 
 function insertSqlite(

@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import { now } from './db.js';
+import { now, withSqlite } from './db.js';
 
 /**
  * The translation cache (text hash + model + target language -> translation) and the writes that settle a
@@ -85,22 +85,10 @@ export interface ReviewOutcome {
 
 /*
  * Only rows this owner still holds in progress are written. A failed review keeps its old translation columns
- * and counts an attempt; a settled one clears the error. On SQLite the unary + keeps the planner off the
- * (tr_status, id) index: through it, every row in progress was joined against the whole batch.
+ * and counts an attempt; a settled one clears the error. On PostgreSQL the batch travels as one JSON parameter (one
+ * round trip); on SQLite (below) the unary + keeps the planner off the (tr_status, id) index.
  */
-const SETTLE = {
-  sqlite: `UPDATE reviews SET tr_status = v.s, tr_error = v.e,
-      tr_attempts = CASE WHEN v.s = 'failed' THEN v.a ELSE reviews.tr_attempts END,
-      body_zh = CASE WHEN v.s = 'failed' THEN reviews.body_zh ELSE v.b END,
-      title_zh = CASE WHEN v.s = 'failed' THEN reviews.title_zh ELSE v.t END,
-      tr_cached = CASE WHEN v.s = 'failed' THEN reviews.tr_cached ELSE v.c END,
-      tr_source = CASE WHEN v.s = 'failed' THEN reviews.tr_source ELSE v.src END,
-      tr_owner = NULL, tr_lease = NULL, tr_at = ?
-    FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.s') AS s, json_extract(value, '$.e') AS e,
-                 json_extract(value, '$.a') AS a, json_extract(value, '$.b') AS b, json_extract(value, '$.t') AS t,
-                 json_extract(value, '$.c') AS c, json_extract(value, '$.src') AS src FROM json_each(?)) AS v
-    WHERE reviews.id = v.id AND reviews.tr_owner = ? AND +reviews.tr_status = 'in_progress'`,
-  pg: `UPDATE reviews SET tr_status = v.s, tr_error = v.e,
+const SETTLE_PG = `UPDATE reviews SET tr_status = v.s, tr_error = v.e,
       tr_attempts = CASE WHEN v.s = 'failed' THEN v.a ELSE reviews.tr_attempts END,
       body_zh = CASE WHEN v.s = 'failed' THEN reviews.body_zh ELSE v.b END,
       title_zh = CASE WHEN v.s = 'failed' THEN reviews.title_zh ELSE v.t END,
@@ -108,8 +96,46 @@ const SETTLE = {
       tr_source = CASE WHEN v.s = 'failed' THEN reviews.tr_source ELSE v.src END,
       tr_owner = NULL, tr_lease = NULL, tr_at = ?
     FROM json_to_recordset(?::json) AS v(id bigint, s text, e text, a integer, b text, t text, c boolean, src text)
-    WHERE reviews.id = v.id AND reviews.tr_owner = ? AND reviews.tr_status = 'in_progress'`,
+    WHERE reviews.id = v.id AND reviews.tr_owner = ? AND reviews.tr_status = 'in_progress'`;
+
+/*
+ * On SQLite the same write is a statement per row, bound directly, in one synchronous transaction: half the CPU of
+ * the JSON statement above (whose per-field json_extract dominated), and none of knex's per-query path.
+ */
+const SQLITE_ROW = {
+  cache: `INSERT INTO translation_cache (text_hash, model, target_lang, translation, created_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (text_hash, model, target_lang) DO NOTHING`,
+  settled: `UPDATE reviews SET tr_status = ?, tr_error = NULL, body_zh = ?, title_zh = ?, tr_cached = ?, tr_source = ?,
+      tr_owner = NULL, tr_lease = NULL, tr_at = ?
+    WHERE id = ? AND tr_owner = ? AND +tr_status = 'in_progress'`,
+  failed: `UPDATE reviews SET tr_status = 'failed', tr_error = ?, tr_attempts = ?, tr_owner = NULL, tr_lease = NULL, tr_at = ?
+    WHERE id = ? AND tr_owner = ? AND +tr_status = 'in_progress'`,
 };
+
+function settleSqlite(
+  store: Store,
+  owner: string,
+  outcomes: ReviewOutcome[],
+  cache: { entries: Array<{ hash: string; translation: string }>; key: CacheKey },
+): Promise<number> {
+  return withSqlite(store, (db) => {
+    const ts = now();
+    const cacheRow = db.prepare(SQLITE_ROW.cache);
+    const settled = db.prepare(SQLITE_ROW.settled);
+    const failed = db.prepare(SQLITE_ROW.failed);
+    return db.transaction(() => {
+      for (const e of cache.entries) cacheRow.run(e.hash, cache.key.model, cache.key.targetLang, clean(e.translation), ts);
+      let n = 0;
+      for (const o of outcomes) {
+        n +=
+          o.status === 'failed'
+            ? failed.run(clean((o.error ?? 'unknown error').slice(0, 500)), o.attempts + 1, ts, o.id, owner).changes
+            : settled.run(o.status, clean(o.bodyZh), clean(o.titleZh), o.cached ? 1 : 0, o.source ?? null, ts, o.id, owner).changes;
+      }
+      return n;
+    })();
+  });
+}
 
 /**
  * Settle reviews and remember fresh translations in one transaction of two statements. Only reviews this owner
@@ -123,6 +149,7 @@ export async function settleReviews(
   cache: { entries: Array<{ hash: string; translation: string }>; key: CacheKey },
 ): Promise<number> {
   if (outcomes.length === 0 && cache.entries.length === 0) return 0;
+  if (store.dialect === 'sqlite') return settleSqlite(store, owner, outcomes, cache);
   const rows = outcomes.map((o) =>
     o.status === 'failed'
       ? { id: o.id, s: o.status, e: clean((o.error ?? 'unknown error').slice(0, 500)), a: o.attempts + 1 }
@@ -131,7 +158,7 @@ export async function settleReviews(
   return store.knex.transaction(async (trx) => {
     await writeCache(store, cache.entries, cache.key, trx as unknown as Store['knex']);
     if (rows.length === 0) return 0;
-    return affected(await trx.raw(SETTLE[store.dialect], [now(), JSON.stringify(rows), owner]));
+    return affected(await trx.raw(SETTLE_PG, [now(), JSON.stringify(rows), owner]));
   });
 }
 
