@@ -1,4 +1,4 @@
-/** Waiting that a stop cuts short: listeners on the daemon's long-lived signal, child signals, and the one abortable sleep. */
+/** Waiting that a stop cuts short: listeners on the daemon's long-lived signal, and the one abortable sleep. */
 
 const watchers = new WeakMap<AbortSignal, Set<() => void>>();
 
@@ -30,16 +30,6 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
   const live = set;
   live.add(fn);
   return () => live.delete(fn);
-}
-
-/**
- * A short-lived signal that follows a long-lived one (the daemon's), for code that adds an abort listener and never
- * removes it, or that would add one per wait (see onAbort).
- */
-export function childSignal(parent: AbortSignal): { signal: AbortSignal; release: () => void } {
-  const ac = new AbortController();
-  const release = onAbort(parent, () => ac.abort(parent.reason));
-  return { signal: ac.signal, release };
 }
 
 /**
