@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { errorMessage } from '../errors.js';
 
 /**
@@ -32,8 +31,16 @@ export function parseJsonObject(content: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * What checks one value of an answer: a zod schema, or anything with the same `safeParse` (translation's plain
+ * string check, which runs for every text at 200 calls/s where a zod parse allocated a few KB per call).
+ */
+export interface ValueCheck<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } };
+}
+
 /** Values aligned with `keys`, each validated by `schema`; a missing, extra or invalid key rejects the answer. */
-export function parseKeyedAnswer<T>(content: string, keys: string[], schema: z.ZodType<T, z.ZodTypeDef, unknown>): T[] {
+export function parseKeyedAnswer<T>(content: string, keys: string[], schema: ValueCheck<T>): T[] {
   const obj = parseJsonObject(content);
   const got = Object.keys(obj);
   const missing = keys.filter((k) => !(k in obj));

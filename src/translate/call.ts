@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import type { Gateway, LlmRequest } from '../llm/types.js';
-import { InvalidAnswerError, keysFor, parseKeyedAnswer, splitAndRetry, type ItemOutcome } from '../llm/keyed.js';
+import { InvalidAnswerError, keysFor, parseKeyedAnswer, splitAndRetry, type ItemOutcome, type ValueCheck } from '../llm/keyed.js';
 import { batchRequest, singleRequest } from '../llm/prompts/translate.js';
 
 /**
@@ -42,7 +41,18 @@ export interface CallOptions {
   tally: CallTally;
 }
 
-const translationValue = z.string().refine((s) => s.trim().length > 0, 'empty translation');
+/** a translation is a string with something in it; given trimmed */
+const translationValue: ValueCheck<string> = {
+  safeParse(v) {
+    if (typeof v !== 'string')
+      return {
+        success: false,
+        error: { issues: [{ message: `Expected string, received ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}` }] },
+      };
+    const value = v.trim();
+    return value ? { success: true, data: value } : { success: false, error: { issues: [{ message: 'empty translation' }] } };
+  },
+};
 
 type RequestBase = Pick<LlmRequest, 'lane' | 'productId' | 'jobId' | 'signal'>;
 
@@ -77,7 +87,7 @@ export function readTranslations(content: string, count: number, single: boolean
     if (!value) throw new InvalidAnswerError('empty translation');
     return [value];
   }
-  return parseKeyedAnswer(content, keysFor(count), translationValue).map((v) => v.trim());
+  return parseKeyedAnswer(content, keysFor(count), translationValue);
 }
 
 async function ask(texts: string[], o: CallOptions): Promise<string[]> {
