@@ -92,7 +92,7 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
   };
   if (opts.migrate !== false) {
     try {
-      await migrate(store, schema);
+      await (dialect === 'pg' ? migratePg(store, schema, parsePgUrl(cfg.store.databaseUrl!).connectionString) : migrate(store, schema));
     } catch (err) {
       await store.close();
       throw new VocError('STORE', `cannot open the store at ${where}: ${errorMessage(err)}`, {
@@ -156,6 +156,35 @@ function cacheStatements(conn: SqliteConnection): void {
     }
     return st;
   };
+}
+
+/**
+ * PostgreSQL: migrations run under a session advisory lock of their own, taken on a connection outside the pool,
+ * so daemons starting at once against a fresh schema migrate one after the other. knex's own lock is not enough
+ * there: its first run creates the lock table and inserts the lock row without a lock, two daemons racing through
+ * it left two rows, and knex then refuses every later migration ("Migration table is already locked": its lock
+ * update must change exactly one row), so no daemon could start on that schema again. Under the advisory lock a
+ * doubled lock row is put back to one, and a lock left set is cleared: our migrations run in one transaction, so
+ * a migrator that died left nothing half done, and no other voc migrates while we hold the lock. The lock goes
+ * with the connection if this process dies.
+ */
+async function migratePg(store: Store, schema: string | null, connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`voc:migrate:${schema ?? ''}`]);
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    const lockTable = schema ? `"${schema}".knex_migrations_lock` : 'knex_migrations_lock';
+    const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [lockTable]);
+    if (rows[0]?.t) {
+      await client.query(`DELETE FROM ${lockTable} WHERE "index" NOT IN (SELECT min("index") FROM ${lockTable})`);
+      await client.query(`UPDATE ${lockTable} SET is_locked = 0 WHERE is_locked <> 0`);
+    }
+    await migrate(store, schema);
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 /** Idempotent; several daemons starting at once wait on knex's migration lock instead of failing. */
