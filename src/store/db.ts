@@ -39,8 +39,10 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
   let dialect: Dialect;
   let where: string;
   let schema: string | null = null;
+  let pgConnection: string | null = null;
   if (cfg.store.databaseUrl) {
     const parsed = parsePgUrl(cfg.store.databaseUrl);
+    pgConnection = parsed.connectionString;
     schema = parsed.schema;
     dialect = 'pg';
     where = redactUrl(cfg.store.databaseUrl);
@@ -92,7 +94,7 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
   };
   if (opts.migrate !== false) {
     try {
-      await (dialect === 'pg' ? migratePg(store, schema, parsePgUrl(cfg.store.databaseUrl!).connectionString) : migrate(store, schema));
+      await (pgConnection ? migratePg(store, schema, pgConnection) : migrate(store, schema));
     } catch (err) {
       await store.close();
       throw new VocError('STORE', `cannot open the store at ${where}: ${errorMessage(err)}`, {
@@ -174,7 +176,7 @@ async function migratePg(store: Store, schema: string | null, connectionString: 
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`voc:migrate:${schema ?? ''}`]);
-    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // no such table (or schema yet) on a fresh store: to_regclass gives null, and migrate() creates both
     const lockTable = schema ? `"${schema}".knex_migrations_lock` : 'knex_migrations_lock';
     const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [lockTable]);
     if (rows[0]?.t) {

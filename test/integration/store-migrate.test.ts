@@ -15,12 +15,12 @@ describe.skipIf(!hasPg)('migrations on PostgreSQL with several daemons starting 
     const pgu = pgTestUrl('mig');
     const h = tempHome('mig');
     cleanups.push(() => h.cleanup(), pgu.drop);
-    const open = () => openStore(testConfig(h.home, { databaseUrl: pgu.url }));
-    const opened = async (store: Store) => {
+    const open = async (): Promise<Store> => {
+      const store = await openStore(testConfig(h.home, { databaseUrl: pgu.url }));
       cleanups.push(() => store.close());
       return store;
     };
-    return { pgu, open: async () => opened(await open()) };
+    return { open };
   }
 
   it('six stores opened at once on a fresh schema all open, leaving one unlocked lock row', async () => {
