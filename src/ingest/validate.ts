@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { NewReview } from '../store/reviews.js';
-import { classify } from '../translate/classifier.js';
+import { classifyLength } from '../translate/classifier.js';
 import { codePoints, sha256 } from '../text.js';
 import { guessLanguage } from '../language.js';
 import { cachedResolution, type Field } from './columns.js';
@@ -98,6 +98,7 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview
   const marketplace = get('marketplace');
   const bodyHash = sha256(body);
   const dateKey = cols.date;
+  const bodyLen = codePoints(body);
   return {
     sourceKey: reviewId !== null ? `${marketplace ?? 'default'}|${reviewId}` : `p:${productId}|${bodyHash}`,
     reviewId,
@@ -111,8 +112,8 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview
     author: get('author'),
     // the first few hundred characters tell the language as well as the whole body, at a fraction of the cost
     language: get('language') ?? guessLanguage(body.length > 160 ? body.slice(0, 160) : body),
-    class: classify(body, rating, ctx.config.translate),
-    bodyLen: codePoints(body),
+    class: classifyLength(bodyLen, rating, ctx.config.translate),
+    bodyLen,
     line: ctx.line,
   };
 }

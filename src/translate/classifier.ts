@@ -8,7 +8,11 @@ export type ClassifierRules = Pick<Config['translate'], 'vipLength' | 'vipExtrem
 
 /** The seed's ReviewClassifier: length in code points of the body, extreme ratings promote to vip. */
 export function classify(body: string, rating: number | null | undefined, rules: ClassifierRules): ReviewClass {
-  const len = codePoints(body ?? '');
+  return classifyLength(codePoints(body ?? ''), rating, rules);
+}
+
+/** The same rule for a body whose length in code points is known (ingest counts it once for body_len too). */
+export function classifyLength(len: number, rating: number | null | undefined, rules: ClassifierRules): ReviewClass {
   if (len > rules.vipLength) return 'vip';
   if (len > rules.vipExtremeLength && rating != null && rules.extremeRatings.includes(rating)) return 'vip';
   if (len <= rules.shortMaxLength) return 'short';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { estimateTokens } from '../../src/translate/tokens.js';
+import { promptTokens } from '../../src/analysis/estimate.js';
+import { normaliseForPrompt } from '../../src/text.js';
 
 /** The rule as written in tokens.ts, one code point at a time through both script tests: the reference. */
 function reference(text: string): number {
@@ -54,6 +56,41 @@ describe('token estimate', () => {
         s += cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp);
       }
       expect(estimateTokens(s), JSON.stringify(s)).toBe(reference(s));
+    }
+  });
+});
+
+describe("a review's prompt tokens (ingest's learning estimate)", () => {
+  const slow = (body: string) => estimateTokens(normaliseForPrompt(body).slice(0, 4000));
+
+  it('equals the estimate of the normalised text, capped at 4000 characters', () => {
+    const samples = [
+      '',
+      '   ',
+      'Great',
+      '  Great   dog\tfood \n\n\n works  ',
+      'a\u000bb\fc\rd',
+      'x '.repeat(2500),
+      ' y'.repeat(2500),
+      'z'.repeat(3999) + '  w',
+      'z'.repeat(3998) + '  w',
+      'z'.repeat(3999) + 'w  ',
+      'Good<br />product &amp; fast',
+      'Très bon produit',
+      '这款Anker充电宝很好用',
+      'nbsp\u00a0inside',
+      'emoji 👍 here',
+    ];
+    for (const s of samples) expect(promptTokens(s), JSON.stringify(s.slice(0, 40))).toBe(slow(s));
+    // random ASCII with white space of every kind in runs
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = 'ab cd\t\n\r\u000b\f  ef.,!';
+    for (let n = 0; n < 300; n++) {
+      let s = '';
+      const len = Math.floor(rnd() * (n % 10 === 0 ? 9000 : 200));
+      for (let i = 0; i < len; i++) s += alphabet[Math.floor(rnd() * alphabet.length)];
+      expect(promptTokens(s)).toBe(slow(s));
     }
   });
 });
