@@ -107,6 +107,27 @@ describe.each(DATABASES)('insertReviews on %s', (kind) => {
     ]);
   });
 
+  it('chunks mostly new and chunks mostly stored, in turn, are sorted alike (either form of the move)', async () => {
+    db = await openTestDb(kind);
+    for (let round = 0; round < 4; round++) {
+      const base = round * 100;
+      const fresh = Array.from({ length: 20 }, (_, i) => review(base + i, { product: `P${round}` }));
+      const earlier = round ? [review(base - 100), review(base - 99, { body: 'changed' })] : [];
+      const a = await insertReviews(db.store, [...fresh, ...earlier]);
+      expect(a.inserted).toBe(20);
+      expect(a.duplicates).toBe(round ? 1 : 0);
+      expect(a.conflicts.map((c) => c.sourceKey)).toEqual(round ? [`amazon|${base - 99}`] : []);
+      expect(a.newProducts).toEqual([`P${round}`]);
+      const again = fresh.map((r, i) => (i === 3 ? review(base + 3, { body: 'changed', product: `P${round}` }) : r));
+      const b = await insertReviews(db.store, [...again, review(base + 50, { product: 'Q' })]);
+      expect(b.inserted).toBe(1);
+      expect(b.duplicates).toBe(19);
+      expect(b.conflicts.map((c) => c.sourceKey)).toEqual([`amazon|${base + 3}`]);
+      expect(b.newProducts).toEqual(round ? [] : ['Q']);
+    }
+    expect(await rowsOf(db)).toHaveLength(4 * 21);
+  });
+
   it('two writers with overlapping chunks store each review once and count the rest as duplicates', async () => {
     db = await openTestDb(kind);
     const a = Array.from({ length: 400 }, (_, i) => review(i));
