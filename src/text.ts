@@ -24,7 +24,7 @@ export function sha256(s: string): string {
 }
 
 /** What `\s` and String.prototype.trim count as white space (WhiteSpace and LineTerminator), by UTF-16 unit. */
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   if (c < 0xa0) return false;
   return (

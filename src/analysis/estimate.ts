@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { insightsSystem, LEARN_SYSTEM, THEMES_SYSTEM } from '../llm/prompts/analysis.js';
-import { normaliseForPrompt } from '../text.js';
+import { insightsSystem, LEARN_SYSTEM, REVIEW_PROMPT_CHARS, THEMES_SYSTEM } from '../llm/prompts/analysis.js';
+import { isSpace, normaliseForPrompt } from '../text.js';
 import { classify } from '../translate/classifier.js';
 import type { ReviewClass } from '../domain.js';
 import { CALL_OVERHEAD_TOKENS, estimateTokens, ITEM_OVERHEAD_TOKENS } from '../translate/tokens.js';
@@ -39,29 +39,26 @@ interface ProductTally {
   sampleTokens: number;
 }
 
-/** Characters of a review a prompt carries at most. */
-const PROMPT_CHARS = 4000;
-
 /**
- * `estimateTokens(normaliseForPrompt(body).slice(0, 4000))`, with the common case counted in one scan: an ASCII body
- * without markup normalises to its words joined by single spaces, and every ASCII character is a quarter token, so
- * only the normalised length matters (ingest estimates up to 40 reviews of every product; building the normalised
- * copy cost more than the rest of the estimate).
+ * `estimateTokens(normaliseForPrompt(body).slice(0, REVIEW_PROMPT_CHARS))`, with the common case counted in one
+ * scan: an ASCII body without markup normalises to its words joined by single spaces, and every ASCII character is
+ * a quarter token, so only the normalised length matters (ingest estimates up to 40 reviews of every product;
+ * building the normalised copy cost more than the rest of the estimate).
  */
 export function promptTokens(body: string): number {
-  if (body.includes('<') || body.includes('&')) return estimateTokens(normaliseForPrompt(body).slice(0, PROMPT_CHARS));
+  if (body.includes('<') || body.includes('&')) return estimateTokens(normaliseForPrompt(body).slice(0, REVIEW_PROMPT_CHARS));
   let chars = 0;
   let gap = false;
-  for (let i = 0; i < body.length && chars < PROMPT_CHARS; i++) {
+  for (let i = 0; i < body.length && chars < REVIEW_PROMPT_CHARS; i++) {
     const c = body.charCodeAt(i);
-    if (c >= 0x80) return estimateTokens(normaliseForPrompt(body).slice(0, PROMPT_CHARS));
-    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) {
+    if (c >= 0x80) return estimateTokens(normaliseForPrompt(body).slice(0, REVIEW_PROMPT_CHARS));
+    if (isSpace(c)) {
       gap = chars > 0;
       continue;
     }
     if (gap) {
       gap = false;
-      if (++chars === PROMPT_CHARS) break;
+      if (++chars === REVIEW_PROMPT_CHARS) break;
     }
     chars++;
   }

@@ -2,7 +2,7 @@ import type { DaemonContext } from '../context.js';
 import { parseKeyedAnswer, splitAndRetry, keysFor, type ItemOutcome } from '../llm/keyed.js';
 import { W_KEYS, type InsightItem, type ReviewClass } from '../domain.js';
 import { insightsForReview, themesForReview, type ThemesForReview } from '../llm/tasks.js';
-import { insightsRequest, themesRequest } from '../llm/prompts/analysis.js';
+import { insightsRequest, REVIEW_PROMPT_CHARS, themesRequest } from '../llm/prompts/analysis.js';
 import type { ReviewRow } from '../store/reviews.js';
 import type { AnalysisKind, ReviewOutcome, ThemeTag } from '../store/insights.js';
 import { hasLetters, normaliseForPrompt } from '../text.js';
@@ -24,10 +24,8 @@ export interface BatchEnv {
   jobId: number | null;
 }
 
-const MAX_TEXT = 4000; // characters of a review sent for analysis; longer reviews are rare and cut
-
 export function promptText(r: ReviewRow): string {
-  return normaliseForPrompt(r.body).slice(0, MAX_TEXT);
+  return normaliseForPrompt(r.body).slice(0, REVIEW_PROMPT_CHARS);
 }
 
 /** Split claimed reviews into call-sized batches: one product and one class per batch, sizes from config. */
