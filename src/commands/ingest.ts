@@ -54,6 +54,14 @@ const FORMATS: Format[] = ['csv', 'json', 'ndjson'];
 /** ids, hashes, product, date, author, class, numbers and the JSON around them, with room to spare */
 const ROW_OVERHEAD_BYTES = 512;
 
+/**
+ * The send of one chunk, in a scope of its own: the acknowledgement (a closure of runIngest) keeps the row count,
+ * not the rows, so a sink that serialises a chunk (the daemon's) lets its rows go as soon as it has sent them.
+ */
+function writeOnce(sink: IngestSink, chunk: Parameters<IngestSink['write']>[0]): () => Promise<InsertResult> {
+  return () => sink.write(chunk);
+}
+
 /** Read every source, send chunks of config.ingest.chunkSize rows to the sink, report rejects and one summary. */
 export async function runIngest(options: IngestOptions, deps: IngestDeps): Promise<IngestSummary> {
   if (options.files.length === 0) throw new VocError('USAGE', 'give at least one FILE, or - for standard input');
@@ -106,31 +114,29 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       // a few chunks in flight while the next one is parsed: reading and inserting overlap
       const window = new ChunkWindow(sink.inFlight ?? 1);
       const flush = async () => {
-        const chunk = { file, rows, products: products.length ? products : undefined };
+        const write = writeOnce(sink, { file, rows, products: products.length ? products : undefined });
         const cutAt = bytesAtCut;
+        const count = rows.length;
         rows = [];
         rowBytes = 0;
         products = [];
-        await window.send(
-          () => sink.write(chunk),
-          (res: InsertResult) => {
-            perFile.inserted += res.inserted;
-            perFile.duplicates += res.duplicates;
-            perFile.conflicts += res.conflicts.length;
-            for (const id of res.newProducts ?? []) newProducts.add(id);
-            for (const c of res.conflicts) {
-              note(
-                file,
-                c.line ?? 0,
-                'review_id',
-                `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with a different body (kept the stored one)`,
-                'conflict',
-              );
-            }
-            acked += chunk.rows.length;
-            progress.update(acked, cutAt);
-          },
-        );
+        await window.send(write, (res: InsertResult) => {
+          perFile.inserted += res.inserted;
+          perFile.duplicates += res.duplicates;
+          perFile.conflicts += res.conflicts.length;
+          for (const id of res.newProducts ?? []) newProducts.add(id);
+          for (const c of res.conflicts) {
+            note(
+              file,
+              c.line ?? 0,
+              'review_id',
+              `conflict: review ${c.reviewId ?? c.sourceKey} is already stored with a different body (kept the stored one)`,
+              'conflict',
+            );
+          }
+          acked += count;
+          progress.update(acked, cutAt);
+        });
       };
       let startedFile = false;
       try {

@@ -8,7 +8,7 @@ import type { Config, LaneName } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../config/load.js';
 import { DaemonUnavailableError, VocError } from '../errors.js';
 import type { IngestSink } from '../ingest/sink.js';
-import { CHUNKS_IN_FLIGHT } from '../ingest/window.js';
+import { DAEMON_CHUNKS_IN_FLIGHT } from '../ingest/window.js';
 import { toWireRows, WIRE_FIELDS } from '../ingest/wire.js';
 import type { InsertResult } from '../store/reviews.js';
 import { isFinished, type DaemonClient, type Health, type JobView, type JobsView, type Stats } from './api.js';
@@ -44,7 +44,7 @@ class BrokenConnection extends Error {
   }
 }
 
-function attempt(socketPath: string, method: string, route: string, payload: string | undefined, timeoutMs: number): Promise<unknown> {
+function attempt(socketPath: string, method: string, route: string, payload: Buffer | undefined, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -52,7 +52,7 @@ function attempt(socketPath: string, method: string, route: string, payload: str
         agent: agentFor(socketPath),
         method,
         path: route,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
       },
       (res) => {
         const parts: Buffer[] = [];
@@ -103,14 +103,25 @@ function listening(socketPath: string): Promise<boolean> {
  * and ingest chunks, which carry an id the daemon answers again from memory). "No daemon" is said only when
  * nothing listens on the socket; a daemon that is there but keeps breaking connections is reported as such.
  */
-async function request(
+function request(
   socketPath: string,
   method: string,
   route: string,
   body?: unknown,
   o: { timeoutMs?: number; idempotent?: boolean } = {},
 ): Promise<unknown> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  // serialised here, once, into bytes: the body's objects (an ingest chunk's rows) are garbage as soon as this
+  // returns, and a retry sends the same bytes. (An async function would keep `body` alive until its answer.)
+  return send(socketPath, method, route, body === undefined ? undefined : Buffer.from(JSON.stringify(body)), o);
+}
+
+async function send(
+  socketPath: string,
+  method: string,
+  route: string,
+  payload: Buffer | undefined,
+  o: { timeoutMs?: number; idempotent?: boolean },
+): Promise<unknown> {
   const idempotent = o.idempotent ?? method === 'GET';
   for (let i = 0; ; i++) {
     try {
@@ -294,7 +305,7 @@ export function daemonSink(client: DaemonClient): IngestSink {
   const run = randomUUID();
   let seq = 0;
   return {
-    inFlight: CHUNKS_IN_FLIGHT,
+    inFlight: DAEMON_CHUNKS_IN_FLIGHT,
     write: (chunk) => client.ingest({ chunkId: `${run}:${++seq}`, file: chunk.file, rows: chunk.rows, products: chunk.products }),
     close: async () => {},
   };
