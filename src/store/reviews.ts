@@ -226,8 +226,11 @@ function copyField(v: string | number | null | undefined): string {
     : v;
 }
 
-/** The chunk in COPY's text format, one line per row ending with its ordinal; built as one string, no array per row. */
-function copyText(rows: NewReview[]): string {
+/**
+ * The chunk in COPY's text format, built as one string, no array per row. Each line ends with `tail`: the row's
+ * ordinal for the staging table, the columns every row of the chunk shares for a copy straight into reviews.
+ */
+function copyText(rows: NewReview[], tail: ((i: number) => string) | string): string {
   let out = '';
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
@@ -258,27 +261,109 @@ function copyText(rows: NewReview[]): string {
       '\t' +
       copyField(r.bodyLen) +
       '\t' +
-      (i + 1) +
+      (typeof tail === 'string' ? tail : tail(i)) +
       '\n';
   }
   return out;
 }
 
+/** COPY's text into a COPY ... FROM STDIN statement on `conn`. */
+async function copyIn(conn: PgConn, statement: string, text: string): Promise<void> {
+  const { from: copyFrom } = (await import('pg-copy-streams')).default;
+  await pipeline(Readable.from([Buffer.from(text)]), conn.query(copyFrom(statement)));
+}
+
+type Metas = ReadonlyArray<readonly [ProductMeta, Record<string, unknown> | null]>;
+
+async function patchProducts(conn: PgConn, metas: Metas): Promise<void> {
+  for (const [meta, patch] of metas) {
+    const keys = Object.keys(patch!);
+    await conn.query(`UPDATE products SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE id = $1`, [
+      meta.id,
+      ...keys.map((k) => patch![k]),
+    ]);
+  }
+}
+
+/** Connections whose previous chunk found keys already stored: they stage the next chunk (see insertPg). */
+const staging = new WeakSet<object>();
+
+const PG_UNIQUE_VIOLATION = '23505';
+
+/**
+ * The common case, a chunk of reviews not stored yet, copied straight into reviews: a COPY fails as a whole on the
+ * first key already stored (or committed meanwhile by another writer), and then nothing of it is kept and the chunk
+ * goes through the staging table. 200,000 rows in one transaction: 1.34-1.37 s copied straight in, against 0.51 s
+ * to copy them into the staging table and 1.76-1.89 s to move them. Returns false when a key was taken.
+ */
+async function copyStraightIn(
+  conn: PgConn,
+  rows: NewReview[],
+  opts: { ingestFile?: string | null; products?: ProductMeta[] },
+  metas: Metas,
+  result: InsertResult,
+): Promise<boolean> {
+  const ts = now();
+  const tail = `${copyField(opts.ingestFile ?? null)}\t${ts}\tpending\tpending`;
+  const products = new Set<string>();
+  for (const r of rows) products.add(r.productId);
+  for (const p of opts.products ?? []) products.add(p.id);
+  await conn.query('BEGIN');
+  try {
+    try {
+      await copyIn(
+        conn,
+        `COPY reviews (${COLUMNS.join(', ')}, ingest_file, created_at, tr_status, ins_status) FROM STDIN`,
+        copyText(rows, tail),
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== PG_UNIQUE_VIOLATION) throw err;
+      await conn.query('ROLLBACK');
+      return false;
+    }
+    const added = await conn.query(
+      'INSERT INTO products (id, first_seen_at) SELECT unnest($2::text[]), $1::bigint ON CONFLICT (id) DO NOTHING RETURNING id',
+      [ts, pgArray([...products])],
+    );
+    await patchProducts(conn, metas);
+    await conn.query('COMMIT');
+    result.inserted = rows.length;
+    result.newProducts = added.rows.map((r) => r.id as string);
+    return true;
+  } catch (err) {
+    await conn.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * A chunk on PostgreSQL: copied straight into reviews while the chunks before it on this connection found nothing
+ * stored; otherwise (and when the copy finds a key taken) through the staging table, whose move tells inserted,
+ * duplicate and conflicting rows apart.
+ */
 async function insertPg(
   conn: PgConn,
   rows: NewReview[],
   opts: { ingestFile?: string | null; products?: ProductMeta[] },
   result: InsertResult,
 ): Promise<void> {
-  const { from: copyFrom } = (await import('pg-copy-streams')).default;
+  const metas = (opts.products ?? []).map((p) => [p, metaPatch(p)] as const).filter(([, patch]) => patch !== null);
+  if (rows.length && !staging.has(conn)) {
+    if (await copyStraightIn(conn, rows, opts, metas, result)) return;
+    staging.add(conn);
+  }
   if (!staged.has(conn)) {
     await conn.query(STAGE_DDL);
     staged.add(conn);
   }
-  const metas = (opts.products ?? []).map((p) => [p, metaPatch(p)] as const).filter(([, patch]) => patch !== null);
   await conn.query('BEGIN');
   try {
-    if (rows.length) await pipeline(Readable.from([Buffer.from(copyText(rows))]), conn.query(copyFrom(`COPY ${STAGE} FROM STDIN`)));
+    if (rows.length)
+      await copyIn(
+        conn,
+        `COPY ${STAGE} FROM STDIN`,
+        copyText(rows, (i) => String(i + 1)),
+      );
     const move = probeFirst.has(conn) ? PG_MOVE_PROBE_FIRST : PG_MOVE_INSERT_FIRST;
     const out = (await conn.query(move, [now(), opts.ingestFile ?? null, pgArray((opts.products ?? []).map((p) => p.id))])).rows[0];
     result.inserted = out.inserted as number;
@@ -287,6 +372,7 @@ async function insertPg(
     const taken = new Set(out.taken as string[]);
     if (taken.size > rows.length / 2) probeFirst.add(conn);
     else probeFirst.delete(conn);
+    if (taken.size === 0) staging.delete(conn);
     if (taken.size) {
       const hashes = new Map(out.stored as Array<[string, string]>);
       const raced = [...taken].filter((k) => !hashes.has(k));
@@ -302,13 +388,7 @@ async function insertPg(
       }
     }
     result.newProducts = out.new_products as string[];
-    for (const [meta, patch] of metas) {
-      const keys = Object.keys(patch!);
-      await conn.query(`UPDATE products SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE id = $1`, [
-        meta.id,
-        ...keys.map((k) => patch![k]),
-      ]);
-    }
+    await patchProducts(conn, metas);
     await conn.query('COMMIT');
   } catch (err) {
     await conn.query('ROLLBACK').catch(() => {});

@@ -98,12 +98,23 @@ describe.each(DATABASES)('insertReviews on %s', (kind) => {
       ],
     });
     expect(again.newProducts.sort()).toEqual(['C', 'D']);
+    // a chunk of new reviews only (on PostgreSQL, copied straight into reviews) does the same
+    const fresh = await insertReviews(db.store, [review(20, { product: 'E' }), review(21, { product: 'B' })], {
+      products: [
+        { id: 'F', title: 'Eff' },
+        { id: 'B', bulletPoints: ['bee'] },
+      ],
+    });
+    expect(fresh).toEqual({ inserted: 2, duplicates: 0, conflicts: [], newProducts: expect.any(Array) });
+    expect(fresh.newProducts.sort()).toEqual(['E', 'F']);
     const products = await db.store.knex('products').select('id', 'title', 'bullet_points', 'bp_status').orderBy('id');
     expect(products).toEqual([
       { id: 'A', title: 'Ay', bullet_points: null, bp_status: 'none' },
-      { id: 'B', title: null, bullet_points: null, bp_status: 'none' },
+      { id: 'B', title: null, bullet_points: JSON.stringify(['bee']), bp_status: 'pending' },
       { id: 'C', title: null, bullet_points: null, bp_status: 'none' },
       { id: 'D', title: 'Dee', bullet_points: JSON.stringify(['one', 'two']), bp_status: 'pending' },
+      { id: 'E', title: null, bullet_points: null, bp_status: 'none' },
+      { id: 'F', title: 'Eff', bullet_points: null, bp_status: 'none' },
     ]);
   });
 
