@@ -12,7 +12,8 @@ import { DAEMON_CHUNKS_IN_FLIGHT } from '../ingest/window.js';
 import { toWireRows, WIRE_FIELDS } from '../ingest/wire.js';
 import type { InsertResult } from '../store/reviews.js';
 import { isFinished, type DaemonClient, type Health, type JobView, type JobsView, type Stats } from './api.js';
-import { homePaths, prepareHome } from './lifecycle.js';
+import { homePaths } from './lifecycle.js';
+import { prepareHome } from '../config/home.js';
 import { sleep } from '../abort.js';
 
 /** Nothing listens on the socket: there is no daemon. */

@@ -1,15 +1,4 @@
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,12 +13,6 @@ export function homePaths(home: string) {
     log: path.join(home, 'daemon.log'),
     id: path.join(home, 'daemon-id'),
   };
-}
-
-/** $VOC_HOME is private: 0700, also when it already existed with looser bits. */
-export function prepareHome(home: string): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  chmodSync(home, 0o700);
 }
 
 export function processAlive(pid: number): boolean {

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { redactUrl } from '../config/redact.js';
+import { prepareHome } from '../config/home.js';
 import { VocError, errorMessage } from '../errors.js';
 import { migrationSource } from './migrations/index.js';
 import { sleep } from '../abort.js';
@@ -30,9 +30,6 @@ export function parsePgUrl(url: string): { connectionString: string; schema: str
   return { connectionString: u.toString(), schema: schema && /^[A-Za-z_][A-Za-z0-9_]*$/.test(schema) ? schema : null };
 }
 
-export function ensureHome(home: string): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-}
 
 export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): Promise<Store> {
   let knex: Knex;
@@ -62,7 +59,7 @@ export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): 
       acquireConnectionTimeout: 30000,
     });
   } else {
-    ensureHome(cfg.home);
+    prepareHome(cfg.home);
     const file = path.resolve(cfg.home, cfg.store.sqliteFile);
     dialect = 'sqlite';
     where = file;
