@@ -82,6 +82,42 @@ describe('voc ingest (subprocess)', () => {
     expect(voc([empty]).stderr).toMatch(/is empty/);
   });
 
+  it('--direct writes through its writer thread: rows, duplicates, conflicts, rejects and product metadata as through the daemon', async () => {
+    const direct = tempHome('ingdirect');
+    try {
+      const files = [fx('conflicts.csv'), fx('validation.csv'), fx('reviews-object.json')];
+      const run = () => vocSync(direct.home, ['ingest', '--direct', '--json', ...files]);
+      const first = run();
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ files: 3, rows: 17, inserted: 6, duplicates: 1, rejected: 9, conflicts: 1 });
+      expect(first.stderr).toContain(`${fx('conflicts.csv')}:5: review_id: conflict`);
+      expect(first.stderr).toContain(`${fx('validation.csv')}:4: rating: not a whole number 1-5`);
+      const again = run();
+      expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 0, duplicates: 7, rejected: 9, conflicts: 1 });
+      // no daemon was started, and the store holds what the summary said, with the JSON file's product title
+      expect(vocSync(direct.home, ['daemon', 'status']).code).toBe(2);
+      const exported = vocSync(direct.home, ['export', '--all', '--format', 'ndjson']);
+      expect(exported.stdout.trim().split('\n')).toHaveLength(6);
+      const report = vocSync(direct.home, ['report', 'B0META', '--format', 'json']);
+      const product = JSON.parse(report.stdout);
+      expect(product.product).toMatchObject({ id: 'B0META', title: 'Thermal Mug' });
+      expect(product.overview.reviews).toBe(2);
+    } finally {
+      direct.cleanup();
+    }
+  });
+
+  it('--direct: a store its writer thread cannot open is a one-line error (exit 1), and the command ends', async () => {
+    const file = path.join(home.home, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const r = vocSync(path.join(file, 'home'), ['ingest', '--direct', fx('conflicts.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `voc: cannot use ${path.join(file, 'home')} as the voc home: a file stands where a directory should be (ENOTDIR)`,
+    );
+    expect(r.stderr).not.toMatch(/internal error| {4}at /);
+  });
+
   it('reads NDJSON from standard input and reports the broken lines', async () => {
     const r = voc(['-', '--json'], readFileSync(fx('broken-middle.ndjson')));
     expect(r.code).toBe(0);
