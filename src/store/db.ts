@@ -30,7 +30,6 @@ export function parsePgUrl(url: string): { connectionString: string; schema: str
   return { connectionString: u.toString(), schema: schema && /^[A-Za-z_][A-Za-z0-9_]*$/.test(schema) ? schema : null };
 }
 
-
 export async function openStore(cfg: Config, opts: { migrate?: boolean } = {}): Promise<Store> {
   let knex: Knex;
   let dialect: Dialect;
