@@ -125,10 +125,18 @@ export interface SqliteDb {
  */
 export async function withSqlite<T>(store: Store, fn: (db: SqliteDb) => T): Promise<T> {
   if (store.dialect !== 'sqlite') throw new Error('withSqlite needs the SQLite store');
-  const client = store.knex.client as { acquireConnection(): Promise<SqliteDb>; releaseConnection(c: SqliteDb): Promise<unknown> };
+  return withConnection(store, (conn) => fn(conn as SqliteDb));
+}
+
+/**
+ * Run `fn` on one of the pool's connections, the driver's own (better-sqlite3's database, pg's client), released
+ * when `fn` settles: for writes that go past knex's query builder (withSqlite, the ingest's COPY).
+ */
+export async function withConnection<T>(store: Store, fn: (conn: unknown) => Promise<T> | T): Promise<T> {
+  const client = store.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
   const conn = await client.acquireConnection();
   try {
-    return fn(conn);
+    return await fn(conn);
   } finally {
     await client.releaseConnection(conn);
   }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SqliteDb, Store } from './db.js';
 import type { ReviewClass } from '../domain.js';
-import { now } from './db.js';
+import { now, withConnection } from './db.js';
 
 /** A validated review ready to store (readers produce it, the ingestion lane inserts it). */
 export interface NewReview {
@@ -129,14 +129,9 @@ export async function insertReviews(
   const result: InsertResult = { inserted: 0, duplicates: 0, conflicts: [], newProducts: [] };
   if (rows.length === 0 && !opts.products?.length) return result;
   const fresh = dedupeChunk(rows, result);
-  const client = store.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
-  const conn = await client.acquireConnection();
-  try {
-    if (store.dialect === 'pg') await insertPg(conn as PgConn, fresh, opts, result);
-    else insertSqlite(conn as SqliteDb, fresh, opts, result);
-  } finally {
-    await client.releaseConnection(conn);
-  }
+  await withConnection(store, (conn) =>
+    store.dialect === 'pg' ? insertPg(conn as PgConn, fresh, opts, result) : insertSqlite(conn as SqliteDb, fresh, opts, result),
+  );
   return result;
 }
 
