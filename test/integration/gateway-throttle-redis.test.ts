@@ -9,6 +9,7 @@ import type { LoadResult } from '../../bench/loadgen.js';
 import { spawnSimulator, type RemoteSimulator } from '../../src/llm/simulator/process.js';
 import { adaptiveParams } from '../../src/llm/adaptive.js';
 import { RedisPermits, throttleKeys } from '../../src/llm/throttle/redis.js';
+import { PriorityDispatcher } from '../../src/llm/throttle/dispatcher.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { hasRedis, REDIS_URL, redisTestPrefix } from '../helpers/services.js';
 import { tempHome, testConfig } from '../helpers/home.js';
@@ -160,6 +161,37 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
     // a back-off past the winner's slots leaves a gap of up to 500 ms (the seed's 100-500 ms); a timer late on a busy
     // machine stays well under 150
     expect(Math.max(...gaps)).toBeLessThan(150);
+  });
+
+  it("a learning call gets one of the next slots although another process's translations keep the window full", async () => {
+    // both processes saturate the window with translations (priority 5); then process a needs a learning slot
+    // (priority 0). Inside a, the dispatcher puts it first; across processes, a's claim on the next slot must keep b
+    // from taking it, or a learning call in the process that keeps losing slots waits for seconds.
+    const waits = await twoSources({ 'llm.marginMs': 0 }, async ({ a, b }) => {
+      const da = new PriorityDispatcher(a);
+      const db = new PriorityDispatcher(b);
+      let stop = false;
+      const translate = async (d: PriorityDispatcher) => {
+        while (!stop) (await d.acquire(5, 'translation')).wired(Date.now());
+      };
+      const loops = [...Array.from({ length: 20 }, () => translate(da)), ...Array.from({ length: 20 }, () => translate(db))];
+      await new Promise((r) => setTimeout(r, 1500)); // past the first, wider-spaced window
+      const out: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const t0 = Date.now();
+        const permit = await (i % 2 ? db : da).acquire(0, 'learning');
+        out.push(Date.now() - t0);
+        permit.wired(Date.now());
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      stop = true;
+      da.close();
+      db.close();
+      await Promise.allSettled(loops);
+      return out;
+    });
+    // one slot every 40 ms: the claimed slot comes within a couple of spacings, timers on a busy machine included
+    expect(Math.max(...waits), `waits ${waits.join(', ')} ms`).toBeLessThan(300);
   });
 
   it('when Redis goes away calls pause (never unthrottled), then resume when it is back', async () => {

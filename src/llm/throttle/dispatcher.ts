@@ -2,6 +2,9 @@ import { LLM_LANES, type LlmLane } from '../../config/schema.js';
 import { closedError, type Permit, type PermitSource } from './types.js';
 import { onAbort } from '../../abort.js';
 
+/** The lane whose calls a shared window serves ahead of other processes' (see the urgent key in script.ts). */
+const FAST_LANE: LlmLane = 'learning';
+
 interface Waiter {
   lane: LlmLane;
   resolve: (permit: Permit) => void;
@@ -49,6 +52,7 @@ export class PriorityDispatcher {
           reject(signal.reason ?? new Error('aborted'));
         });
       this.size++;
+      if (lane === FAST_LANE) this.source.nudge?.();
       void this.pump();
     });
   }
@@ -70,7 +74,10 @@ export class PriorityDispatcher {
     try {
       while (!this.closed && this.size > 0) {
         await this.beforeTake();
-        const permit = await this.source.take(() => Math.max(0, this.size - 1));
+        const permit = await this.source.take(
+          () => Math.max(0, this.size - 1),
+          () => this.fastLaneWaiting(),
+        );
         const w = this.next();
         if (!w) {
           permit.release(); // every waiter gave up meanwhile: nothing is sent on this slot
@@ -95,6 +102,15 @@ export class PriorityDispatcher {
       }
     }
     this.size = 0;
+  }
+
+  /** The waiter the slot being taken will go to is a learning call (the fast lane). */
+  private fastLaneWaiting(): boolean {
+    for (const p of this.order) {
+      const q = this.queues.get(p)!;
+      if (q.length) return q[0].lane === FAST_LANE;
+    }
+    return false;
   }
 
   waiting(): Record<LlmLane, number> {

@@ -17,10 +17,11 @@ type WithScript = Redis & {
     slotKey: string,
     epochKey: string,
     pendingKey: string,
+    urgentKey: string,
     ...args: string[]
   ): Promise<ScriptReply>;
 };
-type Keys = { window: string; rate: string; slot: string; epoch: string; pending: string };
+type Keys = { window: string; rate: string; slot: string; epoch: string; pending: string; urgent: string };
 type Mode = 'take' | 'wire' | 'release' | '429';
 
 /**
@@ -29,7 +30,14 @@ type Mode = 'take' | 'wire' | 'release' | '429';
  */
 export function throttleKeys(cfg: Config): Keys {
   const base = `${cfg.redis.keyPrefix}${cfg.llm.rateKey}`;
-  return { window: base, rate: `${base}:rate`, slot: `${base}:slot`, epoch: `${base}:epoch`, pending: `${base}:pending` };
+  return {
+    window: base,
+    rate: `${base}:rate`,
+    slot: `${base}:slot`,
+    epoch: `${base}:epoch`,
+    pending: `${base}:pending`,
+    urgent: `${base}:urgent`,
+  };
 }
 
 /** How long a script call may take before Redis counts as unreachable, and how often to look while it is. */
@@ -64,6 +72,8 @@ export class RedisPermits implements PermitSource {
   private epoch = '';
   private up = true;
   private readonly redis: WithScript;
+  /** aborts the current wait between polls (see nudge) */
+  private wake: AbortController | null = null;
 
   constructor(
     redis: Redis,
@@ -78,7 +88,7 @@ export class RedisPermits implements PermitSource {
      */
     private pendingTtlMs = 60_000,
   ) {
-    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 5, lua: SLIDING_WINDOW_LUA });
+    if (!('vocSlidingWindow' in redis)) redis.defineCommand('vocSlidingWindow', { numberOfKeys: 6, lua: SLIDING_WINDOW_LUA });
     this.redis = redis as WithScript;
     this.lastRate = p.qps;
   }
@@ -91,7 +101,7 @@ export class RedisPermits implements PermitSource {
     return this.up;
   }
 
-  private args(mode: Mode, member: string, wiredAt: number, queued: number): string[] {
+  private args(mode: Mode, member: string, wiredAt: number, queued: number, urgent: boolean): string[] {
     const p = this.p;
     return [
       mode,
@@ -110,17 +120,33 @@ export class RedisPermits implements PermitSource {
       String(Math.max(0, Date.now() - wiredAt)),
       String(PENDING_POLL_MS),
       String(queued),
+      urgent ? '1' : '0',
+      this.id,
     ];
   }
 
-  private async call(mode: Mode, member = `${this.id}:${++this.seq}`, wiredAt = Date.now(), queued = 0): Promise<ScriptReply> {
+  private async call(
+    mode: Mode,
+    member = `${this.id}:${++this.seq}`,
+    wiredAt = Date.now(),
+    queued = 0,
+    urgent = false,
+  ): Promise<ScriptReply> {
     // a command queued while disconnected could run much later; ask only when connected
     if (this.redis.status !== 'ready') await this.ready();
     const k = this.keys;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        this.redis.vocSlidingWindow(k.window, k.rate, k.slot, k.epoch, k.pending, ...this.args(mode, member, wiredAt, queued)),
+        this.redis.vocSlidingWindow(
+          k.window,
+          k.rate,
+          k.slot,
+          k.epoch,
+          k.pending,
+          k.urgent,
+          ...this.args(mode, member, wiredAt, queued, urgent),
+        ),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
         }),
@@ -161,14 +187,14 @@ export class RedisPermits implements PermitSource {
       });
   }
 
-  async take(queued: () => number = () => 0): Promise<Permit> {
+  async take(queued: () => number = () => 0, urgent: () => boolean = () => false): Promise<Permit> {
     let waitedExact = false;
     for (;;) {
       if (this.stop.signal.aborted) throw closedError();
       let reply: ScriptReply;
       const member = `${this.id}:${++this.seq}`;
       try {
-        reply = await this.call('take', member, Date.now(), queued());
+        reply = await this.call('take', member, Date.now(), queued(), urgent());
       } catch (err) {
         if (this.stop.signal.aborted) throw closedError();
         this.setHealth(false, err);
@@ -183,12 +209,20 @@ export class RedisPermits implements PermitSource {
       if (Number(granted) === 1) return this.permit(member);
       let ms = Math.ceil(Number(wait));
       // we waited the exact time and another process took the slot: back off so pollers fall out of step, no longer
-      // than the slots that process will go on taking (its queued requests, one spacing each)
-      if (waitedExact && !String(latest).startsWith(`${this.id}:`))
+      // than the slots that process will go on taking (its queued requests, one spacing each). Not for a fast-lane
+      // request: it has claimed the next slot (see the urgent key in script.ts)
+      if (waitedExact && !urgent() && !String(latest).startsWith(`${this.id}:`))
         ms += lostSlotBackoffMs(this.backoffMs, Number(theirs ?? 0), this.p.windowMs / Math.max(1, this.lastRate));
       waitedExact = true;
-      await sleep(ms, this.stop.signal);
+      const wake = (this.wake = new AbortController());
+      await sleep(ms, this.stop.signal, wake.signal);
+      this.wake = null;
     }
+  }
+
+  /** A fast-lane request has just started waiting: poll now (to claim the next slot) instead of after a back-off. */
+  nudge(): void {
+    this.wake?.abort();
   }
 
   /**

@@ -25,12 +25,20 @@
  *          with skewed clocks still agree; the call's own transit makes the time a little later, the safe side)
  * ARGV[15] pendingPollMs: the wait to answer when only pending permits fill the window
  * ARGV[16] queued: how many more slots the caller will ask for right after this one (kept with the latest permit)
+ * ARGV[17] urgent: "1" when the caller's next request is of the fast lane (learning), else "0"
+ * ARGV[18] the caller's process id (the prefix of its members)
  * KEYS[4]  epoch: a marker that exists as long as Redis keeps its data. Missing for a process that saw one means
  *          Redis lost the window (restarted or flushed) while requests of the last window may still be on their
  *          way: no slot is given for one full window.
  * KEYS[5]  pending: sorted set, one member per permit not yet on the wire, score = when it lapses (Redis ms). A
  *          pending permit counts as starting now, so a request late to the wire cannot bunch with later ones; it
  *          lapses after ARGV[13] only so that a process killed between permit and wire does not hold a slot forever
+ * KEYS[6]  urgent: the id of a process with a fast-lane request waiting for a slot. Each process puts its own lanes
+ *          in priority order, but the window is shared: without this, a learning call in a process that keeps losing
+ *          the slot to another's translations waited seconds (0.6-12.3 s, two daemons, translation saturating).
+ *          An urgent caller that must wait claims the next slot (the claim lapses shortly after the wait it was told,
+ *          so a process that dies waiting blocks no one for long); any other caller is refused while the claim
+ *          stands, and the claim goes when its holder takes a slot.
  *
  * Returns { granted (1|0), waitMs (string: time to the next free slot), rate (string: effective rate), count,
  * member of the latest permit (tells a poller whether another process took the slot it waited for), epoch, queued
@@ -40,7 +48,11 @@
  * time has come: permits are spaced evenly at window/rate so the requests also arrive spread out; a request sent
  * late pushes the next slot to at least half a spacing after its wire time.
  */
+/** How long an urgent claim outlives the wait its holder was told: its next poll comes within this. */
+const URGENT_GRACE_MS = 250;
+
 export const SLIDING_WINDOW_LUA = `
+local URGENT_GRACE_MS = ${URGENT_GRACE_MS}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local mode = ARGV[1]
@@ -130,9 +142,17 @@ local pacing = redis.call('HMGET', KEYS[3], 'next', 'coldUntil', 'last', 'queued
 local slot = tonumber(pacing[1] or '0')
 local coldUntil = tonumber(pacing[2] or '0')
 wait = math.max(wait, slot - now)
+local urgent = ARGV[17] == '1'
+if urgent then
+  if wait > 0 then redis.call('SET', KEYS[6], ARGV[18], 'PX', math.ceil(wait + URGENT_GRACE_MS)) end
+else
+  local holder = redis.call('GET', KEYS[6])
+  if holder and holder ~= ARGV[18] then wait = math.max(wait, win / rate) end
+end
 if wait > 0 then
   return {0, tostring(wait), tostring(rate), count, pacing[3] or '', epoch, pacing[4] or '0'}
 end
+if urgent and redis.call('GET', KEYS[6]) == ARGV[18] then redis.call('DEL', KEYS[6]) end
 redis.call('ZADD', KEYS[5], now + tonumber(ARGV[13]), ARGV[4])
 redis.call('PEXPIRE', KEYS[5], math.ceil(win * 2 + tonumber(ARGV[13])))
 -- the first requests after an idle window pay cold paths (new sockets) after their permit: space them wider

@@ -18,9 +18,12 @@ export interface PermitSource {
   /**
    * Wait until one request may start and take that slot; rejects only when the source is closed. `queued` tells how
    * many more requests this process will ask a slot for right after this one (a shared window lets other processes
-   * know how long this one will keep taking slots).
+   * know how long this one will keep taking slots). `urgent` tells whether the request this slot is for is of the
+   * fast lane (learning): a shared window gives it the next slot ahead of other processes' requests.
    */
-  take(queued?: () => number): Promise<Permit>;
+  take(queued?: () => number, urgent?: () => boolean): Promise<Permit>;
+  /** A fast-lane request has just started waiting: a take() waiting out a back-off should look again now. */
+  nudge?(): void;
   /** effective requests per window after 429 adaptation */
   rate(): number;
   /** A provider 429 was seen: lower the rate for every caller. Resolves to the new rate, or null if unchanged. */
