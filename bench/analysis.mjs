@@ -5,6 +5,9 @@
 //    simulator, p50 / p95 / max, with the gateway's priorities on and switched off (all lanes equal, FIFO).
 // 2. Analysis of 2,000 reviews (../shared/data/finefoods-dev.csv when present, else generated): calls per review
 //    and wall time against the ideal (calls / 25). Runs the built dist/; prints figures, asserts nothing.
+// Before both, `voc learn P --force --wait` as a user runs it while translation saturates the budget: with one
+// daemon, and with two daemons sharing PostgreSQL and Redis (tries alternating between them; skipped when the
+// services are down).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -223,6 +226,52 @@ async function analysisRun() {
   }
 }
 
+/**
+ * The same figure with two daemons on one PostgreSQL schema and one Redis window: both take translations from a
+ * shared backlog, and each try of `voc learn` goes to the other daemon, so half of them start in a daemon that may
+ * have held no slot for a while.
+ */
+async function learnCliWallTwoDaemons() {
+  const { startSim, daemons, voc, env: vocEnv, servicesUp } = await import('./lib/daemons.mjs');
+  if (!(await servicesUp())) return null;
+  const work = mkdtempSync(path.join(tmpdir(), 'voc-bench-learn2-'));
+  const sim = await startSim(work, ['--limit', String(LIMIT), '--latency-ms', String(CLI_LATENCY), '--seed', '5']);
+  const c = await daemons(2, sim.url, 'learn2');
+  try {
+    const lines = ['review_id,product_id,rating,body'];
+    for (let i = 0; i < PENDING * 6; i++) lines.push(`b${i},BULK,${1 + (i % 5)},"${SENTENCES[i % SENTENCES.length]} (${i})"`);
+    for (let p = 0; p < CLI_TRIES; p++)
+      for (let j = 0; j < 8; j++) lines.push(`c${p}-${j},C${p},${1 + (j % 5)},"${SENTENCES[(p + j) % SENTENCES.length]}"`);
+    const file = path.join(work, 'bulk.csv');
+    (await import('node:fs')).writeFileSync(file, lines.join('\n'));
+    await voc(c.homes[0], c.shared, ['ingest', file, '--json']);
+    void voc(c.homes[0], c.shared, ['translate-pending', '--json']);
+    await until(async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      const s = await Promise.all([c.status(0), c.status(1)]);
+      return s.every((x) => (x?.gateway.waiting.translation ?? 0) >= 50);
+    }, 120000);
+    const walls = [[], []];
+    for (let p = 0; p < CLI_TRIES; p++) {
+      const d = p % 2;
+      const t0 = performance.now();
+      const code = await new Promise((resolve) =>
+        spawn(process.execPath, [path.join(root, 'bin', 'voc'), 'learn', `C${p}`, '--force', '--wait', '--json'], {
+          env: vocEnv(c.homes[d], c.shared),
+          stdio: 'ignore',
+        }).on('exit', resolve),
+      );
+      if (code !== 0) throw new Error(`voc learn exited ${code}`);
+      walls[d].push((performance.now() - t0) / 1000);
+    }
+    return { walls, sim: await sim.get('/stats') };
+  } finally {
+    await c.stop();
+    sim.child.kill();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'none');
 const cli = await learnCliWall();
 console.log(
@@ -233,6 +282,14 @@ console.log(
   `  first ${f2(cli.walls[0])} s, p50 ${f2(pct(cli.walls, 50))} s, max ${f2(Math.max(...cli.walls))} s; one provider round trip (same run) p50 ${f2(pct(cli.trips, 50))} s -> p50 x${f2(pct(cli.walls, 50) / pct(cli.trips, 50))}`,
 );
 console.log('  goal (issue)  : every try <= 1.5 s, p50 <= 1.0 s (on an idle machine; the ratio to the round trip is what travels)');
+const two = await learnCliWallTwoDaemons();
+if (!two) console.log('  two daemons   : skipped (PostgreSQL or Redis is not reachable)');
+else {
+  const all = [...two.walls[0], ...two.walls[1]];
+  console.log(
+    `  two daemons (PostgreSQL + Redis, tries alternating): daemon 0 ${two.walls[0].map(f2).join(' ')} s, daemon 1 ${two.walls[1].map(f2).join(' ')} s; p50 ${f2(pct(all, 50))} s, max ${f2(Math.max(...all))} s; simulator max in any 1000 ms ${two.sim.max_arrivals_in_1s}, 429s ${two.sim.rejected429}`,
+  );
+}
 
 console.log(`learning latency: ${PENDING} pending translations, simulator limit ${LIMIT}/s, latency ${LATENCY} ms, ${LEARNS} learn jobs`);
 const on = await learningLatency(true);
