@@ -164,34 +164,38 @@ describe.skipIf(!hasRedis)('gateway throttle shared through Redis', () => {
   });
 
   it("a learning call gets one of the next slots although another process's translations keep the window full", async () => {
-    // both processes saturate the window with translations (priority 5); then process a needs a learning slot
-    // (priority 0). Inside a, the dispatcher puts it first; across processes, a's claim on the next slot must keep b
-    // from taking it, or a learning call in the process that keeps losing slots waits for seconds.
-    const waits = await twoSources({ 'llm.marginMs': 0 }, async ({ a, b }) => {
-      const da = new PriorityDispatcher(a);
-      const db = new PriorityDispatcher(b);
+    // both processes saturate the window with translations (priority 5); then one of them needs a learning slot
+    // (priority 0). Inside that process the dispatcher puts it first; across processes, its claim on the next slot
+    // must keep the other from taking it, or a learning call in the process that keeps losing slots waits while the
+    // other takes slot after slot. Counted in slots the other process is granted meanwhile, not in milliseconds.
+    const slotsToOther = await twoSources({ 'llm.marginMs': 0 }, async ({ a, b }) => {
+      const procs = [new PriorityDispatcher(a), new PriorityDispatcher(b)];
+      const granted = [0, 0];
       let stop = false;
-      const translate = async (d: PriorityDispatcher) => {
-        while (!stop) (await d.acquire(5, 'translation')).wired(Date.now());
+      const translate = async (i: number) => {
+        while (!stop) {
+          (await procs[i].acquire(5, 'translation')).wired(Date.now());
+          granted[i]++;
+        }
       };
-      const loops = [...Array.from({ length: 20 }, () => translate(da)), ...Array.from({ length: 20 }, () => translate(db))];
+      const loops = [0, 1].flatMap((i) => Array.from({ length: 20 }, () => translate(i)));
       await new Promise((r) => setTimeout(r, 1500)); // past the first, wider-spaced window
       const out: number[] = [];
-      for (let i = 0; i < 12; i++) {
-        const t0 = Date.now();
-        const permit = await (i % 2 ? db : da).acquire(0, 'learning');
-        out.push(Date.now() - t0);
+      for (let n = 0; n < 12; n++) {
+        const [mine, other] = [n % 2, 1 - (n % 2)];
+        const before = granted[other];
+        const permit = await procs[mine].acquire(0, 'learning');
+        out.push(granted[other] - before);
         permit.wired(Date.now());
         await new Promise((r) => setTimeout(r, 150));
       }
       stop = true;
-      da.close();
-      db.close();
+      procs.forEach((d) => d.close());
       await Promise.allSettled(loops);
       return out;
     });
-    // one slot every 40 ms: the claimed slot comes within a couple of spacings, timers on a busy machine included
-    expect(Math.max(...waits), `waits ${waits.join(', ')} ms`).toBeLessThan(300);
+    // the other process may still be granted the slot it was polling for when the claim was made
+    expect(Math.max(...slotsToOther), `slots to the other process: ${slotsToOther.join(', ')}`).toBeLessThanOrEqual(2);
   });
 
   it('when Redis goes away calls pause (never unthrottled), then resume when it is back', async () => {
