@@ -24,7 +24,7 @@ if (!existsSync(path.join(root, 'dist', 'main.js'))) {
 const dist = (p) => import(path.join(root, 'dist', p));
 const { loadConfig } = await dist('config/load.js');
 const { openStore } = await dist('store/db.js');
-const { insertReviews } = await dist('store/reviews.js');
+const { insertReviews } = await dist('store/insert.js');
 const { toReview } = await dist('ingest/validate.js');
 const { clientFor, waitForDaemon } = await dist('daemon/client.js');
 

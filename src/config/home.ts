@@ -1,10 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { VocError } from '../errors.js';
 
-/**
- * $VOC_HOME, created when missing, and private: 0700, also when it already existed with looser bits. A home that
- * cannot be made (a read-only parent, someone else's directory) is a one-line error naming it, not a stack trace.
- */
 const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'not permitted (is it owned by another user?)',
@@ -13,6 +9,10 @@ const REASONS: Record<string, string> = {
   ENOSPC: 'no space left on the device',
 };
 
+/**
+ * $VOC_HOME, created when missing, and private: 0700, also when it already existed with looser bits. A home that
+ * cannot be made (a read-only parent, someone else's directory) is a one-line error naming it, not a stack trace.
+ */
 export function prepareHome(home: string): void {
   try {
     mkdirSync(home, { recursive: true, mode: 0o700 });

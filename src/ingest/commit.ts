@@ -1,5 +1,6 @@
 import type { DaemonContext } from '../context.js';
-import { insertReviews, type InsertResult, type NewReview, type ProductMeta } from '../store/reviews.js';
+import { type InsertResult, type NewReview, type ProductMeta } from '../store/reviews.js';
+import { insertReviews } from '../store/insert.js';
 
 export interface IngestChunkRequest {
   /** unique per chunk of one run: a chunk sent again (the connection broke) gets the first answer, not duplicates */

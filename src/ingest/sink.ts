@@ -59,9 +59,13 @@ function threadSink(config: Config): IngestSink {
       if ('error' in m) p.reject(fromThreadError(m.error));
       else p.resolve(m.result);
     });
-    exited = new Promise((resolve) => w.once('exit', () => resolve()));
     w.on('error', (err) => fail(err));
-    w.on('exit', (code) => fail(new Error(`the ingest writer thread ended (exit code ${code})`)));
+    exited = new Promise((resolve) =>
+      w.once('exit', (code) => {
+        fail(new Error(`the ingest writer thread ended (exit code ${code})`));
+        resolve();
+      }),
+    );
     return w;
   };
   return {
@@ -95,7 +99,7 @@ function threadSink(config: Config): IngestSink {
 
 function inThreadSink(config: Config): IngestSink {
   let store: Promise<Store> | null = null;
-  let insert: Promise<typeof import('../store/reviews.js').insertReviews> | null = null;
+  let insert: Promise<typeof import('../store/insert.js').insertReviews> | null = null;
   let closed = false;
   return {
     // PostgreSQL inserts chunks side by side on pooled connections; SQLite takes them one after another anyway
@@ -103,7 +107,7 @@ function inThreadSink(config: Config): IngestSink {
     async write(chunk) {
       if (closed) throw new Error('ingest sink is closed');
       store ??= import('../store/db.js').then((m) => m.openStore(config));
-      insert ??= import('../store/reviews.js').then((m) => m.insertReviews);
+      insert ??= import('../store/insert.js').then((m) => m.insertReviews);
       return (await insert)(await store, chunk.rows, { ingestFile: chunk.file, products: chunk.products });
     },
     async close() {

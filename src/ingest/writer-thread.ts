@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import { checkpointInThread } from '../store/checkpointer.js';
 import { openStore, type Store } from '../store/db.js';
-import { insertReviews, type NewReview } from '../store/reviews.js';
+import { type NewReview } from '../store/reviews.js';
+import { insertReviews } from '../store/insert.js';
 import { fromWireRows } from './wire.js';
 import { toThreadError, type WriterReply, type WriterRequest } from './writer-protocol.js';
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
 import { fakeGateway, makeCtx, review, seed, userPayload } from './analysis-fixtures.js';
 import { createAnalysisService } from '../../src/analysis/service.js';
-import { insertReviews } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { insightRows, themeRows } from '../helpers/analysis-rows.js';
 import { listLabels } from '../../src/store/labels.js';
 import type { LlmRequest } from '../../src/llm/types.js';

@@ -9,7 +9,7 @@ import { unavailableGateway } from '../../src/daemon/gateway.js';
 import { testServices } from '../helpers/sleep-service.mjs';
 import { claimReviews } from '../../src/store/claims.js';
 import { claimJobs, insertJob } from '../../src/store/jobs.js';
-import { insertReviews } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { silentLogger } from '../../src/log.js';
 import type { JobView } from '../../src/daemon/api.js';
 

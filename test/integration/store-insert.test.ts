@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
-import { insertReviews, type NewReview, type ReviewRow } from '../../src/store/reviews.js';
+import { type NewReview, type ReviewRow } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { sha256 } from '../../src/text.js';
 
 function review(i: number, o: { body?: string; product?: string; id?: string | null } = {}): NewReview {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
-import { insertReviews, type NewReview } from '../../src/store/reviews.js';
+import { type NewReview } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { claimReviews, completeClaimed, releaseClaims } from '../../src/store/claims.js';
 import { openStore } from '../../src/store/db.js';
 import { migrationSource } from '../../src/store/migrations/index.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
-import { insertReviews } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { runExport } from '../../src/commands/export.js';
 import { exportToString } from '../helpers/export.js';
 import { runEstimate } from '../../src/commands/estimate.js';

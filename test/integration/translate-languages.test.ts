@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
-import { insertReviews } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { startSimulator, type Simulator } from '../../src/llm/simulator/index.js';
 import { simTranslation } from '../../src/llm/tasks.js';
 import { normaliseForPrompt } from '../../src/text.js';

@@ -3,7 +3,7 @@ import { tempHome, testConfig } from '../helpers/home.js';
 import { hasPg, PG_BASE, pgTestUrl } from '../helpers/services.js';
 import { startTcpProxy, viaProxy } from '../helpers/tcp-proxy.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import { insertReviews } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { startSimulator } from '../../src/llm/simulator/index.js';
 import { createTranslationService } from '../../src/translate/service.js';
 import { seedExample, simGateway, testContext } from './translate-fixtures.js';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASES, openTestDb, type TestDb } from '../helpers/databases.js';
-import { insertReviews, type NewReview } from '../../src/store/reviews.js';
+import { type NewReview } from '../../src/store/reviews.js';
+import { insertReviews } from '../../src/store/insert.js';
 import { claimReviews } from '../../src/store/claims.js';
 import { readCache, settleReviews } from '../../src/store/translations.js';
 
