@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 
 /**
  * Which language a text is in, from its scripts, without a call or a dictionary service. Scripts decide first:
- * any kana is Japanese, any Hangul Korean (Chinese uses neither); text whose letters are mostly Han is Chinese,
+ * any kana is Japanese, any Hangul Korean (Chinese uses neither), and so are kanji in forms only Japanese writes
+ * (最悪, 満足) unless Chinese-only forms outnumber them; text whose letters are mostly Han is Chinese,
  * Simplified or Traditional by OpenCC's character tables; Latin text is told apart by common words. A brand name,
  * digits, emoji or `100%` in a Chinese review do not make it less Chinese: a Latin word counts as one unit against
  * each Han character, so "这款Anker充电宝很好用" is Chinese and "iPhone 15 Pro Max 很好" is not.
@@ -17,6 +18,8 @@ export interface ScriptCounts {
   cyrillic: number;
   /** runs of letters of any other script (Greek, Thai, Arabic, ...) */
   otherWords: number;
+  /** Han characters only Japanese writes (shinjitai such as 悪 満 気 売), counted within `han` */
+  jaKanji: number;
 }
 
 const OTHER_LETTER = /\p{L}/u;
@@ -42,12 +45,24 @@ function kindOf(cp: number): Kind {
   return 6;
 }
 
+/**
+ * Kanji in the forms Japanese simplified them to (shinjitai) that neither Simplified nor Traditional Chinese writes:
+ * 悪 (Chinese 恶 / 惡), 満 (满 / 滿), 気 (气 / 氣), 売 (卖 / 賣). A review written in kanji alone ("最悪", "満足") has
+ * no kana to tell it from Chinese, and these are how it can be told. Derived from OpenCC's Japanese variants table:
+ * its keys that OpenCC's Chinese tables neither convert nor produce, less those Chinese also writes (予 円 弁 欠 概
+ * 缶 糸 萌 晃 研 瓶 翻 郎: 给予, 大概, 研究, 瓶子, ...).
+ */
+const JA_ONLY_KANJI =
+  '両乗亀亜仏仮伝価倹児処剣剤剰労効勅勧勲単厳収唖営噛団囲図圏圧塁塩増壊壌壱売変奨嬢実寛対専尭巌巣巻帯帰庁広廃弐弾従徳徴応恵悩悪慎懐戦戻払抜択拝拠拡挙挿捜掲掻揺摂撃撹斉斎晩暁暦曽栄桜桝桟検楽様槙権歓歩歯歳歴毎気沢浄浜涙渇済渉渋渓満滝瀬焼犠猟獣畳痩発県砕稲穂穏穣竜粋粛経絵継続総縁縄縦繊繍聴脳臓艶荘蔵薫薬蛍蝋褒覇覚覧観訳読譲豊賛転軽辺逓遅郷酔醤醸釈鉄鉱銭鋳錬関闘陥険隠雑霊頼顕駅駆騒験髄髪鴎鶏鹸黒黙齢';
+const JA_ONLY = new Uint8Array(0x10000);
+for (const ch of JA_ONLY_KANJI) JA_ONLY[ch.charCodeAt(0)] = 1;
+
 /** Kinds of the Basic Multilingual Plane, filled in as characters are first seen (255: not looked up yet). */
 const BMP_KIND = new Uint8Array(0x10000).fill(255);
 
 /** One pass over the text, code point by code point (astral characters count once). */
 export function scriptCounts(s: string): ScriptCounts {
-  const c: ScriptCounts = { letters: 0, han: 0, kana: 0, hangul: 0, latinWords: 0, cyrillic: 0, otherWords: 0 };
+  const c: ScriptCounts = { letters: 0, han: 0, kana: 0, hangul: 0, latinWords: 0, cyrillic: 0, otherWords: 0, jaKanji: 0 };
   let prev: Kind = 0;
   for (let i = 0; i < s.length; i++) {
     let cp = s.charCodeAt(i);
@@ -65,8 +80,10 @@ export function scriptCounts(s: string): ScriptCounts {
       continue;
     }
     c.letters++;
-    if (k === 1) c.han++;
-    else if (k === 2) c.kana++;
+    if (k === 1) {
+      c.han++;
+      if (cp < 0x10000 && JA_ONLY[cp] === 1) c.jaKanji++;
+    } else if (k === 2) c.kana++;
     else if (k === 3) c.hangul++;
     else if (k === 4) {
       if (prev !== 4) c.latinWords++;
@@ -107,8 +124,8 @@ function variants() {
   return variantSets;
 }
 
-/** 'hant' when the text has more Traditional-only than Simplified-only characters, 'hans' the other way, else 'both'. */
-export function chineseVariant(s: string): 'hans' | 'hant' | 'both' {
+/** Traditional-only and Simplified-only characters of a text. */
+function variantCounts(s: string): { t: number; h: number } {
   const { traditional, simplified } = variants();
   let t = 0;
   let h = 0;
@@ -118,6 +135,12 @@ export function chineseVariant(s: string): 'hans' | 'hant' | 'both' {
     if (traditional.has(cp)) t++;
     else if (simplified.has(cp)) h++;
   }
+  return { t, h };
+}
+
+/** 'hant' when the text has more Traditional-only than Simplified-only characters, 'hans' the other way, else 'both'. */
+export function chineseVariant(s: string): 'hans' | 'hant' | 'both' {
+  const { t, h } = variantCounts(s);
   return t > h ? 'hant' : h > t ? 'hans' : 'both';
 }
 
@@ -350,7 +373,11 @@ export function detectLanguage(s: string): Detected {
   if (c.hangul > 0) return { lang: 'ko', confident: true };
   const words = c.han + c.latinWords + c.otherWords + (c.cyrillic > 0 ? 1 : 0);
   if (c.han > 0 && c.han / words > 0.5) {
-    return { lang: chineseVariant(s) === 'hant' ? 'zh-Hant' : 'zh', confident: true };
+    const { t, h } = variantCounts(s);
+    // kanji only Japanese writes, and no more of them in Chinese-only forms: "最悪", "満足です" without kana. A
+    // Chinese brand that borrows one (元気森林) among Chinese-only characters stays Chinese.
+    if (c.jaKanji > 0 && c.jaKanji >= t + h) return { lang: 'ja', confident: true };
+    return { lang: t > h ? 'zh-Hant' : 'zh', confident: true };
   }
   if (c.cyrillic > 0 && c.cyrillic >= c.letters / 2) return { lang: 'ru', confident: c.cyrillic >= 8 };
   if (c.latinWords > 0 && c.latinWords > c.otherWords + c.han) {

@@ -15,6 +15,10 @@ describe('the skip rule knows scripts (Simplified Chinese target)', () => {
     ['最高です', 'ja'],
     ['品質最高ー', 'ja'], // the prolonged sound mark alone says Japanese
     ['ｺｽﾊﾟ最高', 'ja'], // half-width katakana
+    ['最悪', 'ja'], // kanji alone, in forms only Japanese writes (Chinese 最恶 / 最惡)
+    ['満足', 'ja'],
+    ['大満足！品質最高', 'ja'],
+    ['不良品、返品対応が最悪', 'ja'],
     ['이 제품은 정말 좋아요', 'ko'],
     ['品質이 좋아요', 'ko'], // Hangul with hanja
     ['Das ist sehr gut und nicht teuer', 'de'],
@@ -37,6 +41,8 @@ describe('the skip rule knows scripts (Simplified Chinese target)', () => {
     '𠀀𠀁很好', // astral (extension B) ideographs are Han
     '々很好', // the iteration mark is Han
     '物流很快・包装完好', // the katakana middle dot is punctuation, not kana
+    '元気森林的饮料很好喝，这个口味不错', // a Chinese brand that borrows a Japanese form, among Chinese-only ones
+    '给予好评，大概是研究过的配方', // 予 概 研: Japanese forms Chinese writes too
   ])('%s is already Simplified Chinese: skipped', (text) => {
     expect(plan(text)).toBe('skip');
     expect(detectLanguage(text)).toEqual({ lang: 'zh', confident: true });
