@@ -165,6 +165,8 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
             note(item.file, item.line, item.field, item.reason, 'reject');
           } else if (item.kind === 'product') {
             products.push(item.product);
+          } else if (item.kind === 'notice') {
+            progress.note(`${item.file}: ${item.text}`);
           } else {
             bytesAtCut = item.bytes;
           }

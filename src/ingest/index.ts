@@ -82,6 +82,8 @@ export async function* readReviews(source: string, opts: ReadOptions): AsyncGene
   let reported = src.bytesRead();
   let seen = 0;
   yield { kind: 'progress', bytes: reported, totalBytes: src.totalBytes };
+  if (src.guessedEncoding)
+    yield { kind: 'notice', file: src.name, text: `read as ${src.guessedEncoding} (guessed from its text; --encoding NAME to choose)` };
   try {
     for await (const item of raw) {
       seen++;

@@ -1,8 +1,10 @@
 import { createReadStream, statSync } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { analyse } from 'chardet';
 import iconv from 'iconv-lite';
 import { VocError, errorMessage } from '../errors.js';
+import { scriptCounts, type ScriptCounts } from '../language.js';
 
 /**
  * Turns a path (or `-` for stdin) into a stream of decoded text: counts raw bytes for the progress bar, gunzips
@@ -16,6 +18,8 @@ export interface OpenedSource {
   /** the first decoded text (also yielded by `text`), for format and delimiter sniffing */
   head: string;
   encoding: string;
+  /** the encoding's name when it was guessed from the text (a legacy East Asian one), for a notice */
+  guessedEncoding?: string;
   gzip: boolean;
   totalBytes: number | null;
   bytesRead(): number;
@@ -61,11 +65,53 @@ function validUtf8Prefix(buf: Buffer, atEnd: boolean): boolean {
   return false;
 }
 
+/** chardet's names of the multi-byte encodings of Chinese, Japanese and Korean text, as iconv-lite names them */
+const CJK_ENCODINGS: Record<string, { iconv: string; label: string; plausible(c: ScriptCounts): boolean }> = {
+  GB18030: { iconv: 'gb18030', label: 'GBK/GB18030', plausible: (c) => c.han > 0 && c.kana === 0 && c.hangul === 0 },
+  Big5: { iconv: 'big5', label: 'Big5', plausible: (c) => c.han > 0 && c.kana === 0 && c.hangul === 0 },
+  Shift_JIS: { iconv: 'shift_jis', label: 'Shift_JIS', plausible: (c) => c.kana >= 0.1 * (c.han + c.kana) && c.hangul === 0 },
+  'EUC-JP': { iconv: 'euc-jp', label: 'EUC-JP', plausible: (c) => c.kana >= 0.1 * (c.han + c.kana) && c.hangul === 0 },
+  'EUC-KR': { iconv: 'euc-kr', label: 'EUC-KR', plausible: (c) => c.hangul >= 0.8 * (c.han + c.hangul + c.kana) },
+};
+
+/** A character frequency analysis' confidence (chardet's 0-100) below which a guess is not taken */
+const MIN_CONFIDENCE = 50;
+
+/**
+ * The encoding of text that is not UTF-8, when it can be told: a multi-byte East Asian encoding that chardet (byte
+ * and character frequency analysis) ranks first, that decodes the head without a replacement character, and whose
+ * text reads as that language would (Korean mostly Hangul, Japanese with kana, Chinese without either). A guess is
+ * stored for good (the same review ingested again with the right encoding is a conflict), so anything less sure is
+ * refused and the user names the encoding; short files are the usual case, a few words decode cleanly in several.
+ */
+function guessEastAsian(head: Buffer): { encoding: string; label: string } | { candidates: string[] } {
+  const matches = analyse(head);
+  const candidates: string[] = [];
+  let best: { encoding: string; label: string; confidence: number } | null = null;
+  for (const m of matches) {
+    const cjk = CJK_ENCODINGS[m.name];
+    if (!cjk) continue;
+    const text = iconv.decode(head, cjk.iconv);
+    if (text.includes('\ufffd') || !cjk.plausible(scriptCounts(text))) continue;
+    candidates.push(cjk.label);
+    if (m.confidence < MIN_CONFIDENCE) continue;
+    if (best && best.confidence === m.confidence) return { candidates }; // two equally likely readings
+    best ??= { encoding: cjk.iconv, label: cjk.label, confidence: m.confidence };
+  }
+  return best ? { encoding: best.encoding, label: best.label } : { candidates };
+}
+
+export interface DetectedEncoding {
+  encoding: string;
+  /** how messages name a guessed encoding; absent when the bytes say it (UTF-8, a byte-order mark) */
+  guessed?: string;
+}
+
 /** Pick the encoding from the first bytes, or explain why the file cannot be read. */
-export function detectEncoding(name: string, head: Buffer, atEnd: boolean): string {
-  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf8';
-  if (head[0] === 0xff && head[1] === 0xfe) return 'utf16le';
-  if (head[0] === 0xfe && head[1] === 0xff) return 'utf16be';
+export function detectEncoding(name: string, head: Buffer, atEnd: boolean): DetectedEncoding {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf8' };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf16le' };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf16be' };
   const nul = head.indexOf(0);
   if (nul >= 0) {
     let even = 0,
@@ -82,14 +128,22 @@ export function detectEncoding(name: string, head: Buffer, atEnd: boolean): stri
     }
     throw unreadable(name, `binary data (a NUL byte at offset ${nul}), not CSV, JSON or NDJSON text`);
   }
-  if (validUtf8Prefix(head, atEnd)) return 'utf8';
-  const gbk = iconv.decode(head.subarray(0, Math.max(0, head.length - (atEnd ? 0 : 1))), 'gbk');
-  if (!gbk.includes('\ufffd') && /\p{Script=Han}/u.test(gbk)) return 'gbk';
+  if (validUtf8Prefix(head, atEnd)) return { encoding: 'utf8' };
+  // a multi-byte character may be cut at the end of the sample: leave its bytes out
+  const guess = guessEastAsian(atEnd ? head : head.subarray(0, lastLineEnd(head)));
+  if ('encoding' in guess) return { encoding: guess.encoding, guessed: guess.label };
+  const could = guess.candidates.length ? ` (it could be ${[...new Set(guess.candidates)].join(' or ')})` : '';
   throw unreadable(
     name,
-    'not UTF-8 text and not a recognised encoding (GBK, UTF-16 with BOM)',
-    'pass --encoding NAME (e.g. gbk, latin1, shift_jis)',
+    `not UTF-8 text, and its encoding cannot be told for sure${could}`,
+    'pass --encoding NAME (e.g. gbk, big5, shift_jis, euc-kr, latin1)',
   );
+}
+
+/** Up to the last line feed of a sample cut mid-file (0x0a is never part of a multi-byte character in these encodings). */
+function lastLineEnd(buf: Buffer): number {
+  const i = buf.lastIndexOf(0x0a);
+  return i > 0 ? i + 1 : buf.length;
 }
 
 async function* countBytes(src: AsyncIterable<Buffer | string>, counter: { n: number }): AsyncGenerator<Buffer> {
@@ -155,14 +209,13 @@ export async function openSource(source: string, opts: { encoding?: string; stdi
   const headBytes = Buffer.concat(peeked.chunks);
   const atEnd = byteLen(peeked.chunks) < HEAD_BYTES;
   if (headBytes.length === 0) throw unreadable(name, 'is empty');
-  const encoding = opts.encoding
-    ? iconv.encodingExists(opts.encoding) && /^utf-?8$/i.test(opts.encoding)
-      ? 'utf8'
-      : opts.encoding
+  const detected: DetectedEncoding = opts.encoding
+    ? { encoding: iconv.encodingExists(opts.encoding) && /^utf-?8$/i.test(opts.encoding) ? 'utf8' : opts.encoding }
     : detectEncoding(name, headBytes, atEnd);
+  const encoding = detected.encoding;
   const textIt = foldCrlf(decode(peeked.all, encoding))[Symbol.asyncIterator]();
   const t = await peek(textIt, (c) => c.join('').includes('\n') || c.join('').length >= HEAD_BYTES);
   const head = t.chunks.join('');
   if (head.trim() === '' && atEnd) throw unreadable(name, 'is empty');
-  return { name, text: t.all, head, encoding, gzip, totalBytes, bytesRead: () => counter.n };
+  return { name, text: t.all, head, encoding, guessedEncoding: detected.guessed, gzip, totalBytes, bytesRead: () => counter.n };
 }

@@ -7,7 +7,9 @@ export type ReadItem =
   | { kind: 'review'; review: NewReview }
   | { kind: 'reject'; file: string; line: number; field: string; reason: string }
   | { kind: 'product'; product: ProductMeta }
-  | { kind: 'progress'; bytes: number; totalBytes: number | null };
+  | { kind: 'progress'; bytes: number; totalBytes: number | null }
+  /** something the user should know about how the file was read (an encoding guessed from its text) */
+  | { kind: 'notice'; file: string; text: string };
 
 /** What a format reader yields before validation: a record with source column names, or a broken record. */
 export type RawItem =

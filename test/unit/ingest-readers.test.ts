@@ -90,6 +90,48 @@ describe('CSV reader', () => {
     expect(reviews[0].language).toBe('zh');
   });
 
+  const EAST_ASIAN: Array<[string, string, string[]]> = [
+    [
+      'shift_jis',
+      'Shift_JIS',
+      ['とても良い商品です。配送も早かった。', '説明書が分かりにくいですが、使いやすいです。', '最悪でした。すぐに壊れました。'],
+    ],
+    ['euc-jp', 'EUC-JP', ['とても良い商品です。配送も早かった。', '説明書が分かりにくいですが、使いやすいです。']],
+    ['big5', 'Big5', ['這個產品很好用，質量不錯，物流也很快。', '包裝破損，說明書寫得不清楚，不太滿意。', '價格便宜，會再買。']],
+    [
+      'euc-kr',
+      'EUC-KR',
+      ['이 제품은 정말 좋아요. 배송도 빠르고 포장도 꼼꼼했습니다.', '가격 대비 품질이 훌륭합니다. 다시 구매할 생각입니다.'],
+    ],
+  ];
+  it.each(EAST_ASIAN)('guesses %s from a few rows of text, says so, and decodes it', async (encoding, label, bodies) => {
+    const csv = 'review_id,product_id,rating,body\n' + bodies.map((b, i) => `e${i},P1,5,${b}\n`).join('');
+    const notices: string[] = [];
+    const reviews: NewReview[] = [];
+    for await (const item of readReviews(tmpFile(`${encoding}.csv`, iconv.encode(csv, encoding)), { config })) {
+      if (item.kind === 'review') reviews.push(item.review);
+      if (item.kind === 'notice') notices.push(item.text);
+    }
+    expect(reviews.map((r) => r.body)).toEqual(bodies);
+    expect(notices).toEqual([`read as ${label} (guessed from its text; --encoding NAME to choose)`]);
+  });
+
+  it('refuses a legacy-encoded file too short to tell (a few words decode cleanly in several), and --encoding reads it', async () => {
+    // Shift_JIS bytes of 最悪 read as GBK 嵟埆, Big5 "很好" as GBK 竭疑...: stored for good, so not guessed
+    for (const [body, encoding] of [
+      ['最悪', 'shift_jis'],
+      ['這個產品很好用', 'big5'],
+      ['품질이 좋아요', 'euc-kr'],
+      ['很好', 'gbk'],
+    ]) {
+      const file = tmpFile(`short-${encoding}.csv`, iconv.encode(`review_id,product_id,rating,body\ns1,P1,5,${body}\n`, encoding));
+      const err = await unreadable(file);
+      expect(err.message, encoding).toMatch(/not UTF-8 text, and its encoding cannot be told for sure/);
+      expect(err.hint).toMatch(/--encoding/);
+      expect((await read(file, { encoding })).reviews.map((r) => r.body)).toEqual([body]);
+    }
+  });
+
   it('decodes UTF-16 LE and BE with a BOM', async () => {
     const le = await read(tmpFile('le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(CHINESE_CSV, 'utf16le')])));
     const be = await read(tmpFile('be.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(CHINESE_CSV, 'utf16be')])));
