@@ -46,6 +46,8 @@ export interface IngestSummary {
   newProducts: number;
   /** what learning the new products with enough reviews would take (it runs when analysis is asked for) */
   learning: { products: number; calls: number; cost: number | null; currency: string; automatic: boolean };
+  /** files that could not be read at all (missing, a directory, binary, no body column...): the others were */
+  unreadable: Array<{ file: string; reason: string }>;
 }
 
 const SHOWN = 10;
@@ -87,7 +89,9 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     conflicts: 0,
     newProducts: 0,
     learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn },
+    unreadable: [],
   };
+  let firstUnreadable: VocError | null = null;
   const analysis = new AnalysisEstimator(config, { learningOnly: true });
   // a chunk is one request to the daemon and one transaction: cut by size too, well under the socket's limit
   const chunkBytes = Math.floor(config.daemon.maxRequestBytes / 4);
@@ -140,42 +144,53 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       };
       let startedFile = false;
       try {
-        for await (const item of readReviews(source, {
-          config,
-          format: options.format as Format | undefined,
-          encoding: options.encoding,
-          mapping,
-          product: options.product ?? null,
-          stdin: deps.stdin,
-        })) {
-          if (!startedFile && item.kind === 'progress') {
-            startedFile = true;
-            progress.startFile(file, item.totalBytes);
+        try {
+          for await (const item of readReviews(source, {
+            config,
+            format: options.format as Format | undefined,
+            encoding: options.encoding,
+            mapping,
+            product: options.product ?? null,
+            stdin: deps.stdin,
+          })) {
+            if (!startedFile && item.kind === 'progress') {
+              startedFile = true;
+              progress.startFile(file, item.totalBytes);
+            }
+            if (item.kind === 'review') {
+              perFile.rows++;
+              rows.push(item.review);
+              // at most 3 bytes of UTF-8 per UTF-16 unit, plus the row's other fields
+              rowBytes += 3 * (item.review.body.length + (item.review.title?.length ?? 0)) + ROW_OVERHEAD_BYTES;
+              analysis.add(item.review);
+              if (rows.length >= config.ingest.chunkSize || rowBytes >= chunkBytes) await flush();
+            } else if (item.kind === 'reject') {
+              if (item.field !== '(file)') perFile.rows++;
+              perFile.rejected++;
+              note(item.file, item.line, item.field, item.reason, 'reject');
+            } else if (item.kind === 'product') {
+              products.push(item.product);
+            } else if (item.kind === 'notice') {
+              progress.note(`${item.file}: ${item.text}`);
+            } else {
+              bytesAtCut = item.bytes;
+            }
           }
-          if (item.kind === 'review') {
-            perFile.rows++;
-            rows.push(item.review);
-            // at most 3 bytes of UTF-8 per UTF-16 unit, plus the row's other fields
-            rowBytes += 3 * (item.review.body.length + (item.review.title?.length ?? 0)) + ROW_OVERHEAD_BYTES;
-            analysis.add(item.review);
-            if (rows.length >= config.ingest.chunkSize || rowBytes >= chunkBytes) await flush();
-          } else if (item.kind === 'reject') {
-            if (item.field !== '(file)') perFile.rows++;
-            perFile.rejected++;
-            note(item.file, item.line, item.field, item.reason, 'reject');
-          } else if (item.kind === 'product') {
-            products.push(item.product);
-          } else if (item.kind === 'notice') {
-            progress.note(`${item.file}: ${item.text}`);
-          } else {
-            bytesAtCut = item.bytes;
-          }
+          if (rows.length || products.length) await flush();
+        } finally {
+          await window.settle(); // rows already sent are committed or failed; never left half-way
         }
-        if (rows.length || products.length) await flush();
-      } finally {
-        await window.settle(); // rows already sent are committed or failed; never left half-way
+        await window.drain();
+      } catch (err) {
+        // a file that cannot be read at all (missing, binary, no body column: before any of its rows) is named and
+        // the other files are read; the run still fails at the end. One file alone fails at once, as before.
+        if (!(err instanceof VocError) || err.code !== 'INGEST_UNREADABLE' || options.files.length === 1) throw err;
+        firstUnreadable ??= err;
+        const prefix = `${file}: `;
+        summary.unreadable.push({ file, reason: err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message });
+        progress.note(`${err.message}: skipped${err.hint ? ` (${err.hint})` : ''}`);
+        continue;
       }
-      await window.drain();
       summary.files++;
       for (const k of Object.keys(perFile) as Array<keyof typeof perFile>) summary[k] += perFile[k];
       progress.endFile(
@@ -202,6 +217,16 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
         `${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.conflicts} conflicts (${Math.round(summary.rows / secs)} rows/s)\n`,
     );
     if (summary.newProducts) deps.stdout.write(learningLine(summary, config) + '\n');
+  }
+  if (firstUnreadable) {
+    const n = summary.unreadable.length;
+    throw new VocError(
+      'INGEST_UNREADABLE',
+      n === 1
+        ? firstUnreadable.message
+        : `${n} of ${options.files.length} files could not be read: ${summary.unreadable.map((u) => u.file).join(', ')}`,
+      { hint: n === 1 ? firstUnreadable.hint : 'each is named above with the reason; the other files were ingested', exitCode: 1 },
+    );
   }
   return summary;
 }

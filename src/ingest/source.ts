@@ -27,6 +27,14 @@ export interface OpenedSource {
 
 const HEAD_BYTES = 64 * 1024;
 
+/** The reasons a path cannot be opened that users meet, in words */
+const OPEN_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+};
+
 export const unreadable = (name: string, reason: string, hint?: string) =>
   new VocError('INGEST_UNREADABLE', `${name}: ${reason}`, { hint, exitCode: 1 });
 
@@ -192,7 +200,9 @@ export async function openSource(source: string, opts: { encoding?: string; stdi
       totalBytes = st.size;
     } catch (err) {
       if (err instanceof VocError) throw err;
-      throw unreadable(name, `cannot open: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code ? (OPEN_ERRORS[code] ? `${OPEN_ERRORS[code]} (${code})` : code) : errorMessage(err);
+      throw unreadable(name, `cannot open: ${why}`);
     }
     raw = createReadStream(source, { highWaterMark: 256 * 1024 });
   }

@@ -144,13 +144,37 @@ describe('runIngest reporting', () => {
     ]);
   });
 
-  it('throws a VocError for an unreadable file after storing the files before it', async () => {
+  it('names an unreadable file, reads the files after it, prints the summary, then fails (exit 1)', async () => {
     const { sink, chunks } = fakeSink();
-    await expect(ingest(config, sink, { files: [fx('semicolon.csv'), fx('no-body.csv')] })).rejects.toMatchObject({
+    const stdout = capture();
+    const stderr = capture();
+    const files = [fx('semicolon.csv'), fx('no-body.csv'), path.join(FIX, 'missing.csv'), fx('bom-crlf.csv')];
+    const run = runIngest({ files, json: true }, { config, sink, stdout, stderr, interactive: false });
+    await expect(run).rejects.toMatchObject({
       code: 'INGEST_UNREADABLE',
       exitCode: 1,
+      message: `2 of 4 files could not be read: ${fx('no-body.csv')}, ${path.join(FIX, 'missing.csv')}`,
     });
-    expect(chunks.map((c) => c.rows)).toEqual([2]);
+    expect([...new Set(chunks.map((c) => c.file))]).toEqual([fx('semicolon.csv'), fx('bom-crlf.csv')]);
+    const summary = JSON.parse(stdout.text);
+    const rows = chunks.reduce((n, c) => n + c.rows, 0);
+    expect(rows).toBeGreaterThan(2);
+    expect(summary).toMatchObject({ files: 2, rows, inserted: rows });
+    expect(summary.unreadable).toEqual([
+      { file: fx('no-body.csv'), reason: expect.stringMatching(/^no body column/) },
+      { file: path.join(FIX, 'missing.csv'), reason: 'cannot open: no such file (ENOENT)' },
+    ]);
+    expect(stderr.text).toContain(`${fx('no-body.csv')}: no body column`);
+    expect(stderr.text).toContain(`${path.join(FIX, 'missing.csv')}: cannot open: no such file (ENOENT): skipped`);
+  });
+
+  it('fails at once with the one-line error when the only file cannot be read', async () => {
+    const { sink, chunks } = fakeSink();
+    await expect(ingest(config, sink, { files: [fx('no-body.csv')] })).rejects.toMatchObject({
+      code: 'INGEST_UNREADABLE',
+      message: expect.stringMatching(/no-body\.csv: no body column/),
+    });
+    expect(chunks).toEqual([]);
   });
 
   it('fails with the sink error, never with an unhandled rejection', async () => {
