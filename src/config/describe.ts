@@ -47,3 +47,44 @@ export function configReferenceMarkdown(schema: z.ZodTypeAny, defaults: unknown)
   for (const o of describeOptions(schema, defaults)) lines.push(`| \`${o.path}\` | \`${cell(o.default)}\` | ${cell(o.description)} |`);
   return lines.join('\n');
 }
+
+/**
+ * Dotted paths of `value` that the schema has no option for (a typo such as `llm.qsp` would otherwise be dropped
+ * without a word and the default used). Records (lanes, pools, prices) take any key their key type accepts.
+ */
+export function unknownOptions(schema: z.ZodTypeAny, value: unknown, prefix = ''): string[] {
+  const t = unwrap(schema);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+  const at = (k: string) => (prefix ? `${prefix}.${k}` : k);
+  if (t instanceof z.ZodObject) {
+    const shape = t.shape as Record<string, z.ZodTypeAny>;
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+      k in shape ? unknownOptions(shape[k], v, at(k)) : [at(k)],
+    );
+  }
+  if (t instanceof z.ZodRecord) {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => unknownOptions(t._def.valueType, v, at(k)));
+  }
+  return [];
+}
+
+/** The known option closest to a mistyped one (edit distance at most a third of its length), for a hint. */
+export function closestOption(unknown: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(unknown.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(unknown.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZodError } from 'zod';
 import { ConfigError, errorMessage } from '../errors.js';
+import { closestOption, describeOptions, unknownOptions } from './describe.js';
 import { configSchema, type Config } from './schema.js';
 import { API_KEY_ENV, rememberSecrets, secretsIn } from './redact.js';
 
@@ -124,13 +125,30 @@ function describeIssue(err: ZodError, merged: Plain): string {
   return `invalid config: ${where || '(root)'} = ${shown}: ${issue.message}`;
 }
 
+/** Every option of a config file must exist: a misspelt one (`llm.qsp`) would leave its default in force unnoticed. */
+function checkKnown(fromFile: Plain, file: string): void {
+  const unknown = unknownOptions(configSchema, fromFile);
+  if (!unknown.length) return;
+  const known = describeOptions(configSchema, loadDefaults()).map((o) => o.path);
+  const near = closestOption(unknown[0], known);
+  const more = unknown.length > 1 ? ` (and ${unknown.slice(1).join(', ')})` : '';
+  throw new ConfigError(
+    `invalid config: ${file} sets ${unknown[0]}, which is not an option${more}`,
+    near ? `did you mean ${near}? \`voc config --help\` lists every option` : '`voc config --help` lists every option',
+  );
+}
+
 /** Layers: defaults <- config file <- environment <- flags, validated once. */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const home = resolveHome(env);
   let merged: Plain = loadDefaults();
   const file = opts.configFile ?? path.join(home, 'config.json');
-  if (opts.configFile || existsSync(file)) merged = deepMerge(merged, readJsonFile(file));
+  if (opts.configFile || existsSync(file)) {
+    const fromFile = readJsonFile(file);
+    checkKnown(fromFile, file);
+    merged = deepMerge(merged, fromFile);
+  }
   merged = deepMerge(merged, envLayer(env));
   const flags: Plain = {};
   for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) setPath(flags, k, v);

@@ -53,6 +53,37 @@ describe('configuration layers', () => {
     h.cleanup();
   });
 
+  it('an option the config file misspells is refused with the option it meant, not dropped', () => {
+    const h = tempHome();
+    const file = path.join(h.home, 'config.json');
+    const refused = (json: unknown) => {
+      writeFileSync(file, JSON.stringify(json));
+      try {
+        loadConfig({ env: { VOC_HOME: h.home } });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return err as ConfigError;
+      }
+      throw new Error('expected the config to be refused');
+    };
+    const typo = refused({ llm: { qsp: 30 } });
+    expect(typo.message).toBe(`invalid config: ${file} sets llm.qsp, which is not an option`);
+    expect(typo.hint).toMatch(/^did you mean llm\.qps\?/);
+    expect(refused({ analysis: { autolearn: true }, beat: { nope: 1 } }).message).toMatch(
+      /sets analysis\.autolearn, .* \(and beat\.nope\)/,
+    );
+    // inside a record (a model's price), the entry's own fields are checked
+    expect(refused({ llm: { prices: { 'my-model': { input: 1, output: 2, inptu: 3 } } } }).message).toMatch(/llm\.prices\.my-model\.inptu/);
+    writeFileSync(
+      file,
+      JSON.stringify({ llm: { qps: 20, prices: { 'my-model': { input: 1, output: 2 } } }, analysis: { autoLearn: true } }),
+    );
+    const cfg = loadConfig({ env: { VOC_HOME: h.home } });
+    expect(cfg.llm.qps).toBe(20);
+    expect(cfg.llm.prices['my-model']).toMatchObject({ input: 1, output: 2 });
+    h.cleanup();
+  });
+
   it('lanes and pools must agree', () => {
     const h = tempHome();
     expect(() => loadConfig({ env: { VOC_HOME: h.home }, overrides: { 'pools.base.lanes': ['ingestion'] } })).toThrow(
