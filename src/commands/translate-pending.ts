@@ -39,6 +39,7 @@ type Summary = {
   cached?: number;
   converted?: number;
   failed?: number;
+  failures?: Array<{ error: string; reviews: number }>;
   calls?: number;
   promptTokens?: number;
   completionTokens?: number;
@@ -107,10 +108,13 @@ export async function runTranslatePending(o: TranslatePendingOptions, deps: Tran
         `${s.converted ? `converted without a call ${s.converted}, ` : ''}failed ${failed}; ` +
         `${s.calls ?? 0} calls${s.batchRequests ? ` + ${s.batchRequests} Batch API requests at the batch price` : ''}, ${tokens} tokens, cost ${Number(s.cost ?? 0).toFixed(4)} ${deps.config.llm.currency}\n`,
     );
-    if (failed)
+    if (failed) {
       out.write(
         `${failed} reviews failed: later runs retry them up to translate.maxAttempts (${deps.config.translate.maxAttempts}) times\n`,
       );
+      // why, so a wrong key or a model that does not exist is not a mystery in the daemon's log
+      for (const f of s.failures ?? []) out.write(`  ${f.reviews} × ${f.error}\n`);
+    }
   }
   return { job: final, exitCode: failed > 0 ? 1 : 0 };
 }

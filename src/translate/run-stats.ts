@@ -3,6 +3,7 @@ import { CLASS_ORDER } from './classifier.js';
 import type { ReviewClass } from '../domain.js';
 import type { PendingText, PreparedReview } from './prepare.js';
 import type { CallTally } from './call.js';
+import { knownSecrets, scrubText } from '../config/redact.js';
 
 type Counts = Record<ReviewClass, number>;
 const zero = (): Counts => ({ vip: 0, standard: 0, short: 0 });
@@ -24,7 +25,17 @@ export interface TranslateSummary {
   classes: Counts;
   fallbacks: number;
   simulated: boolean;
+  /** why reviews failed, most frequent first (at most FAILURE_REASONS, secrets scrubbed) */
+  failures: FailureReason[];
 }
+
+export interface FailureReason {
+  error: string;
+  reviews: number;
+}
+
+/** Distinct failure reasons a run reports; the rest are in the log and the reviews' tr_error. */
+const FAILURE_REASONS = 3;
 
 /** Items sent per daemon, so the classifier's items-per-call spans every run, not just the latest. */
 const itemsSent = new WeakMap<object, number>();
@@ -41,6 +52,8 @@ export class RunStats {
   private cached = 0;
   private converted = 0;
   private failed = 0;
+  /** failure reason -> reviews, as the summary reports them */
+  private errors = new Map<string, number>();
   /** claimed and handed back unsent (a stop, a cancel) */
   released = 0;
   private seenCalls = 0;
@@ -99,7 +112,7 @@ export class RunStats {
     this.line(`${cls} batch done: ${ok}/${n}`, { screen: n > 1, detail: true });
   }
 
-  review(cls: ReviewClass, status: 'done' | 'skipped' | 'failed' | 'released', cached: boolean, converted = false): void {
+  review(cls: ReviewClass, status: 'done' | 'skipped' | 'failed' | 'released', cached: boolean, converted = false, error?: string): void {
     const k = this.ctx.counters.classifier;
     if (status === 'done') {
       this.translated++;
@@ -114,7 +127,16 @@ export class RunStats {
     } else if (status === 'failed') {
       this.failed++;
       k.failed++;
+      const why = scrubText((error ?? 'unknown error').slice(0, 300), knownSecrets());
+      this.errors.set(why, (this.errors.get(why) ?? 0) + 1);
     } else this.released++;
+  }
+
+  private failures(): FailureReason[] {
+    return [...this.errors]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, FAILURE_REASONS)
+      .map(([error, reviews]) => ({ error, reviews }));
   }
 
   /** Adds the calls made since the last look to the daemon's counters. */
@@ -139,6 +161,7 @@ export class RunStats {
       cached: this.cached,
       converted: this.converted,
       failed: this.failed,
+      failures: this.failures(),
       calls: t.calls,
       fallbacks: t.fallbacks,
       classes: { ...this.classes },
@@ -170,6 +193,7 @@ export class RunStats {
       classes: { ...this.classes },
       fallbacks: t.fallbacks,
       simulated: t.simulated,
+      failures: this.failures(),
     };
   }
 }

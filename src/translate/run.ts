@@ -140,7 +140,7 @@ export async function runTranslation(ctx: DaemonContext, o: TranslateRunOptions)
         stats.review(r.cls, 'released', false);
       } else if (bad && !bad.ok) {
         outBuf.push({ id: r.row.id, status: 'failed', error: bad.error, attempts: r.row.tr_attempts });
-        stats.review(r.cls, 'failed', false);
+        stats.review(r.cls, 'failed', false, false, bad.error);
       } else {
         const value = (t: TextResult | null) => (t && t.ok ? t.value : null);
         const all = texts as Array<Extract<TextResult, { ok: true }>>;

@@ -6,6 +6,7 @@ import { tempHome } from '../helpers/home.js';
 import { cleanEnv as env, repoRoot, voc as vocCli, vocBin } from '../helpers/cli.js';
 import { waitForDaemon } from '../../src/daemon/client.js';
 import { simTranslation } from '../../src/llm/tasks.js';
+import { startSimulator } from '../../src/llm/simulator/index.js';
 import { normaliseForPrompt } from '../../src/text.js';
 import { seedExample, textOf } from '../integration/translate-fixtures.js';
 
@@ -144,5 +145,37 @@ describe('kill -9 of the daemon mid-run', () => {
     }
     expect(all).toHaveLength(1500);
     for (const row of all) expect(row.body_zh).toBe(simTranslation(normaliseForPrompt(row.body!)));
+  });
+});
+
+describe('voc translate-pending when the provider refuses every call', () => {
+  it("says why the reviews failed (the provider's reason, once per reason), never the key", async () => {
+    const sim = await startSimulator({ port: 0, latencyMs: 5, apiKeys: ['sk-the-right-key'] });
+    const h = tempHome('tf');
+    const wrongKey = 'sk-wrong-key-123456';
+    const env = { VOC_LLM_BASE_URL: sim.url, VOC_LLM_API_KEY: wrongKey };
+    writeFileSync(
+      path.join(h.home, 'config.json'),
+      JSON.stringify({ beat: { checkPendingTranslations: false }, analysis: { autoLearn: false }, daemon: { shutdownTimeoutMs: 2000 } }),
+    );
+    try {
+      const file = path.join(h.home, 'few.csv');
+      writeCsv(file, [
+        { body: 'Great kettle, boils fast', rating: 5 },
+        { body: 'Broke after a week', rating: 1 },
+      ]);
+      expect((await vocCli(h.home, ['ingest', file], { env })).code).toBe(0);
+      const r = await vocCli(h.home, ['translate-pending', '--wait'], { env, timeout: 60_000 });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/^2 reviews failed: later runs retry them/m);
+      expect(r.stdout).toMatch(/^ {2}2 × .*401/m);
+      const json = await vocCli(h.home, ['translate-pending', '--wait', '--json'], { env, timeout: 60_000 });
+      expect(JSON.parse(json.stdout).failures).toEqual([{ error: expect.stringMatching(/401/), reviews: 2 }]);
+      for (const out of [r.stdout, r.stderr, json.stdout, json.stderr]) expect(out).not.toContain(wrongKey);
+    } finally {
+      await vocCli(h.home, ['daemon', 'stop'], { env });
+      await sim.close();
+      h.cleanup();
+    }
   });
 });

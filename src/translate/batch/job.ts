@@ -6,6 +6,8 @@ import { batchList, batchProgress, batchUsage } from '../../batch/progress.js';
 import { countClaimable, requeueFailed } from '../../store/translations.js';
 import { newTally, type CallTally } from '../call.js';
 import { runTranslation, type TranslateRunOptions, type TranslateSummary } from '../run.js';
+import type { FailureReason } from '../run-stats.js';
+import { knownSecrets, scrubText } from '../../config/redact.js';
 import { translationHandler } from './handler.js';
 import { planRound } from './plan.js';
 
@@ -103,6 +105,20 @@ async function snapshot(ctx: DaemonContext, jobId: number | null, total: number,
   };
 }
 
+/** The job's most frequent failure reasons, from the failed reviews' tr_error (as a realtime run counts them). */
+async function jobFailures(ctx: DaemonContext, jobId: number | null, failed: number): Promise<FailureReason[]> {
+  if (jobId == null || failed === 0) return [];
+  const rows = (await ctx.store
+    .knex('reviews')
+    .where({ tr_job: jobId, tr_status: 'failed' })
+    .groupBy('tr_error')
+    .select('tr_error')
+    .count({ n: '*' })
+    .orderBy('n', 'desc')
+    .limit(3)) as Array<{ tr_error: string | null; n: number | string }>;
+  return rows.map((r) => ({ error: scrubText(r.tr_error ?? 'unknown error', knownSecrets()), reviews: Number(r.n) }));
+}
+
 async function summary(
   ctx: DaemonContext,
   jobId: number | null,
@@ -119,6 +135,7 @@ async function summary(
     cached: c.cached,
     converted: rest?.converted ?? 0,
     failed: c.failed,
+    failures: await jobFailures(ctx, jobId, c.failed),
     // realtime calls only: redone lines (and a realtime pass after the last round)
     calls: tally.calls + (rest?.calls ?? 0),
     batchRequests: usage.requests,
