@@ -41,6 +41,8 @@ export interface IngestSummary {
   inserted: number;
   duplicates: number;
   rejected: number;
+  /** rows stored with a field left out (a review_date that is not a date), each named like a reject */
+  warnings: number;
   conflicts: number;
   /** products this run stored for the first time */
   newProducts: number;
@@ -86,6 +88,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     inserted: 0,
     duplicates: 0,
     rejected: 0,
+    warnings: 0,
     conflicts: 0,
     newProducts: 0,
     learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn },
@@ -98,11 +101,12 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   const newProducts = new Set<string>();
   let shownRejects = 0;
   let shownConflicts = 0;
+  let shownWarnings = 0;
   const started = Date.now();
 
-  const note = (file: string, line: number, field: string, reason: string, kind: 'reject' | 'conflict') => {
+  const note = (file: string, line: number, field: string, reason: string, kind: 'reject' | 'conflict' | 'warning') => {
     rejectsOut?.write(JSON.stringify({ kind, file, line, field, reason }) + '\n');
-    const shown = kind === 'reject' ? shownRejects++ : shownConflicts++;
+    const shown = kind === 'reject' ? shownRejects++ : kind === 'conflict' ? shownConflicts++ : shownWarnings++;
     if (shown < SHOWN) progress.note(`${file}:${line}: ${field}: ${reason}`);
   };
 
@@ -159,6 +163,10 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
             }
             if (item.kind === 'review') {
               perFile.rows++;
+              if (item.warning) {
+                summary.warnings++;
+                note(file, item.review.line ?? 0, item.warning.field, item.warning.reason, 'warning');
+              }
               rows.push(item.review);
               // at most 3 bytes of UTF-8 per UTF-16 unit, plus the row's other fields
               rowBytes += 3 * (item.review.body.length + (item.review.title?.length ?? 0)) + ROW_OVERHEAD_BYTES;
@@ -206,6 +214,11 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     stderr.write(
       `... and ${more} more rejected rows${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`,
     );
+  const moreWarnings = summary.warnings - Math.min(summary.warnings, SHOWN);
+  if (moreWarnings > 0)
+    stderr.write(
+      `... and ${moreWarnings} more rows stored with a field left out${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`,
+    );
   const secs = Math.max((Date.now() - started) / 1000, 0.001);
   summary.newProducts = newProducts.size;
   const est = analysis.learning(newProducts);
@@ -214,7 +227,8 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   else {
     deps.stdout.write(
       `ingested ${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.rows} rows, ${summary.inserted} inserted, ` +
-        `${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.conflicts} conflicts (${Math.round(summary.rows / secs)} rows/s)\n`,
+        `${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.conflicts} conflicts` +
+        `${summary.warnings ? `, ${summary.warnings} stored with a field left out` : ''} (${Math.round(summary.rows / secs)} rows/s)\n`,
     );
     if (summary.newProducts) deps.stdout.write(learningLine(summary, config) + '\n');
   }

@@ -4,7 +4,11 @@ export type Format = 'csv' | 'json' | 'ndjson';
 
 /** What readReviews yields: reviews, per-row rejects, product metadata and byte progress, in file order. */
 export type ReadItem =
-  | { kind: 'review'; review: NewReview }
+  | {
+      kind: 'review';
+      review: NewReview;
+      /** stored, with a field left out (a date that is not one) */ warning?: { field: string; reason: string };
+    }
   | { kind: 'reject'; file: string; line: number; field: string; reason: string }
   | { kind: 'product'; product: ProductMeta }
   | { kind: 'progress'; bytes: number; totalBytes: number | null }

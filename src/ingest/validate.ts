@@ -15,7 +15,9 @@ export interface ToReviewContext {
   product?: string | null;
 }
 
-export type ToReviewResult = { ok: true; review: NewReview } | { ok: false; field: string; reason: string };
+export type ToReviewResult =
+  | { ok: true; review: NewReview; /** kept, with a field left out: say so */ warning?: { field: string; reason: string } }
+  | { ok: false; field: string; reason: string };
 
 /** Source column names as users know them, for reject messages. */
 const FIELD_LABEL: Record<Field, string> = {
@@ -66,17 +68,53 @@ export function parseRating(v: unknown): number | string {
   return n;
 }
 
-/** Unix seconds (Fine Foods `Time`) become an ISO date; any other date text is kept as written. */
-export function parseDate(s: string | null, isUnixColumn: boolean): string | null {
-  if (s === null) return null;
-  if (/^\d{9,11}$/.test(s) || (isUnixColumn && /^\d+$/.test(s))) {
-    const d = new Date(Number(s) * 1000);
-    return Number.isNaN(d.getTime()) ? s : d.toISOString().slice(0, 10);
-  }
-  return s;
+/** Month names and abbreviations by their first three letters (English, as US and UK exports write them). */
+const MONTH_ABBR = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const month = (name: string) => MONTH_ABBR.indexOf(name.slice(0, 3).toLowerCase()) + 1;
+const MONTH =
+  '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+const YMD = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日.]?(?:$|[T\s])/;
+const DMY_DOT = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:$|\s)/;
+const NUMERIC_YEAR_LAST = /^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?:$|[T\s,])/;
+const DAY_MONTH_YEAR = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\.?\\s+${MONTH}\\.?,?\\s+(\\d{4})\\b`, 'i');
+const MONTH_DAY_YEAR = new RegExp(`\\b${MONTH}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})\\b`, 'i');
+
+/** YYYY-MM-DD of a real calendar day (1970-2100), or null. */
+function isoDay(y: number, m: number, d: number): string | null {
+  if (y < 1970 || y > 2100 || m < 1 || m > 12 || d < 1) return null;
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (d > days) return null;
+  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
-function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview {
+/**
+ * A review date as YYYY-MM-DD, which reports group by month and --since / --until compare as text. Read: ISO dates
+ * and timestamps, Unix seconds (Fine Foods `Time`) or milliseconds, 2024/03/15, 2024年3月15日, 15.03.2024, "March
+ * 20, 2024" and "20 March 2024" (also inside "Reviewed in the United States on March 20, 2024"), and numeric dates
+ * with the year last: day first when the first number is over 12, else month first (US exports; 03/04/2024 is
+ * March 4). `undefined` for text that is none of these: the review is kept without a date and the row is named.
+ */
+export function parseDate(s: string | null, isUnixColumn: boolean): string | null | undefined {
+  if (s === null) return null;
+  if (/^\d{9,11}$/.test(s) || (isUnixColumn && /^\d{1,11}$/.test(s)) || /^\d{12,13}$/.test(s)) {
+    const n = Number(s);
+    const d = new Date(s.length >= 12 ? n : n * 1000);
+    return Number.isNaN(d.getTime()) ? undefined : d.toISOString().slice(0, 10);
+  }
+  let m = YMD.exec(s);
+  if (m) return isoDay(+m[1], +m[2], +m[3]) ?? undefined;
+  m = DMY_DOT.exec(s);
+  if (m) return isoDay(+m[3], +m[2], +m[1]) ?? undefined;
+  m = NUMERIC_YEAR_LAST.exec(s);
+  if (m) return (+m[1] > 12 ? isoDay(+m[3], +m[2], +m[1]) : isoDay(+m[3], +m[1], +m[2])) ?? undefined;
+  m = MONTH_DAY_YEAR.exec(s);
+  if (m) return isoDay(+m[3], month(m[1]), +m[2]) ?? undefined;
+  m = DAY_MONTH_YEAR.exec(s);
+  if (m) return isoDay(+m[3], month(m[2]), +m[1]) ?? undefined;
+  return undefined;
+}
+
+function build(record: Record<string, unknown>, ctx: ToReviewContext, warn: (field: string, reason: string) => void): NewReview {
   const max = ctx.config.ingest.maxFieldLength;
   const cols = cachedResolution(Object.keys(record), ctx.mapping);
   // every field is checked for length, even the ones no column maps to: a 5 MB cell is a broken row
@@ -99,6 +137,13 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview
   const bodyHash = sha256(body);
   const dateKey = cols.date;
   const bodyLen = codePoints(body);
+  const dateText = get('date');
+  const reviewDate = parseDate(dateText, dateKey !== undefined && dateKey.toLowerCase() === 'time');
+  if (reviewDate === undefined)
+    warn(
+      'review_date',
+      `not a date voc can read: ${JSON.stringify(dateText!.slice(0, 40))}; the review is kept without a date (write YYYY-MM-DD)`,
+    );
   return {
     sourceKey: reviewId !== null ? `${marketplace ?? 'default'}|${reviewId}` : `p:${productId}|${bodyHash}`,
     reviewId,
@@ -108,7 +153,7 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext): NewReview
     title: get('title'),
     body,
     bodyHash,
-    reviewDate: parseDate(get('date'), dateKey !== undefined && dateKey.toLowerCase() === 'time'),
+    reviewDate: reviewDate ?? null,
     author: get('author'),
     // the first few hundred characters tell the language as well as the whole body, at a fraction of the cost
     language: get('language') ?? guessLanguage(body.length > 160 ? body.slice(0, 160) : body),
@@ -126,7 +171,9 @@ export function toReview(record: Record<string, unknown>, ctx: ToReviewContext):
   if (record === null || typeof record !== 'object' || Array.isArray(record))
     return { ok: false, field: '(record)', reason: 'not an object' };
   try {
-    return { ok: true, review: build(record, ctx) };
+    let warning: { field: string; reason: string } | undefined;
+    const review = build(record, ctx, (field, reason) => (warning = { field, reason }));
+    return warning ? { ok: true, review, warning } : { ok: true, review };
   } catch (err) {
     if (err instanceof Reject) return { ok: false, field: err.field, reason: err.reason };
     throw err;

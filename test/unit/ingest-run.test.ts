@@ -114,6 +114,37 @@ describe('runIngest reporting', () => {
     ]);
   });
 
+  it('keeps a row whose review_date is not a date, without the date, and names it like a reject', async () => {
+    const file = path.join(h.home, 'dates.csv');
+    writeFileSync(
+      file,
+      'review_id,product_id,rating,body,review_date\nd1,P,5,fine,03/15/2024\nd2,P,4,ok,last week\nd3,P,3,meh,2024-02-30\n',
+    );
+    const rejects = path.join(h.home, 'date-warnings.ndjson');
+    const rows: Array<string | null | undefined> = [];
+    const sink: IngestSink = {
+      async write(chunk) {
+        rows.push(...chunk.rows.map((r) => r.reviewDate));
+        return { inserted: chunk.rows.length, duplicates: 0, conflicts: [], newProducts: [] };
+      },
+      async close() {},
+    };
+    const out = await ingest(config, sink, { files: [file], rejects });
+    expect(out.summary).toMatchObject({ rows: 3, inserted: 3, rejected: 0, warnings: 2 });
+    expect(rows).toEqual(['2024-03-15', null, null]);
+    expect(out.stderr).toContain(`${file}:3: review_date: not a date voc can read: "last week"; the review is kept without a date`);
+    expect(out.stderr).toContain(`${file}:4: review_date: not a date voc can read: "2024-02-30"`);
+    expect(out.stdout).toMatch(/3 inserted, 0 duplicates, 0 rejected, 0 conflicts, 2 stored with a field left out/);
+    const written = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(written.map((w) => [w.kind, w.line, w.field])).toEqual([
+      ['warning', 3, 'review_date'],
+      ['warning', 4, 'review_date'],
+    ]);
+  });
+
   it('prints the first 10 rejects as file:line: field: reason and writes all of them with --rejects', async () => {
     const lines = ['review_id,product_id,rating,body', ...Array.from({ length: 12 }, (_, i) => `b${i},P,${i === 5 ? 3 : 9},body ${i}`)];
     const file = path.join(h.home, 'many-bad.csv');

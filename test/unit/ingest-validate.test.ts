@@ -86,12 +86,51 @@ describe('toReview', () => {
     expect(own.ok && own.review.productId).toBe('P1');
   });
 
-  it('turns Unix seconds in a Time column into an ISO date and keeps other dates as written', () => {
+  it('turns Unix seconds in a Time column into an ISO date', () => {
     const t = toReview({ Id: '9', ProductId: 'B0', Score: '4', Text: 'ok', Time: '1303862400' }, ctx);
     expect(t.ok && t.review).toMatchObject({ reviewId: '9', productId: 'B0', rating: 4, reviewDate: '2011-04-27' });
-    const d = toReview({ ...base, review_date: 'March 3, 2024' }, ctx);
-    expect(d.ok && d.review.reviewDate).toBe('March 3, 2024');
   });
+
+  // reports group by substr(review_date, 1, 7) and compare --since as text: every stored date is YYYY-MM-DD
+  it.each([
+    ['2024-03-15', '2024-03-15'],
+    ['2024-03-15T22:10:00Z', '2024-03-15'],
+    ['2024-03-15 08:00:00', '2024-03-15'],
+    ['2024/3/5', '2024-03-05'],
+    ['2024.03.15', '2024-03-15'],
+    ['2024年3月15日', '2024-03-15'],
+    ['2024. 3. 15.', '2024-03-15'],
+    ['15.03.2024', '2024-03-15'],
+    ['03/15/2024', '2024-03-15'],
+    ['15/03/2024', '2024-03-15'],
+    ['03/04/2024', '2024-03-04'], // both could be a month: month first, as US exports write it
+    ['3/4/2024 10:15 AM', '2024-03-04'],
+    ['March 20, 2024', '2024-03-20'],
+    ['Mar 20 2024', '2024-03-20'],
+    ['20 March 2024', '2024-03-20'],
+    ['1st Sept. 2023', '2023-09-01'],
+    ['Reviewed in the United States on March 20, 2024', '2024-03-20'],
+    ['Reviewed in the United Kingdom on 5 January 2023', '2023-01-05'],
+    ['1710460800', '2024-03-15'], // Unix seconds
+    ['1710460800000', '2024-03-15'], // milliseconds
+  ])('stores review_date %j as %s', (date, want) => {
+    const r = toReview({ ...base, review_date: date }, ctx);
+    expect(r.ok && r.review.reviewDate).toBe(want);
+    expect(r.ok && r.warning).toBeUndefined();
+  });
+
+  it.each(['last week', '2024-02-30', '13/13/2024', '15.13.2024', 'Feb 31, 2024', '0000-00-00'])(
+    'keeps the review without a date and names the field when review_date is %j',
+    (date) => {
+      const r = toReview({ ...base, review_date: date }, ctx);
+      expect(r.ok).toBe(true);
+      expect(r.ok && r.review.reviewDate).toBeNull();
+      expect(r.ok && r.warning).toEqual({
+        field: 'review_date',
+        reason: expect.stringContaining(`not a date voc can read: ${JSON.stringify(date)}`),
+      });
+    },
+  );
 });
 
 describe('column mapping', () => {
