@@ -5,6 +5,7 @@ import { chooseScan, daysBetween, isIsoDate, type Scope } from './scope.js';
 import { overview, productRows } from './overview.js';
 import { dimensions, ranking, type LabelRow } from './insights.js';
 import { compare, cost, fiveW, themeGroups } from './profile.js';
+import { codeSafe } from './format.js';
 
 const emptyRanking = () => ({ groups: 0, items: [] });
 
@@ -78,12 +79,14 @@ export async function buildReport(store: Store, q: ReportQuery, opts: { currency
   const insightCount = dims.reduce((a, d) => a + d.insights, 0);
   const hasAnalysis = labels.length > 0 || insightCount > 0 || profile.base > 0;
   if (!hasAnalysis)
-    notices.push(`No analysis yet for ${id}: no learned dimensions, insights or themes. Run \`voc analyze ${id}\` to create them.`);
+    notices.push(
+      `No analysis yet for ${codeSafe(id)}: no learned dimensions, insights or themes. Run \`voc analyze ${codeSafe(id)}\` to create them.`,
+    );
   else if (ov.reviews > 0 && ov.analysed.reviews < ov.reviews) {
     notices.push(`Insights cover ${ov.analysed.reviews} of ${ov.reviews} reviews; figures below describe the analysed part.`);
   }
-  if (p.from && ov.reviews === 0) notices.push(`No review of ${id} is dated between ${p.from} and ${p.to}.`);
-  else if (!p.from && ov.reviews === 0) notices.push(`The store holds no review of ${id} yet.`);
+  if (p.from && ov.reviews === 0) notices.push(`No review of ${codeSafe(id)} is dated between ${p.from} and ${p.to}.`);
+  else if (!p.from && ov.reviews === 0) notices.push(`The store holds no review of ${codeSafe(id)} yet.`);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     kind: 'product',

@@ -69,3 +69,17 @@ export function summaryLine(d: ReportData): string {
 export function clean(text: string | null | undefined): string {
   return (text ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ');
 }
+
+/**
+ * A report notice in parts: text, and commands between backticks to show as code. The notices are ours; a product
+ * id in one is the user's, so aggregates.ts takes backticks out of it (`codeSafe`) before it goes in.
+ */
+export function noticeParts(notice: string): Array<{ code: boolean; text: string }> {
+  return notice
+    .split('`')
+    .map((text, i) => ({ code: i % 2 === 1, text }))
+    .filter((p) => p.text !== '');
+}
+
+/** A value put inside a notice's backticks: without backticks of its own, so it cannot end the code span. */
+export const codeSafe = (v: string): string => v.replace(/`/g, "'");

@@ -1,5 +1,18 @@
 import type { Ranking, ReportData } from './types.js';
-import { costRows, COST_HEAD, delta, ratingDelta, int, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
+import {
+  costRows,
+  COST_HEAD,
+  delta,
+  noticeParts,
+  ratingDelta,
+  int,
+  pct,
+  ratingsText,
+  signed,
+  stars,
+  TYPE_TITLE,
+  W_TITLE,
+} from './format.js';
 import { esc, fiveWShares, ratingHistogram, sentimentBars, trendLine } from './svg.js';
 
 /** Nothing may run or load even if escaping were ever wrong: no script source at all, styles inline, images data: only. */
@@ -67,7 +80,10 @@ export function renderHtml(d: ReportData): string {
   parts.push(
     `<h1>${esc(title)}</h1><p class="meta">Generated ${esc(d.generatedAt)}${d.since && d.comparison ? `; reviews dated ${esc(d.comparison.current.from)} to ${esc(d.comparison.current.to)}` : ''}.</p>`,
   );
-  for (const n of d.notices) parts.push(`<p class="notice" role="note"><strong>Note:</strong> ${esc(n)}</p>`);
+  for (const n of d.notices) {
+    const text = noticeParts(n).map((p) => (p.code ? `<code>${esc(p.text)}</code>` : esc(p.text)));
+    parts.push(`<p class="notice" role="note"><strong>Note:</strong> ${text.join('')}</p>`);
+  }
   if (o) {
     parts.push(
       `<section id="overview"><h2>Overview</h2><div class="cards">` +

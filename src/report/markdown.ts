@@ -1,5 +1,19 @@
 import type { Ranking, ReportData } from './types.js';
-import { costRows, COST_HEAD, clean, delta, ratingDelta, int, pct, ratingsText, signed, stars, TYPE_TITLE, W_TITLE } from './format.js';
+import {
+  costRows,
+  COST_HEAD,
+  clean,
+  noticeParts,
+  delta,
+  ratingDelta,
+  int,
+  pct,
+  ratingsText,
+  signed,
+  stars,
+  TYPE_TITLE,
+  W_TITLE,
+} from './format.js';
 
 /**
  * Review text inside Markdown: one line, no raw HTML (many viewers render it), no table breaks, no emphasis or
@@ -50,7 +64,13 @@ export function renderMarkdown(d: ReportData): string {
     `Generated ${d.generatedAt}${d.since && d.comparison ? `; reviews dated ${d.comparison.current.from} to ${d.comparison.current.to}` : ''}.`,
     '',
   );
-  for (const n of d.notices) out.push(`> **Note:** ${md(n)}`, '');
+  for (const n of d.notices)
+    out.push(
+      `> **Note:** ${noticeParts(n)
+        .map((p) => (p.code ? `\`${p.text}\`` : `${/^\s/.test(p.text) ? ' ' : ''}${md(p.text)}${/\s$/.test(p.text) ? ' ' : ''}`))
+        .join('')}`,
+      '',
+    );
 
   if (o) {
     out.push('## Overview', '');

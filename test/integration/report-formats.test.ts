@@ -114,9 +114,16 @@ describe('report formats', () => {
 
   it('a product without analysis says so in every format', async () => {
     const d = await buildReport(db.store, { productId: 'P2' });
-    expect(renderMarkdown(d)).toContain('No analysis yet for P2');
-    expect(renderHtml(d)).toContain('No analysis yet for P2');
+    // the command to run reads as code, not as escaped backticks
+    expect(renderMarkdown(d)).toContain(
+      'No analysis yet for P2: no learned dimensions, insights or themes. Run `voc analyze P2` to create them.',
+    );
+    expect(renderHtml(d)).toContain('Run <code>voc analyze P2</code> to create them.');
     expect(JSON.parse(renderJson(d)).hasAnalysis).toBe(false);
+    // a product id is the user's: it cannot close the code span or bring markup
+    const odd = { ...d, notices: [`No analysis yet for P'<b>x: Run \`voc analyze P'<b>x\` to create them.`] };
+    expect(renderMarkdown(odd)).toContain("No analysis yet for P'&lt;b&gt;x: Run `voc analyze P'<b>x` to create them.");
+    expect(renderHtml(odd)).toContain('Run <code>voc analyze P&#39;&lt;b&gt;x</code> to create them.');
   });
 
   it('`voc report --out` writes the file and prints its path; --json prints a machine-readable result', async () => {
