@@ -5,7 +5,7 @@ import { configFor, globals } from '../cli/options.js';
 import { printJson } from '../cli/output.js';
 import { DaemonUnavailableError, VocError } from '../errors.js';
 import { startDaemon, type Daemon, type StartOptions } from '../daemon/daemon.js';
-import { clientFor, spawnDaemon, waitForDaemon } from '../daemon/client.js';
+import { clientFor, startInBackground } from '../daemon/client.js';
 import { homePaths, processAlive } from '../daemon/lifecycle.js';
 import type { DependencyCheck, HealthChecks } from '../daemon/health.js';
 import { sleep } from '../abort.js';
@@ -113,9 +113,7 @@ export async function runDaemonStart(
   } catch (err) {
     if (!(err instanceof DaemonUnavailableError)) throw err;
   }
-  spawnDaemon(config, { configFile: o.configFile });
-  const h = await waitForDaemon(p.socket, o.timeoutMs ?? 20_000);
-  if (!h) throw new DaemonUnavailableError(`the daemon did not start; see ${p.log}`, `read the last lines of ${p.log}`);
+  const h = await startInBackground(config, { configFile: o.configFile, timeoutMs: o.timeoutMs });
   return { pid: h.pid, socket: p.socket, log: p.log };
 }
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config, LaneName } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../config/load.js';
@@ -236,11 +236,19 @@ export function clientFor(socketPath: string): DaemonClient {
 }
 
 /** Start `voc daemon run --background-child` detached, its output appended to the home's log. */
-export function spawnDaemon(config: Config, o: { configFile?: string; env?: NodeJS.ProcessEnv } = {}): number {
+/** A daemon process started in the background: its pid, whether it has ended, and where its log lines begin. */
+interface SpawnedDaemon {
+  pid: number;
+  ended(): boolean;
+  logOffset: number;
+}
+
+function spawnDaemon(config: Config, o: { configFile?: string; env?: NodeJS.ProcessEnv } = {}): SpawnedDaemon {
   prepareHome(config.home);
   const p = homePaths(config.home);
   const fd = openSync(p.log, 'a', 0o600);
   try {
+    const logOffset = fstatSync(fd).size;
     const args = [path.join(PACKAGE_ROOT, 'bin', 'voc')];
     if (o.configFile) args.push('--config', o.configFile);
     args.push('daemon', 'run', '--background-child');
@@ -250,26 +258,73 @@ export function spawnDaemon(config: Config, o: { configFile?: string; env?: Node
       env: { ...(o.env ?? process.env), VOC_HOME: config.home },
       cwd: config.home,
     });
+    let ended = false;
+    child.once('exit', () => (ended = true));
     child.unref();
-    return child.pid ?? 0;
+    return { pid: child.pid ?? 0, ended: () => ended, logOffset };
   } finally {
     closeSync(fd);
   }
 }
 
-/** Poll /health until it answers or the deadline passes. */
-export async function waitForDaemon(socketPath: string, deadlineMs: number): Promise<Health | null> {
+/** Poll /health until it answers, the deadline passes, or `starting()` says the process that would answer is gone. */
+export async function waitForDaemon(socketPath: string, deadlineMs: number, starting: () => boolean = () => true): Promise<Health | null> {
   const end = Date.now() + deadlineMs;
   let delay = 25;
   while (Date.now() < end) {
     try {
       return (await request(socketPath, 'GET', '/health', undefined, { timeoutMs: 2000 })) as Health;
     } catch {
+      if (!starting()) return null;
       await sleep(delay);
       delay = Math.min(250, delay * 2);
     }
   }
   return null;
+}
+
+/** The error a daemon that failed to start wrote (`voc: ...` and its `hint: ...`), from its log since `offset`. */
+function startError(log: string, offset: number): { message: string; hint?: string } | null {
+  let text: string;
+  try {
+    const buf = readFileSync(log);
+    text = buf.subarray(Math.min(offset, buf.length)).toString('utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i].startsWith('voc: ')) continue;
+    const hint = lines[i + 1]?.startsWith('hint: ') ? lines[i + 1].slice('hint: '.length) : undefined;
+    return { message: lines[i].slice('voc: '.length), hint };
+  }
+  return null;
+}
+
+/**
+ * Start the home's daemon in the background and wait until it answers. A daemon that fails to start (a store it
+ * cannot open, a bad config) is reported at once with the error it wrote to its log, instead of after the whole
+ * wait; one that exits because another daemon won the race to start is waited for like any other.
+ */
+export async function startInBackground(config: Config, o: { configFile?: string; timeoutMs?: number } = {}): Promise<Health> {
+  const p = homePaths(config.home);
+  const child = spawnDaemon(config, { configFile: o.configFile });
+  let lost = false; // the child ended because another daemon runs: that one will answer
+  const starting = () => {
+    if (!child.ended() || lost) return true;
+    lost = /a daemon already runs/.test(startError(p.log, child.logOffset)?.message ?? '');
+    return lost;
+  };
+  const health = await waitForDaemon(p.socket, o.timeoutMs ?? 20_000, starting);
+  if (health) return health;
+  const why = child.ended() ? startError(p.log, child.logOffset) : null;
+  if (why) throw new DaemonUnavailableError(`the daemon did not start: ${why.message}`, why.hint ?? `the whole log is ${p.log}`);
+  throw new DaemonUnavailableError(
+    child.ended()
+      ? `the daemon did not start (see ${p.log})`
+      : `the daemon did not answer within ${Math.round((o.timeoutMs ?? 20_000) / 1000)} s (see ${p.log})`,
+    `read the last lines of ${p.log}`,
+  );
 }
 
 export interface ConnectOptions {
@@ -291,10 +346,8 @@ export async function connectDaemon(config: Config, o: ConnectOptions): Promise<
     if (!(err instanceof DaemonUnavailableError)) throw err;
     if (!o.autostart) throw new DaemonUnavailableError(`no daemon is running for ${config.home}`);
   }
-  const pid = spawnDaemon(config, { configFile: o.configFile });
-  const health = await waitForDaemon(p.socket, o.startTimeoutMs ?? 20_000);
-  if (!health) throw new DaemonUnavailableError(`the daemon did not start (see ${p.log})`);
-  if (!o.quiet) process.stderr.write(`voc: started the daemon (pid ${health.pid || pid}, log ${p.log})\n`);
+  const health = await startInBackground(config, { configFile: o.configFile, timeoutMs: o.startTimeoutMs });
+  if (!o.quiet) process.stderr.write(`voc: started the daemon (pid ${health.pid}, log ${p.log})\n`);
   return client;
 }
 

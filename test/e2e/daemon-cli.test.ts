@@ -81,4 +81,29 @@ describe.skipIf(!built)('voc daemon, jobs, pause and resume commands', () => {
     expect(writes.join('')).toContain(`voc: started the daemon (pid ${h.pid}, log ${path.join(home, 'daemon.log')})`);
     await client.shutdown();
   });
+
+  it('a daemon that cannot start says why at once (the store it cannot open), for ingest and daemon start alike', () => {
+    const h = tempHome('cf');
+    cleanups.push(h.cleanup);
+    // nothing listens on port 1: the daemon fails to open its store and exits
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      VOC_HOME: h.home,
+      VOC_DATABASE_URL: 'postgres://voc:hunter2@127.0.0.1:1/voc',
+    };
+    const file = path.join(h.home, 'r.csv');
+    writeFileSync(file, 'review_id,product_id,rating,body\n1,P,5,fine\n');
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'voc'), ...args], { env, encoding: 'utf8', timeout: 30000 });
+    for (const r of [run('ingest', file), run('daemon', 'start')]) {
+      expect(r.status, r.stderr).toBe(2);
+      // the daemon's own error, not "did not start (see the log)" after the 20 s wait
+      expect(r.stderr).toMatch(
+        /^voc: the daemon did not start: cannot open the store at postgres:\/\/voc:\*\*\*@127\.0\.0\.1:1\/voc: .*ECONNREFUSED/m,
+      );
+      expect(r.stderr).toMatch(/^hint: check VOC_DATABASE_URL/m);
+      expect(r.stderr).not.toContain('hunter2');
+    }
+  });
 });
