@@ -26,7 +26,8 @@ export function describeOptions(schema: z.ZodTypeAny, defaults: unknown, prefix 
     const out: OptionDoc[] = [];
     for (const [k, child] of Object.entries(t.shape as Record<string, z.ZodTypeAny>)) {
       const d = defaults && typeof defaults === 'object' ? (defaults as Record<string, unknown>)[k] : undefined;
-      out.push(...describeOptions(child, d, prefix ? `${prefix}.${k}` : k, ''));
+      // a field without a description of its own reads as its object's, narrowed by the field's name
+      out.push(...describeOptions(child, d, prefix ? `${prefix}.${k}` : k, desc ? `${desc}: ${k}` : ''));
     }
     return out;
   }

@@ -57,6 +57,12 @@ export function parseMapping(entries: string[] | undefined): Record<string, stri
   return out;
 }
 
+/** The `--map FIELD=COLUMN` entries whose column is not among `keys` (matched as columns are: case and spacing aside). */
+export function unmatchedMappings(keys: string[], mapping: Record<string, string> = {}): Array<[string, string]> {
+  const names = new Set(keys.map(normName));
+  return Object.entries(mapping).filter(([, column]) => !names.has(normName(column)));
+}
+
 /** Which source key feeds each field, for one set of record keys. */
 export type Resolution = Partial<Record<Field, string>>;
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { resolveColumns } from './columns.js';
+import { resolveColumns, unmatchedMappings } from './columns.js';
 import { readCsv } from './csv.js';
 import { readJson } from './json.js';
 import { readNdjson } from './ndjson.js';
@@ -70,6 +70,12 @@ export async function* readReviews(source: string, opts: ReadOptions): AsyncGene
           .slice(0, 12)
           .map((h) => JSON.stringify(h))
           .join(', ');
+        const [unmatched] = unmatchedMappings(header, opts.mapping);
+        if (unmatched)
+          throw unreadable(
+            src.name,
+            `--map ${unmatched[0]}=${unmatched[1]}: no column ${JSON.stringify(unmatched[1])} (columns: ${shown})`,
+          );
         if (cols.body === undefined) throw unreadable(src.name, `no body column (columns: ${shown})`, 'name it with --map body=COLUMN');
         if (cols.productId === undefined && !product)
           throw unreadable(src.name, `no product column (columns: ${shown})`, 'name it with --map product=COLUMN or give --product ID');

@@ -159,6 +159,11 @@ describe('CSV reader', () => {
     expect(reviews[1].body).toBe('Product arrived labeled as "Jumbo" Salted Peanuts.');
   });
 
+  it('names a --map column the header does not have, instead of saying the field has no column', async () => {
+    const err = await unreadable(fx('mapped.csv'), { mapping: { body: 'Nope Col' }, product: 'SEPATU' });
+    expect(err.message).toMatch(/mapped\.csv: --map body=Nope Col: no column "Nope Col" \(columns: .*"Customer Review"/);
+  });
+
   it('takes --map and --product for an export with its own column names', async () => {
     const { reviews } = await read(fx('mapped.csv'), {
       mapping: { body: 'Customer Review', rating: 'customer rating' },
