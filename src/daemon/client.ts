@@ -68,8 +68,10 @@ function attempt(socketPath: string, method: string, route: string, payload: Buf
             return reject(new VocError('DAEMON_PROTOCOL', `the daemon answered ${res.statusCode} with something that is not JSON`));
           }
           if ((res.statusCode ?? 500) >= 400) {
-            const e = (json as { error?: { code?: string; message?: string } })?.error;
-            return reject(new VocError(e?.code ?? 'DAEMON_ERROR', e?.message ?? `the daemon answered ${res.statusCode}`));
+            const e = (json as { error?: { code?: string; message?: string; hint?: string } })?.error;
+            return reject(
+              new VocError(e?.code ?? 'DAEMON_ERROR', e?.message ?? `the daemon answered ${res.statusCode}`, { hint: e?.hint }),
+            );
           }
           resolve(json);
         });

@@ -126,6 +126,7 @@ export async function listenSocket(o: {
     } catch (err) {
       let status = 500;
       let code = 'INTERNAL';
+      let hint: string | undefined;
       if (err instanceof HttpError) ({ status, code } = err);
       // work refused or cut short by shutdown: the client may try again once a daemon is up
       else if (err instanceof StoppingError) {
@@ -133,11 +134,12 @@ export async function listenSocket(o: {
         status = 503;
       } else if (err instanceof VocError) {
         code = err.code;
-        status = 400;
+        hint = err.hint;
+        status = code === 'NOT_FOUND' ? 404 : 400;
       }
       if (status >= 500) o.log.error('request_failed', { url: req.url, error: errorMessage(err) });
       if (status === 413) res.setHeader('connection', 'close');
-      send(res, status, { error: { code, message: errorMessage(err) } });
+      send(res, status, { error: { code, message: errorMessage(err), ...(hint ? { hint } : {}) } });
       // drain what is left of an oversized body without keeping it
       if (!req.complete) req.resume();
     }

@@ -57,10 +57,19 @@ describe('voc learn and voc analyze from the command line', () => {
     expect(human.stdout).not.toMatch(/\u001b\[/); // no bar, no colours off a terminal
   });
 
-  it('an unknown product fails with a one-line reason', async () => {
-    const r = await voc(h.home, ['learn', 'NO-SUCH-PRODUCT', '--wait']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/^voc: learn job \d+ failed: no product NO-SUCH-PRODUCT in the store/);
+  it('an unknown product fails at once with a one-line reason, with or without --wait, and no job is queued', async () => {
+    const ids = async () => (JSON.parse((await voc(h.home, ['jobs', '--json'])).stdout).jobs as Array<{ id: number }>).map((j) => j.id);
+    const before = await ids();
+    for (const args of [
+      ['learn', 'NO-SUCH-PRODUCT', '--wait'],
+      ['learn', 'NO-SUCH-PRODUCT'],
+      ['analyze', 'NO-SUCH-PRODUCT'],
+    ]) {
+      const r = await voc(h.home, args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^voc: no product NO-SUCH-PRODUCT in the store\nhint: ids are as the ingested file has them/);
+    }
+    expect(await ids()).toEqual(before);
     const u = await voc(h.home, ['analyze']);
     expect(u.code).not.toBe(0);
     expect(u.stderr).toMatch(/name a product, or pass --all/);

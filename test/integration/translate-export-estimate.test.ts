@@ -64,7 +64,7 @@ describe.each(DATABASES)('voc export on %s', (kind) => {
       const file = path.join(dir, 'out.json');
       expect(await runExport({ product: 'B', format: 'json', out: file }, { config: db.config })).toBe(1);
       expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveLength(1);
-      expect(JSON.parse(await exportToString(db, { product: 'nothing', format: 'json' }))).toEqual([]);
+      await expect(exportToString(db, { product: 'nothing', format: 'json' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -81,10 +81,14 @@ describe.each(DATABASES)('voc export on %s', (kind) => {
     expect(new Set(nd.map((l) => JSON.parse(l).review_id)).size).toBe(2500);
   });
 
-  it('refuses an unknown format and a missing scope', async () => {
+  it('refuses an unknown format, a missing scope and a product the store does not hold', async () => {
     db = await openTestDb(kind);
     await expect(runExport({ all: true, format: 'xml' }, { config: db.config })).rejects.toThrow(/--format/);
     await expect(runExport({ format: 'csv' }, { config: db.config })).rejects.toThrow(/--product ID or --all/);
+    await expect(runExport({ format: 'csv', product: 'NOPE' }, { config: db.config })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no product NOPE in the store',
+    });
   });
 });
 
