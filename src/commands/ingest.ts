@@ -104,8 +104,11 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   let shownWarnings = 0;
   const started = Date.now();
 
-  const note = (file: string, line: number, field: string, reason: string, kind: 'reject' | 'conflict' | 'warning') => {
-    rejectsOut?.write(JSON.stringify({ kind, file, line, field, reason }) + '\n');
+  /** One reject, conflict or warning: a line on stderr (the first few) and, with --rejects, a JSON line with its row. */
+  const note = (file: string, line: number, field: string, reason: string, kind: 'reject' | 'conflict' | 'warning', row?: unknown) => {
+    rejectsOut?.write(
+      JSON.stringify(row === undefined ? { kind, file, line, field, reason } : { kind, file, line, field, reason, row }) + '\n',
+    );
     const shown = kind === 'reject' ? shownRejects++ : kind === 'conflict' ? shownConflicts++ : shownWarnings++;
     if (shown < SHOWN) progress.note(`${file}:${line}: ${field}: ${reason}`);
   };
@@ -175,7 +178,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
             } else if (item.kind === 'reject') {
               if (item.field !== '(file)') perFile.rows++;
               perFile.rejected++;
-              note(item.file, item.line, item.field, item.reason, 'reject');
+              note(item.file, item.line, item.field, item.reason, 'reject', item.row);
             } else if (item.kind === 'product') {
               products.push(item.product);
             } else if (item.kind === 'notice') {

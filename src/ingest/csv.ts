@@ -70,7 +70,13 @@ export async function* readCsv(text: AsyncIterable<string>, opts: CsvOptions): A
       if (record.length === 1 && record[0].trim() === '') return;
       if (r.errors.some((e) => e.code === BAD_QUOTES)) {
         const span = line - start > 1 ? `lines ${start}-${line - 1}` : `line ${start}`;
-        out.push({ kind: 'reject', line: start, field: '(row)', reason: `a quote inside a quoted field is not doubled (${span})` });
+        out.push({
+          kind: 'reject',
+          line: start,
+          field: '(row)',
+          reason: `a quote inside a quoted field is not doubled (${span})`,
+          row: record,
+        });
         return;
       }
       if (header === null) {
@@ -80,7 +86,13 @@ export async function* readCsv(text: AsyncIterable<string>, opts: CsvOptions): A
         return;
       }
       if (record.length !== header.length) {
-        out.push({ kind: 'reject', line: start, field: '(row)', reason: `${record.length} fields, the header has ${header.length}` });
+        out.push({
+          kind: 'reject',
+          line: start,
+          field: '(row)',
+          reason: `${record.length} fields, the header has ${header.length}`,
+          row: record,
+        });
         return;
       }
       const obj: Record<string, unknown> = {};

@@ -96,9 +96,9 @@ export async function* readReviews(source: string, opts: ReadOptions): AsyncGene
       if (item.kind === 'record') {
         const r = toReview(item.record, { config: opts.config, file: src.name, line: item.line, mapping: opts.mapping, product });
         if (r.ok) yield r.warning ? { kind: 'review', review: r.review, warning: r.warning } : { kind: 'review', review: r.review };
-        else yield { kind: 'reject', file: src.name, line: item.line, field: r.field, reason: r.reason };
+        else yield { kind: 'reject', file: src.name, line: item.line, field: r.field, reason: r.reason, row: item.record };
       } else if (item.kind === 'reject') {
-        yield { kind: 'reject', file: src.name, line: item.line, field: item.field, reason: item.reason };
+        yield { kind: 'reject', file: src.name, line: item.line, field: item.field, reason: item.reason, row: item.row };
       } else {
         product ??= item.product.id;
         yield item;

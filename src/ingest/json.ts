@@ -82,7 +82,7 @@ export class JsonScanner {
       this.state = 'obj-after';
     } else {
       if (value === null || typeof value !== 'object' || Array.isArray(value))
-        this.out.push({ kind: 'reject', line: this.capLine, field: '(review)', reason: 'not a JSON object' });
+        this.out.push({ kind: 'reject', line: this.capLine, field: '(review)', reason: 'not a JSON object', row: value });
       else this.out.push({ kind: 'record', record: value as Record<string, unknown>, line: this.capLine });
       this.state = 'arr-after';
     }

@@ -12,10 +12,10 @@ export async function* readNdjson(text: AsyncIterable<string>, opts: { maxFieldL
     try {
       const v = JSON.parse(s);
       if (v === null || typeof v !== 'object' || Array.isArray(v))
-        return { kind: 'reject', line: n, field: '(line)', reason: 'not a JSON object' };
+        return { kind: 'reject', line: n, field: '(line)', reason: 'not a JSON object', row: v };
       return { kind: 'record', record: v as Record<string, unknown>, line: n };
     } catch (err) {
-      return { kind: 'reject', line: n, field: '(line)', reason: `not valid JSON: ${errorMessage(err).slice(0, 120)}` };
+      return { kind: 'reject', line: n, field: '(line)', reason: `not valid JSON: ${errorMessage(err).slice(0, 120)}`, row: s };
     }
   };
   for await (const chunk of text) {

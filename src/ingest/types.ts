@@ -9,7 +9,7 @@ export type ReadItem =
       review: NewReview;
       /** stored, with a field left out (a date that is not one) */ warning?: { field: string; reason: string };
     }
-  | { kind: 'reject'; file: string; line: number; field: string; reason: string }
+  | { kind: 'reject'; file: string; line: number; field: string; reason: string; /** the row as read, for --rejects */ row?: unknown }
   | { kind: 'product'; product: ProductMeta }
   | { kind: 'progress'; bytes: number; totalBytes: number | null }
   /** something the user should know about how the file was read (an encoding guessed from its text) */
@@ -18,7 +18,7 @@ export type ReadItem =
 /** What a format reader yields before validation: a record with source column names, or a broken record. */
 export type RawItem =
   | { kind: 'record'; record: Record<string, unknown>; line: number }
-  | { kind: 'reject'; line: number; field: string; reason: string }
+  | { kind: 'reject'; line: number; field: string; reason: string; row?: unknown }
   | { kind: 'product'; product: ProductMeta };
 
 /**

@@ -230,7 +230,7 @@ describe('CSV reader, chunk by chunk', () => {
       { kind: 'record', record: { id: 'b', body: 'two\nlines, and a comma', n: '2' }, line: 3 },
       { kind: 'record', record: { id: 'c', body: 'a "quoted" word', n: '3' }, line: 6 },
       // a stray quote in a quoted field: that record is reported, not merged silently into its neighbours
-      { kind: 'reject', line: 7, field: '(row)', reason: 'a quote inside a quoted field is not doubled (line 7)' },
+      { kind: 'reject', line: 7, field: '(row)', reason: 'a quote inside a quoted field is not doubled (line 7)', row: ['d', 'x"y', '4'] },
       { kind: 'record', record: { id: 'e', body: 'last', n: '5' }, line: 8 },
     ]);
     for (let cut = 1; cut < TEXT.length; cut++) {
@@ -266,7 +266,14 @@ describe('JSON and NDJSON readers', () => {
     expect(reviews[0].body).toBe('Best purchase [of] the {year}');
     expect(reviews[1].body).toBe('Stopped working "after" a week');
     expect(rejects).toEqual([
-      { kind: 'reject', file: fx('reviews-array.json'), line: 5, field: 'rating', reason: 'not a whole number 1-5: 4.5' },
+      {
+        kind: 'reject',
+        file: fx('reviews-array.json'),
+        line: 5,
+        field: 'rating',
+        reason: 'not a whole number 1-5: 4.5',
+        row: { review_id: 'j3', product_id: 'P9', rating: 4.5, body: 'half stars are not ratings' },
+      },
     ]);
   });
 

@@ -173,6 +173,10 @@ describe('runIngest reporting', () => {
       [11, 'body'],
       [12, '(row)'],
     ]);
+    // each with the row as read, so it can be fixed and ingested again
+    const v = all.filter((r) => r.file === fx('validation.csv'));
+    expect(v[0].row).toEqual({ review_id: 'v3', product_id: 'P6', rating: '4.5', body: 'four and a half' });
+    expect(Array.isArray(v.at(-1).row)).toBe(true); // a row with the wrong number of fields: its fields as read
   });
 
   it('names an unreadable file, reads the files after it, prints the summary, then fails (exit 1)', async () => {
