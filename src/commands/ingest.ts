@@ -43,6 +43,8 @@ export interface IngestSummary {
   rejected: number;
   /** rows stored with a field left out (a review_date that is not a date), each named like a reject */
   warnings: number;
+  /** files whose text broke off (cut-off JSON, an unclosed quote, corrupt gzip): the rows before the break are kept */
+  truncated: number;
   conflicts: number;
   /** products this run stored for the first time */
   newProducts: number;
@@ -89,6 +91,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     duplicates: 0,
     rejected: 0,
     warnings: 0,
+    truncated: 0,
     conflicts: 0,
     newProducts: 0,
     learning: { products: 0, calls: 0, cost: 0, currency: config.llm.currency, automatic: config.analysis.autoLearn },
@@ -116,7 +119,8 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   try {
     for (const source of options.files) {
       const file = source === '-' ? 'stdin' : source;
-      const perFile = { rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0 };
+      const perFile = { rows: 0, inserted: 0, duplicates: 0, rejected: 0, conflicts: 0, truncated: 0 };
+      let brokeAt = '';
       let acked = 0;
       let rows: NewReview[] = [];
       let rowBytes = 0;
@@ -176,8 +180,14 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
               analysis.add(item.review);
               if (rows.length >= config.ingest.chunkSize || rowBytes >= chunkBytes) await flush();
             } else if (item.kind === 'reject') {
-              if (item.field !== '(file)') perFile.rows++;
-              perFile.rejected++;
+              // the file broke off: not a row; the file is counted as cut short, its rows before the break kept
+              if (item.field === '(file)') {
+                perFile.truncated = 1;
+                brokeAt = item.line ? `, cut short at line ${item.line}` : ', cut short';
+              } else {
+                perFile.rows++;
+                perFile.rejected++;
+              }
               note(item.file, item.line, item.field, item.reason, 'reject', item.row);
             } else if (item.kind === 'product') {
               products.push(item.product);
@@ -205,7 +215,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       summary.files++;
       for (const k of Object.keys(perFile) as Array<keyof typeof perFile>) summary[k] += perFile[k];
       progress.endFile(
-        `${file}: ${perFile.rows} rows, ${perFile.inserted} inserted, ${perFile.duplicates} duplicates, ${perFile.rejected} rejected, ${perFile.conflicts} conflicts`,
+        `${file}: ${perFile.rows} rows, ${perFile.inserted} inserted, ${perFile.duplicates} duplicates, ${perFile.rejected} rejected, ${perFile.conflicts} conflicts${brokeAt}`,
       );
     }
   } finally {
@@ -231,7 +241,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     deps.stdout.write(
       `ingested ${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.rows} rows, ${summary.inserted} inserted, ` +
         `${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.conflicts} conflicts` +
-        `${summary.warnings ? `, ${summary.warnings} stored with a field left out` : ''} (${Math.round(summary.rows / secs)} rows/s)\n`,
+        `${summary.warnings ? `, ${summary.warnings} stored with a field left out` : ''}${summary.truncated ? `, ${summary.truncated} files cut short` : ''} (${Math.round(summary.rows / secs)} rows/s)\n`,
     );
     if (summary.newProducts) deps.stdout.write(learningLine(summary, config) + '\n');
   }
@@ -272,7 +282,7 @@ export function registerIngest(program: Command): void {
     .option('--map <field=column>', 'read FIELD from COLUMN, e.g. --map body="Customer Review" (repeatable)', collect, [])
     .option('--product <id>', 'product id for rows without a product column')
     .option('--rejects <file>', 'write every rejected row to FILE, one JSON line each')
-    .option('--strict', 'exit 1 when any row is rejected or conflicts')
+    .option('--strict', 'exit 1 when any row is rejected or conflicts, or a file is cut short')
     .option('--json', 'print the summary as JSON')
     .option('--direct', "write straight to the store instead of through the daemon's ingestion lane")
     .action(async (files: string[], opts: Omit<IngestOptions, 'files'> & { direct?: boolean }, cmd: Command) => {
@@ -286,8 +296,9 @@ export function registerIngest(program: Command): void {
           { ...opts, files, json: opts.json || globals(cmd).json },
           { config, sink, stdout: process.stdout, stderr: process.stderr },
         );
-        if (opts.strict && (summary.rejected > 0 || summary.conflicts > 0)) {
-          throw new VocError('INGEST_REJECTS', `${summary.rejected} rejected rows and ${summary.conflicts} conflicts (--strict)`);
+        if (opts.strict && (summary.rejected > 0 || summary.conflicts > 0 || summary.truncated > 0)) {
+          const cut = summary.truncated ? ` and ${summary.truncated} files cut short` : '';
+          throw new VocError('INGEST_REJECTS', `${summary.rejected} rejected rows, ${summary.conflicts} conflicts${cut} (--strict)`);
         }
       } finally {
         await sink.close();

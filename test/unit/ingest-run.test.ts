@@ -145,6 +145,18 @@ describe('runIngest reporting', () => {
     ]);
   });
 
+  it('a file that breaks off is counted as cut short, not as a rejected row; its rows before the break are kept', async () => {
+    const { sink, chunks } = fakeSink();
+    const out = await ingest(config, sink, { files: [fx('cut-off.json')] });
+    const kept = chunks.reduce((n, c) => n + c.rows, 0);
+    expect(kept).toBeGreaterThan(0);
+    expect(out.summary).toMatchObject({ rows: kept, inserted: kept, rejected: 0, truncated: 1 });
+    expect(out.stderr).toMatch(new RegExp(`^${fx('cut-off.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: \\(file\\): `, 'm'));
+    expect(out.stderr).toContain(
+      `${fx('cut-off.json')}: ${kept} rows, ${kept} inserted, 0 duplicates, 0 rejected, 0 conflicts, cut short at line 4`,
+    );
+  });
+
   it('prints the first 10 rejects as file:line: field: reason and writes all of them with --rejects', async () => {
     const lines = ['review_id,product_id,rating,body', ...Array.from({ length: 12 }, (_, i) => `b${i},P,${i === 5 ? 3 : 9},body ${i}`)];
     const file = path.join(h.home, 'many-bad.csv');
