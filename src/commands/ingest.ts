@@ -297,8 +297,8 @@ export function registerIngest(program: Command): void {
           { config, sink, stdout: process.stdout, stderr: process.stderr },
         );
         if (opts.strict && (summary.rejected > 0 || summary.conflicts > 0 || summary.truncated > 0)) {
-          const cut = summary.truncated ? ` and ${summary.truncated} files cut short` : '';
-          throw new VocError('INGEST_REJECTS', `${summary.rejected} rejected rows, ${summary.conflicts} conflicts${cut} (--strict)`);
+          const cut = summary.truncated ? `, ${summary.truncated} files cut short` : '';
+          throw new VocError('INGEST_REJECTS', `${summary.rejected} rejected rows and ${summary.conflicts} conflicts${cut} (--strict)`);
         }
       } finally {
         await sink.close();

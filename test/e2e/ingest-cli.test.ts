@@ -50,6 +50,7 @@ describe('voc ingest (subprocess)', () => {
       line: 4,
       field: 'rating',
       reason: 'not a whole number 1-5: "4.5"',
+      row: { review_id: 'v3', product_id: 'P6', rating: '4.5', body: 'four and a half' },
     });
   });
 
