@@ -110,7 +110,7 @@ export function daemonRoutes(d: RouteDeps): Route[] {
   };
   return [
     { method: 'GET', path: '/health', handler: () => d.health() },
-    { method: 'GET', path: '/stats', handler: () => stats.build() },
+    { method: 'GET', path: '/stats', handler: () => stats.build({ fresh: true }) },
     { method: 'GET', path: '/stats/stream', handler: (r) => streamNdjson(r, interval, () => stats.build()) },
     { method: 'POST', path: '/ingest', handler: (r) => ingestOnce(checkChunk(r.body)) },
     { method: 'POST', path: '/jobs', handler: (r) => jobs.submit(r.body as SubmitJobRequest) },

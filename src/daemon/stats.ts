@@ -14,7 +14,8 @@ const SLOW_CACHE_MS = 2000;
 const LANGUAGES_CACHE_MS = 30_000;
 
 export interface StatsBuilder {
-  build(): Promise<Stats>;
+  /** `fresh`: a one-off look (`voc status --once`, the demo's last frame) waits for the store's figures of now */
+  build(o?: { fresh?: boolean }): Promise<Stats>;
   /** the small snapshot stored in the daemons row on each heartbeat */
   snapshot(): Record<string, unknown>;
   close(): void;
@@ -154,13 +155,16 @@ export function createStatsBuilder(ctx: DaemonContext, lanes: Lanes, o: { starte
 
   const eta = (pending: number) => drainEta(samples, pending);
 
-  async function build(): Promise<Stats> {
-    if (!slow || Date.now() - slow.at > SLOW_CACHE_MS) {
+  async function build(want: { fresh?: boolean } = {}): Promise<Stats> {
+    const age = slow ? Date.now() - slow.at : Infinity;
+    if (want.fresh || age > SLOW_CACHE_MS) {
+      // a refresh under way may have read before the request: a fresh look waits for one that starts after it
+      if (want.fresh && slowPending) await slowPending;
       slowPending ??= refreshSlow()
         .catch((err) => ctx.log.warn('stats_query_failed', { error: errorMessage(err) }))
         .finally(() => (slowPending = null));
-      // a stream refreshes in the background; a one-off request after a quiet spell waits for fresh figures
-      if (!slow || Date.now() - slow.at > 3 * SLOW_CACHE_MS) await slowPending;
+      // a stream refreshes in the background; a one-off request (or any after a quiet spell) waits for the figures
+      if (want.fresh || age > 3 * SLOW_CACHE_MS) await slowPending;
     }
     const g = ctx.gateway.stats();
     const backlog = slow?.backlog ?? { pendingTranslations: 0, pendingAnalyses: 0, languages: [] };

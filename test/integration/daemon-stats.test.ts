@@ -72,6 +72,18 @@ describe('daemon stats', () => {
     expect(s.cluster).toBeNull();
   });
 
+  it('a one-off look shows the backlog of now, though a stream read it a moment ago', async () => {
+    const d = await boot();
+    const client = clientFor(d.socketPath);
+    await client.ingest({ file: null, rows: [review(1), review(2)] });
+    expect((await client.stats()).backlog.pendingTranslations).toBe(2);
+    // the stream's cached figures are young; a one-off look still sees the ingest that came after them
+    await d.stats();
+    await client.ingest({ file: null, rows: [review(3), review(4), review(5)] });
+    expect((await d.stats()).backlog.pendingTranslations).toBe(2); // as a stream frame reads it: the cached figure
+    expect((await client.stats()).backlog.pendingTranslations).toBe(5);
+  });
+
   it('streams stats frames as NDJSON until the caller aborts', async () => {
     const d = await boot();
     const frames: Stats[] = [];
