@@ -73,10 +73,13 @@ function validUtf8Prefix(buf: Buffer, atEnd: boolean): boolean {
   return false;
 }
 
+/** Han text with little kana (Chinese writes の for 的 now and then; Japanese text is a third kana or more) and no Hangul */
+const chinese = (c: ScriptCounts) => c.han > 0 && c.kana < 0.1 * (c.han + c.kana) && c.hangul === 0;
+
 /** chardet's names of the multi-byte encodings of Chinese, Japanese and Korean text, as iconv-lite names them */
 const CJK_ENCODINGS: Record<string, { iconv: string; label: string; plausible(c: ScriptCounts): boolean }> = {
-  GB18030: { iconv: 'gb18030', label: 'GBK/GB18030', plausible: (c) => c.han > 0 && c.kana === 0 && c.hangul === 0 },
-  Big5: { iconv: 'big5', label: 'Big5', plausible: (c) => c.han > 0 && c.kana === 0 && c.hangul === 0 },
+  GB18030: { iconv: 'gb18030', label: 'GBK/GB18030', plausible: (c) => chinese(c) },
+  Big5: { iconv: 'big5', label: 'Big5', plausible: (c) => chinese(c) },
   Shift_JIS: { iconv: 'shift_jis', label: 'Shift_JIS', plausible: (c) => c.kana >= 0.1 * (c.han + c.kana) && c.hangul === 0 },
   'EUC-JP': { iconv: 'euc-jp', label: 'EUC-JP', plausible: (c) => c.kana >= 0.1 * (c.han + c.kana) && c.hangul === 0 },
   'EUC-KR': { iconv: 'euc-kr', label: 'EUC-KR', plausible: (c) => c.hangul >= 0.8 * (c.han + c.hangul + c.kana) },
