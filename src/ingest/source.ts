@@ -73,43 +73,61 @@ function validUtf8Prefix(buf: Buffer, atEnd: boolean): boolean {
   return false;
 }
 
-/** Han text with little kana (Chinese writes の for 的 now and then; Japanese text is a third kana or more) and no Hangul */
-const chinese = (c: ScriptCounts) => c.han > 0 && c.kana < 0.1 * (c.han + c.kana) && c.hangul === 0;
+/** Han characters separated by a single space: Korean words read as GBK look so, Chinese text almost never does */
+function spacedHan(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf(' '); i > 0 && i < text.length - 1; i = text.indexOf(' ', i + 1))
+    if (HAN.test(text[i - 1]) && HAN.test(text[i + 1])) n++;
+  return n;
+}
+const HAN = /\p{Script=Han}/u;
+
+/** East Asian letters are at least a fifth of all letters (a Latin-1 file read as GBK has a few Han among many) */
+const eastAsian = (c: ScriptCounts, n: number) => n >= 0.2 * c.letters;
+/** Chinese: Han with some kana at most (の for 的 now and then), no Hangul, no words spaced like Korean */
+const chinese = (c: ScriptCounts, text: string) =>
+  eastAsian(c, c.han) && c.kana < 0.3 * (c.han + c.kana) && c.hangul === 0 && spacedHan(text) <= 0.1 * c.han;
+/** Japanese: kana, or kanji in forms only Japanese writes (満足, 品質良好 has none but 価格満足 has) */
+const japanese = (c: ScriptCounts) => eastAsian(c, c.han + c.kana) && (c.kana >= 0.1 * (c.han + c.kana) || c.jaKanji > 0) && c.hangul === 0;
+/** Korean: mostly Hangul (modern reviews write few hanja) */
+const korean = (c: ScriptCounts) => eastAsian(c, c.hangul) && c.hangul >= 0.8 * (c.han + c.hangul + c.kana);
 
 /** chardet's names of the multi-byte encodings of Chinese, Japanese and Korean text, as iconv-lite names them */
-const CJK_ENCODINGS: Record<string, { iconv: string; label: string; plausible(c: ScriptCounts): boolean }> = {
-  GB18030: { iconv: 'gb18030', label: 'GBK/GB18030', plausible: (c) => chinese(c) },
-  Big5: { iconv: 'big5', label: 'Big5', plausible: (c) => chinese(c) },
-  Shift_JIS: { iconv: 'shift_jis', label: 'Shift_JIS', plausible: (c) => c.kana >= 0.1 * (c.han + c.kana) && c.hangul === 0 },
-  'EUC-JP': { iconv: 'euc-jp', label: 'EUC-JP', plausible: (c) => c.kana >= 0.1 * (c.han + c.kana) && c.hangul === 0 },
-  'EUC-KR': { iconv: 'euc-kr', label: 'EUC-KR', plausible: (c) => c.hangul >= 0.8 * (c.han + c.hangul + c.kana) },
+const CJK_ENCODINGS: Record<string, { iconv: string; label: string; plausible(c: ScriptCounts, text: string): boolean }> = {
+  GB18030: { iconv: 'gb18030', label: 'GBK/GB18030', plausible: chinese },
+  Big5: { iconv: 'big5', label: 'Big5', plausible: chinese },
+  Shift_JIS: { iconv: 'shift_jis', label: 'Shift_JIS', plausible: japanese },
+  'EUC-JP': { iconv: 'euc-jp', label: 'EUC-JP', plausible: japanese },
+  'EUC-KR': { iconv: 'euc-kr', label: 'EUC-KR', plausible: korean },
 };
 
 /** A character frequency analysis' confidence (chardet's 0-100) below which a guess is not taken */
 const MIN_CONFIDENCE = 50;
+/** how far ahead of any other reading that reads as its language the guess must be */
+const MARGIN = 10;
 
 /**
- * The encoding of text that is not UTF-8, when it can be told: a multi-byte East Asian encoding that chardet (byte
- * and character frequency analysis) ranks first, that decodes the head without a replacement character, and whose
- * text reads as that language would (Korean mostly Hangul, Japanese with kana, Chinese without either). A guess is
- * stored for good (the same review ingested again with the right encoding is a conflict), so anything less sure is
- * refused and the user names the encoding; short files are the usual case, a few words decode cleanly in several.
+ * The encoding of text that is not UTF-8, when it can be told: the East Asian encoding chardet (byte and character
+ * frequency analysis) ranks first, with confidence >= 50, that decodes the head without a replacement character,
+ * reads as its language would (Korean mostly Hangul, Japanese with kana or Japanese-only kanji, Chinese without
+ * spaced words), and has no other such reading within 10 points. A guess is stored for good (the same review
+ * ingested again with the right encoding is a conflict), so anything less sure is refused and the user names the
+ * encoding: short files are the usual case, a few words decode cleanly in several.
  */
 function guessEastAsian(head: Buffer): { encoding: string; label: string } | { candidates: string[] } {
-  const matches = analyse(head);
-  const candidates: string[] = [];
-  let best: { encoding: string; label: string; confidence: number } | null = null;
-  for (const m of matches) {
+  const readings: Array<{ encoding: string; label: string; confidence: number; plausible: boolean }> = [];
+  for (const m of analyse(head)) {
     const cjk = CJK_ENCODINGS[m.name];
     if (!cjk) continue;
     const text = iconv.decode(head, cjk.iconv);
-    if (text.includes('\ufffd') || !cjk.plausible(scriptCounts(text))) continue;
-    candidates.push(cjk.label);
-    if (m.confidence < MIN_CONFIDENCE) continue;
-    if (best && best.confidence === m.confidence) return { candidates }; // two equally likely readings
-    best ??= { encoding: cjk.iconv, label: cjk.label, confidence: m.confidence };
+    const plausible = !text.includes('\ufffd') && cjk.plausible(scriptCounts(text), text);
+    readings.push({ encoding: cjk.iconv, label: cjk.label, confidence: m.confidence, plausible });
   }
-  return best ? { encoding: best.encoding, label: best.label } : { candidates };
+  // chardet ranks by confidence; of readings ranked equal first, the one that reads as its language
+  const top = readings.find((r) => r.plausible && r.confidence === readings[0].confidence) ?? readings[0];
+  const rival = readings.some((r) => r !== top && r.plausible && r.confidence > (top?.confidence ?? 0) - MARGIN);
+  if (top && top.plausible && top.confidence >= MIN_CONFIDENCE && !rival) return { encoding: top.encoding, label: top.label };
+  return { candidates: [...new Set(readings.filter((r) => r.plausible && r.confidence > 10).map((r) => r.label))] };
 }
 
 export interface DetectedEncoding {
@@ -143,11 +161,11 @@ export function detectEncoding(name: string, head: Buffer, atEnd: boolean): Dete
   // a multi-byte character may be cut at the end of the sample: leave its bytes out
   const guess = guessEastAsian(atEnd ? head : head.subarray(0, lastLineEnd(head)));
   if ('encoding' in guess) return { encoding: guess.encoding, guessed: guess.label };
-  const could = guess.candidates.length ? ` (it could be ${[...new Set(guess.candidates)].join(' or ')})` : '';
+  const could = guess.candidates.length ? ` (it could be ${guess.candidates.join(' or ')})` : '';
   throw unreadable(
     name,
     `not UTF-8 text, and its encoding cannot be told for sure${could}`,
-    'pass --encoding NAME (e.g. gbk, big5, shift_jis, euc-kr, latin1)',
+    'pass --encoding NAME (e.g. gbk, big5, shift_jis, euc-jp, euc-kr, windows-1252)',
   );
 }
 
