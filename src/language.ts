@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 /**
  * Which language a text is in, from its scripts, without a call or a dictionary service. Scripts decide first:
  * any kana is Japanese, any Hangul Korean (Chinese uses neither), and so are kanji in forms only Japanese writes
- * (最悪, 満足) unless Chinese-only forms outnumber them; text whose letters are mostly Han is Chinese,
+ * (最悪, 満足) unless as many Simplified-only forms and Chinese particles (很, 吗) stand beside them; text whose
+ * letters are mostly Han is Chinese,
  * Simplified or Traditional by OpenCC's character tables; Latin text is told apart by common words. A brand name,
  * digits, emoji or `100%` in a Chinese review do not make it less Chinese: a Latin word counts as one unit against
  * each Han character, so "这款Anker充电宝很好用" is Chinese and "iPhone 15 Pro Max 很好" is not.
@@ -50,10 +51,10 @@ function kindOf(cp: number): Kind {
  * 悪 (Chinese 恶 / 惡), 満 (满 / 滿), 気 (气 / 氣), 売 (卖 / 賣). A review written in kanji alone ("最悪", "満足") has
  * no kana to tell it from Chinese, and these are how it can be told. Derived from OpenCC's Japanese variants table:
  * its keys that OpenCC's Chinese tables neither convert nor produce, less those Chinese also writes (予 円 弁 欠 概
- * 缶 糸 萌 晃 研 瓶 翻 郎: 给予, 大概, 研究, 瓶子, ...).
+ * 缶 糸 萌 晃 研 瓶 翻 郎 慎 褒: 给予, 大概, 研究, 瓶子, 谨慎, 褒贬, ...).
  */
 const JA_ONLY_KANJI =
-  '両乗亀亜仏仮伝価倹児処剣剤剰労効勅勧勲単厳収唖営噛団囲図圏圧塁塩増壊壌壱売変奨嬢実寛対専尭巌巣巻帯帰庁広廃弐弾従徳徴応恵悩悪慎懐戦戻払抜択拝拠拡挙挿捜掲掻揺摂撃撹斉斎晩暁暦曽栄桜桝桟検楽様槙権歓歩歯歳歴毎気沢浄浜涙渇済渉渋渓満滝瀬焼犠猟獣畳痩発県砕稲穂穏穣竜粋粛経絵継続総縁縄縦繊繍聴脳臓艶荘蔵薫薬蛍蝋褒覇覚覧観訳読譲豊賛転軽辺逓遅郷酔醤醸釈鉄鉱銭鋳錬関闘陥険隠雑霊頼顕駅駆騒験髄髪鴎鶏鹸黒黙齢';
+  '両乗亀亜仏仮伝価倹児処剣剤剰労効勅勧勲単厳収唖営噛団囲図圏圧塁塩増壊壌壱売変奨嬢実寛対専尭巌巣巻帯帰庁広廃弐弾従徳徴応恵悩悪懐戦戻払抜択拝拠拡挙挿捜掲掻揺摂撃撹斉斎晩暁暦曽栄桜桝桟検楽様槙権歓歩歯歳歴毎気沢浄浜涙渇済渉渋渓満滝瀬焼犠猟獣畳痩発県砕稲穂穏穣竜粋粛経絵継続総縁縄縦繊繍聴脳臓艶荘蔵薫薬蛍蝋覇覚覧観訳読譲豊賛転軽辺逓遅郷酔醤醸釈鉄鉱銭鋳錬関闘陥険隠雑霊頼顕駅駆騒験髄髪鴎鶏鹸黒黙齢';
 const JA_ONLY = new Uint8Array(0x10000);
 for (const ch of JA_ONLY_KANJI) JA_ONLY[ch.charCodeAt(0)] = 1;
 
@@ -122,6 +123,14 @@ function variants() {
   const st = tables(Locale.from.cn).at(-1);
   variantSets = { traditional: keys(ts), simplified: keys(st) };
   return variantSets;
+}
+
+/** Characters Chinese writes in every variant and Japanese hardly ever (particles and adverbs of speech). */
+const CHINESE_MARKERS = new Set('很吗呢吧啊呀哦嗯挺咋啥'.split('').map((ch) => ch.charCodeAt(0)));
+function chineseMarkers(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (CHINESE_MARKERS.has(s.charCodeAt(i))) n++;
+  return n;
 }
 
 /** Traditional-only and Simplified-only characters of a text. */
@@ -374,9 +383,10 @@ export function detectLanguage(s: string): Detected {
   const words = c.han + c.latinWords + c.otherWords + (c.cyrillic > 0 ? 1 : 0);
   if (c.han > 0 && c.han / words > 0.5) {
     const { t, h } = variantCounts(s);
-    // kanji only Japanese writes, and no more of them in Chinese-only forms: "最悪", "満足です" without kana. A
-    // Chinese brand that borrows one (元気森林) among Chinese-only characters stays Chinese.
-    if (c.jaKanji > 0 && c.jaKanji >= t + h) return { lang: 'ja', confident: true };
+    // kanji only Japanese writes, more of them than Simplified-only forms and Chinese particles: "最悪", "大満足" without
+    // kana. A Chinese review that borrows one (元気森林很好喝, 黒色很好看) stays Chinese.
+    // (Traditional-only forms are no evidence: Japanese writes many of them, 品質 as Taiwan does)
+    if (c.jaKanji > 0 && c.jaKanji > h + chineseMarkers(s)) return { lang: 'ja', confident: true };
     return { lang: t > h ? 'zh-Hant' : 'zh', confident: true };
   }
   if (c.cyrillic > 0 && c.cyrillic >= c.letters / 2) return { lang: 'ru', confident: c.cyrillic >= 8 };

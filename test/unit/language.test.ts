@@ -42,7 +42,12 @@ describe('the skip rule knows scripts (Simplified Chinese target)', () => {
     '々很好', // the iteration mark is Han
     '物流很快・包装完好', // the katakana middle dot is punctuation, not kana
     '元気森林的饮料很好喝，这个口味不错', // a Chinese brand that borrows a Japanese form, among Chinese-only ones
+    '元気森林很好喝', // ... or beside a Chinese particle
+    '元気森林气泡水',
+    '黒色很好看',
     '给予好评，大概是研究过的配方', // 予 概 研: Japanese forms Chinese writes too
+    '慎买',
+    '褒贬不一',
   ])('%s is already Simplified Chinese: skipped', (text) => {
     expect(plan(text)).toBe('skip');
     expect(detectLanguage(text)).toEqual({ lang: 'zh', confident: true });
