@@ -41,7 +41,7 @@ export interface IngestSummary {
   inserted: number;
   duplicates: number;
   rejected: number;
-  /** rows stored with a field left out (a review_date that is not a date), each named like a reject */
+  /** rows stored with a warning (a review_date that is not a date, left out; bytes that were not text), each named like a reject */
   warnings: number;
   /** files whose text broke off (cut-off JSON, an unclosed quote, corrupt gzip): the rows before the break are kept */
   truncated: number;
@@ -230,7 +230,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
   const moreWarnings = summary.warnings - Math.min(summary.warnings, SHOWN);
   if (moreWarnings > 0)
     stderr.write(
-      `... and ${moreWarnings} more rows stored with a field left out${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`,
+      `... and ${moreWarnings} more warnings${options.rejects ? ` (all in ${options.rejects})` : ' (list them all with --rejects FILE)'}\n`,
     );
   const secs = Math.max((Date.now() - started) / 1000, 0.001);
   summary.newProducts = newProducts.size;
@@ -241,7 +241,7 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
     deps.stdout.write(
       `ingested ${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.rows} rows, ${summary.inserted} inserted, ` +
         `${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.conflicts} conflicts` +
-        `${summary.warnings ? `, ${summary.warnings} stored with a field left out` : ''}${summary.truncated ? `, ${summary.truncated} files cut short` : ''} (${Math.round(summary.rows / secs)} rows/s)\n`,
+        `${summary.warnings ? `, ${summary.warnings} warnings` : ''}${summary.truncated ? `, ${summary.truncated} files cut short` : ''} (${Math.round(summary.rows / secs)} rows/s)\n`,
     );
     if (summary.newProducts) deps.stdout.write(learningLine(summary, config) + '\n');
   }
@@ -252,7 +252,11 @@ export async function runIngest(options: IngestOptions, deps: IngestDeps): Promi
       n === 1
         ? firstUnreadable.message
         : `${n} of ${options.files.length} files could not be read: ${summary.unreadable.map((u) => u.file).join(', ')}`,
-      { hint: n === 1 ? firstUnreadable.hint : 'each is named above with the reason; the other files were ingested', exitCode: 1 },
+      {
+        hint:
+          n === 1 ? firstUnreadable.hint : `each is named above with the reason${summary.files ? '; the other files were ingested' : ''}`,
+        exitCode: 1,
+      },
     );
   }
   return summary;

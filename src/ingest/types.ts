@@ -7,7 +7,7 @@ export type ReadItem =
   | {
       kind: 'review';
       review: NewReview;
-      /** stored, with a field left out (a date that is not one) */ warning?: { field: string; reason: string };
+      /** stored, with something to say (a date left out, bytes that were not text) */ warning?: { field: string; reason: string };
     }
   | { kind: 'reject'; file: string; line: number; field: string; reason: string; /** the row as read, for --rejects */ row?: unknown }
   | { kind: 'product'; product: ProductMeta }

@@ -16,7 +16,11 @@ export interface ToReviewContext {
 }
 
 export type ToReviewResult =
-  | { ok: true; review: NewReview; /** kept, with a field left out: say so */ warning?: { field: string; reason: string } }
+  | {
+      ok: true;
+      review: NewReview;
+      /** kept, with something to say (a date left out, bytes that were not text) */ warning?: { field: string; reason: string };
+    }
   | { ok: false; field: string; reason: string };
 
 /** Source column names as users know them, for reject messages. */
@@ -74,6 +78,8 @@ const month = (name: string) => MONTH_ABBR.indexOf(name.slice(0, 3).toLowerCase(
 const MONTH =
   '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 const YMD = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日.]?(?:$|[T\s])/;
+/** 2024年3月15日 anywhere: Amazon.co.jp writes 2024年3月15日に日本でレビュー済み */
+const KANJI_YMD = /(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日/;
 const DMY_DOT = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:$|\s)/;
 const NUMERIC_YEAR_LAST = /^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?:$|[T\s,])/;
 const DAY_MONTH_YEAR = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\.?\\s+${MONTH}\\.?,?\\s+(\\d{4})\\b`, 'i');
@@ -99,9 +105,10 @@ export function parseDate(s: string | null, isUnixColumn: boolean): string | nul
   if (/^\d{9,11}$/.test(s) || (isUnixColumn && /^\d{1,11}$/.test(s)) || /^\d{12,13}$/.test(s)) {
     const n = Number(s);
     const d = new Date(s.length >= 12 ? n : n * 1000);
-    return Number.isNaN(d.getTime()) ? undefined : d.toISOString().slice(0, 10);
+    if (Number.isNaN(d.getTime())) return undefined;
+    return isoDay(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()) ?? undefined; // the same 1970-2100 range
   }
-  let m = YMD.exec(s);
+  let m = YMD.exec(s) ?? KANJI_YMD.exec(s);
   if (m) return isoDay(+m[1], +m[2], +m[3]) ?? undefined;
   m = DMY_DOT.exec(s);
   if (m) return isoDay(+m[3], +m[2], +m[1]) ?? undefined;
@@ -137,6 +144,13 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext, warn: (fie
   const bodyHash = sha256(body);
   const dateKey = cols.date;
   const bodyLen = codePoints(body);
+  const title = get('title');
+  // a byte the decoder could not read (a row of another encoding in a UTF-8 file) became U+FFFD: say so, keep the row
+  if (body.includes('\ufffd') || title?.includes('\ufffd'))
+    warn(
+      body.includes('\ufffd') ? 'body' : 'title',
+      "has bytes that are not valid text in the file's encoding (shown as \ufffd); stored as read (--encoding NAME if the file is in another one)",
+    );
   const dateText = get('date');
   const reviewDate = parseDate(dateText, dateKey !== undefined && dateKey.toLowerCase() === 'time');
   if (reviewDate === undefined)
@@ -150,7 +164,7 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext, warn: (fie
     productId,
     marketplace,
     rating,
-    title: get('title'),
+    title,
     body,
     bodyHash,
     reviewDate: reviewDate ?? null,

@@ -134,7 +134,7 @@ describe('runIngest reporting', () => {
     expect(rows).toEqual(['2024-03-15', null, null]);
     expect(out.stderr).toContain(`${file}:3: review_date: not a date voc can read: "last week"; the review is kept without a date`);
     expect(out.stderr).toContain(`${file}:4: review_date: not a date voc can read: "2024-02-30"`);
-    expect(out.stdout).toMatch(/3 inserted, 0 duplicates, 0 rejected, 0 conflicts, 2 stored with a field left out/);
+    expect(out.stdout).toMatch(/3 inserted, 0 duplicates, 0 rejected, 0 conflicts, 2 warnings/);
     const written = readFileSync(rejects, 'utf8')
       .trim()
       .split('\n')

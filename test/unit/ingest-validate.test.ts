@@ -99,6 +99,7 @@ describe('toReview', () => {
     ['2024/3/5', '2024-03-05'],
     ['2024.03.15', '2024-03-15'],
     ['2024年3月15日', '2024-03-15'],
+    ['2024年3月15日に日本でレビュー済み', '2024-03-15'], // Amazon.co.jp
     ['2024. 3. 15.', '2024-03-15'],
     ['15.03.2024', '2024-03-15'],
     ['03/15/2024', '2024-03-15'],
@@ -119,7 +120,13 @@ describe('toReview', () => {
     expect(r.ok && r.warning).toBeUndefined();
   });
 
-  it.each(['last week', '2024-02-30', '13/13/2024', '15.13.2024', 'Feb 31, 2024', '0000-00-00'])(
+  it('keeps a review with bytes that were not valid text (U+FFFD) and says so', () => {
+    const r = toReview({ ...base, body: 'Tr\ufffds bon caf\ufffd' }, ctx);
+    expect(r.ok && r.review.body).toBe('Tr\ufffds bon caf\ufffd');
+    expect(r.ok && r.warning).toEqual({ field: 'body', reason: expect.stringContaining('not valid text') });
+  });
+
+  it.each(['last week', '2024-02-30', '13/13/2024', '15.13.2024', 'Feb 31, 2024', '0000-00-00', '99999999999', '9999999999999'])(
     'keeps the review without a date and names the field when review_date is %j',
     (date) => {
       const r = toReview({ ...base, review_date: date }, ctx);
