@@ -6,6 +6,7 @@ import * as translationSource from './20261130090000_translation_source.js';
 import * as llmBatches from './20261130100000_llm_batches.js';
 import * as jobCancel from './20261201000000_job_cancel.js';
 import * as productIndex from './20261201010000_product_index.js';
+import * as datesAndKanji from './20261201020000_dates_and_kanji.js';
 
 /** Migrations are listed in code so the compiled package needs no directory scan. Append, never edit. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261130100000_llm_batches': llmBatches,
   '20261201000000_job_cancel': jobCancel,
   '20261201010000_product_index': productIndex,
+  '20261201020000_dates_and_kanji': datesAndKanji,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
