@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { parseDate } from '../../ingest/validate.js';
+import { parseDate } from '../../dates.js';
 
 /**
  * Today's ingest rules, applied to what earlier versions stored:
