@@ -36,8 +36,8 @@ export function parseDate(s: string | null, isUnixColumn: boolean): string | nul
   if (/^\d{9,11}$/.test(s) || (isUnixColumn && /^\d{1,11}$/.test(s)) || /^\d{12,13}$/.test(s)) {
     const n = Number(s);
     const d = new Date(s.length >= 12 ? n : n * 1000);
-    if (Number.isNaN(d.getTime())) return undefined;
-    return isoDay(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()) ?? undefined; // the same 1970-2100 range
+    const y = d.getUTCFullYear(); // NaN for an invalid date; the same 1970-2100 range as the other forms
+    return y >= 1970 && y <= 2100 ? d.toISOString().slice(0, 10) : undefined;
   }
   let m = YMD.exec(s) ?? KANJI_YMD.exec(s);
   if (m) return isoDay(+m[1], +m[2], +m[3]) ?? undefined;
