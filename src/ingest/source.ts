@@ -84,11 +84,15 @@ const HAN = /\p{Script=Han}/u;
 
 /** East Asian letters are at least a fifth of all letters (a Latin-1 file read as GBK has a few Han among many) */
 const eastAsian = (c: ScriptCounts, n: number) => n >= 0.2 * c.letters;
-/** Chinese: Han with some kana at most (の for 的 now and then), no Hangul, no words spaced like Korean */
+/** Chinese: Han with a little kana at most (の for 的 now and then), no Hangul, no words spaced like Korean */
 const chinese = (c: ScriptCounts, text: string) =>
-  eastAsian(c, c.han) && c.kana < 0.3 * (c.han + c.kana) && c.hangul === 0 && spacedHan(text) <= 0.1 * c.han;
-/** Japanese: kana, or kanji in forms only Japanese writes (満足, 品質良好 has none but 価格満足 has) */
-const japanese = (c: ScriptCounts) => eastAsian(c, c.han + c.kana) && (c.kana >= 0.1 * (c.han + c.kana) || c.jaKanji > 0) && c.hangul === 0;
+  eastAsian(c, c.han) && c.kana < 0.15 * (c.han + c.kana) && c.hangul === 0 && spacedHan(text) <= 0.1 * c.han;
+/**
+ * Japanese: a quarter kana or more (Japanese prose is about half), or no kana at all and kanji in forms only Japanese
+ * writes (価格満足). Chinese read as EUC-JP keeps its の and gains random kanji, some Japanese-only: neither.
+ */
+const japanese = (c: ScriptCounts) =>
+  eastAsian(c, c.han + c.kana) && (c.kana >= 0.25 * (c.han + c.kana) || (c.kana === 0 && c.jaKanji > 0)) && c.hangul === 0;
 /** Korean: mostly Hangul (modern reviews write few hanja) */
 const korean = (c: ScriptCounts) => eastAsian(c, c.hangul) && c.hangul >= 0.8 * (c.han + c.hangul + c.kana);
 
