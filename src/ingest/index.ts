@@ -123,5 +123,14 @@ export async function* readReviews(source: string, opts: ReadOptions): AsyncGene
       };
     } else throw err;
   }
+  const invalid = src.invalidBytes();
+  if (invalid > 0) {
+    const enc = src.guessedEncoding ?? (src.encoding === 'utf8' ? 'UTF-8' : src.encoding);
+    yield {
+      kind: 'notice',
+      file: src.name,
+      text: `${invalid} byte sequence${invalid === 1 ? ' was' : 's were'} not valid ${enc} and read as \ufffd (rows of another encoding?); --encoding NAME reads the file in another one`,
+    };
+  }
   yield { kind: 'progress', bytes: src.bytesRead(), totalBytes: src.totalBytes };
 }

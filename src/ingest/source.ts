@@ -23,6 +23,8 @@ export interface OpenedSource {
   gzip: boolean;
   totalBytes: number | null;
   bytesRead(): number;
+  /** byte sequences the encoding could not read so far (each became U+FFFD in the text) */
+  invalidBytes(): number;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -187,16 +189,30 @@ async function* countBytes(src: AsyncIterable<Buffer | string>, counter: { n: nu
   }
 }
 
-async function* decode(bytes: AsyncIterable<Buffer>, encoding: string): AsyncGenerator<string> {
-  if (encoding === 'utf8' || encoding === 'utf-8') {
-    const dec = new TextDecoder('utf-8'); // strips a BOM by default
-    for await (const b of bytes) yield dec.decode(b, { stream: true });
-    yield dec.decode();
-  } else {
-    const dec = iconv.getDecoder(encoding); // strips a BOM by default
-    for await (const b of bytes) yield dec.write(b);
-    yield dec.end() ?? '';
-  }
+const REPLACEMENT = '\ufffd';
+const REPLACEMENT_UTF8 = Buffer.from(REPLACEMENT);
+
+function count(hay: string | Buffer, needle: string | Buffer): number {
+  let n = 0;
+  for (let i = hay.indexOf(needle as never); i >= 0; i = hay.indexOf(needle as never, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Bytes to text. Bytes the encoding cannot read become U+FFFD, as every decoder does; `invalid.n` counts them (a
+ * U+FFFD the file itself holds, as some exports do, is text, not counted), so the reader can say so once per file.
+ */
+async function* decode(bytes: AsyncIterable<Buffer>, encoding: string, invalid: { n: number }): AsyncGenerator<string> {
+  const utf8 = encoding === 'utf8' || encoding === 'utf-8';
+  // each strips a BOM by default
+  const dec = utf8 ? null : iconv.getDecoder(encoding);
+  const td = utf8 ? new TextDecoder('utf-8') : null;
+  const note = (s: string, b: Buffer | null): string => {
+    if (s.includes(REPLACEMENT)) invalid.n += Math.max(0, count(s, REPLACEMENT) - (b && utf8 ? count(b, REPLACEMENT_UTF8) : 0));
+    return s;
+  };
+  for await (const b of bytes) yield note(td ? td.decode(b, { stream: true }) : dec!.write(b), b);
+  yield note(td ? td.decode() : (dec!.end() ?? ''), null);
 }
 
 /** CRLF -> LF, keeping a trailing CR until the next chunk says whether an LF follows. */
@@ -248,9 +264,20 @@ export async function openSource(source: string, opts: { encoding?: string; stdi
     ? { encoding: iconv.encodingExists(opts.encoding) && /^utf-?8$/i.test(opts.encoding) ? 'utf8' : opts.encoding }
     : detectEncoding(name, headBytes, atEnd);
   const encoding = detected.encoding;
-  const textIt = foldCrlf(decode(peeked.all, encoding))[Symbol.asyncIterator]();
+  const invalid = { n: 0 };
+  const textIt = foldCrlf(decode(peeked.all, encoding, invalid))[Symbol.asyncIterator]();
   const t = await peek(textIt, (c) => c.join('').includes('\n') || c.join('').length >= HEAD_BYTES);
   const head = t.chunks.join('');
   if (head.trim() === '' && atEnd) throw unreadable(name, 'is empty');
-  return { name, text: t.all, head, encoding, guessedEncoding: detected.guessed, gzip, totalBytes, bytesRead: () => counter.n };
+  return {
+    name,
+    text: t.all,
+    head,
+    encoding,
+    guessedEncoding: detected.guessed,
+    gzip,
+    totalBytes,
+    bytesRead: () => counter.n,
+    invalidBytes: () => invalid.n,
+  };
 }

@@ -97,12 +97,6 @@ function build(record: Record<string, unknown>, ctx: ToReviewContext, warn: (fie
   const dateKey = cols.date;
   const bodyLen = codePoints(body);
   const title = get('title');
-  // a byte the decoder could not read (a row of another encoding in a UTF-8 file) became U+FFFD: say so, keep the row
-  if (body.includes('\ufffd') || title?.includes('\ufffd'))
-    warn(
-      body.includes('\ufffd') ? 'body' : 'title',
-      "has bytes that are not valid text in the file's encoding (shown as \ufffd); stored as read (--encoding NAME if the file is in another one)",
-    );
   const dateText = get('date');
   const reviewDate = parseDate(dateText, dateKey !== undefined && dateKey.toLowerCase() === 'time');
   if (reviewDate === undefined)

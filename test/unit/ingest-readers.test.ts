@@ -144,6 +144,34 @@ describe('CSV reader', () => {
     }
   });
 
+  it('says once per file how many bytes were not valid in its encoding; a U+FFFD the file holds is text', async () => {
+    const head = 'review_id,product_id,rating,body\n';
+    const rows = Array.from({ length: 9000 }, (_, i) => `u${i},P1,5,Good value for the money number ${i}\n`).join(''); // > 256 KB
+    // past the sniffed head (and the first read chunk): a Latin-1 byte in a UTF-8 file, and a U+FFFD the file holds
+    const file = tmpFile(
+      'late-latin1.csv',
+      Buffer.concat([
+        Buffer.from(head + rows),
+        Buffer.from('x1,P1,5,Tr'),
+        Buffer.from([0xe8]),
+        Buffer.from('s bon\nx2,P1,5,berhari\ufffd ok\n'),
+      ]),
+    );
+    const notices: string[] = [];
+    const bodies: string[] = [];
+    for await (const item of readReviews(file, { config })) {
+      if (item.kind === 'notice') notices.push(item.text);
+      if (item.kind === 'review' && item.review.reviewId!.startsWith('x')) bodies.push(item.review.body);
+    }
+    expect(bodies).toEqual(['Tr\ufffds bon', 'berhari\ufffd ok']);
+    expect(notices).toEqual([
+      '1 byte sequence was not valid UTF-8 and read as \ufffd (rows of another encoding?); --encoding NAME reads the file in another one',
+    ]);
+    // a file whose only U+FFFD are its own says nothing
+    const own = tmpFile('own-fffd.csv', head + 'y1,P1,5,berhari\ufffd gada solusi\n');
+    for await (const item of readReviews(own, { config })) expect(item.kind).not.toBe('notice');
+  });
+
   it('decodes UTF-16 LE and BE with a BOM', async () => {
     const le = await read(tmpFile('le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(CHINESE_CSV, 'utf16le')])));
     const be = await read(tmpFile('be.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(CHINESE_CSV, 'utf16be')])));
