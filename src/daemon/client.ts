@@ -311,15 +311,16 @@ function startError(log: string, offset: number): { message: string; hint?: stri
 export async function startInBackground(config: Config, o: { configFile?: string; timeoutMs?: number } = {}): Promise<Health> {
   const p = homePaths(config.home);
   const child = spawnDaemon(config, { configFile: o.configFile });
-  let lost = false; // the child ended because another daemon runs: that one will answer
+  // what the child wrote when it ended, read once: another daemon running (that one will answer) or its error
+  let why: ReturnType<typeof startError> | undefined;
   const starting = () => {
-    if (!child.ended() || lost) return true;
-    lost = /a daemon already runs/.test(startError(p.log, child.logOffset)?.message ?? '');
-    return lost;
+    if (!child.ended()) return true;
+    why ??= startError(p.log, child.logOffset);
+    return /a daemon already runs/.test(why?.message ?? '');
   };
   const health = await waitForDaemon(p.socket, o.timeoutMs ?? 20_000, starting);
   if (health) return health;
-  const why = child.ended() ? startError(p.log, child.logOffset) : null;
+  if (child.ended()) why ??= startError(p.log, child.logOffset);
   if (why) throw new DaemonUnavailableError(`the daemon did not start: ${why.message}`, why.hint ?? `the whole log is ${p.log}`);
   throw new DaemonUnavailableError(
     child.ended()

@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { analyse } from 'chardet';
 import iconv from 'iconv-lite';
 import { VocError, errorMessage } from '../errors.js';
-import { scriptCounts, type ScriptCounts } from '../language.js';
+import { isHan, scriptCounts, type ScriptCounts } from '../language.js';
 
 /**
  * Turns a path (or `-` for stdin) into a stream of decoded text: counts raw bytes for the progress bar, gunzips
@@ -79,10 +79,9 @@ function validUtf8Prefix(buf: Buffer, atEnd: boolean): boolean {
 function spacedHan(text: string): number {
   let n = 0;
   for (let i = text.indexOf(' '); i > 0 && i < text.length - 1; i = text.indexOf(' ', i + 1))
-    if (HAN.test(text[i - 1]) && HAN.test(text[i + 1])) n++;
+    if (isHan(text.charCodeAt(i - 1)) && isHan(text.charCodeAt(i + 1))) n++;
   return n;
 }
-const HAN = /\p{Script=Han}/u;
 
 /** East Asian letters are at least a fifth of all letters (a Latin-1 file read as GBK has a few Han among many) */
 const eastAsian = (c: ScriptCounts, n: number) => n >= 0.2 * c.letters;

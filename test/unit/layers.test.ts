@@ -11,7 +11,20 @@ const LAYERS: string[][] = [
   ['lanes'],
   ['store'],
   ['llm'],
-  ['events.ts', 'log.ts', 'log-file.ts', 'config', 'text.ts', 'language.ts', 'dates.ts', 'errors.ts', 'domain.ts', 'abort.ts', 'recent.ts'],
+  [
+    'events.ts',
+    'log.ts',
+    'log-file.ts',
+    'config',
+    'text.ts',
+    'language.ts',
+    'language-words.ts',
+    'dates.ts',
+    'errors.ts',
+    'domain.ts',
+    'abort.ts',
+    'recent.ts',
+  ],
 ];
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
