@@ -4,7 +4,16 @@ import { StoppingError, VocError, errorMessage } from '../errors.js';
 import { InvalidAnswerError, parseJsonObject } from '../llm/keyed.js';
 import { learnAnswer, type LearnAnswer } from '../domain.js';
 import { learnRequest } from '../llm/prompts/analysis.js';
-import { claimLearn, failLearn, learnState, releaseLearn, renewLearn, replaceLabels, sampleForLearning } from '../store/labels.js';
+import {
+  claimLearn,
+  failLearn,
+  learnState,
+  noSuchProduct,
+  releaseLearn,
+  renewLearn,
+  replaceLabels,
+  sampleForLearning,
+} from '../store/labels.js';
 import type { LabelCache } from './label-cache.js';
 import { addCall, newTally, type Tally } from './tally.js';
 
@@ -75,8 +84,7 @@ export async function learnProduct(
     ...extra,
   });
   const state = await learnState(ctx.store, productId);
-  if (!state)
-    throw new VocError('NOT_FOUND', `no product ${productId} in the store`, { hint: 'ingest its reviews first with `voc ingest FILE`' });
+  if (!state) throw noSuchProduct(productId);
   if (state.status === 'done' && !o.force) return result('already');
 
   const leaseMs = ctx.config.daemon.leaseMs;

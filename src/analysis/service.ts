@@ -1,7 +1,7 @@
 import type { DaemonContext } from '../context.js';
 import type { Service, ServiceJob } from '../lanes/types.js';
 import { StoppingError, VocError } from '../errors.js';
-import { learnState, productIds } from '../store/labels.js';
+import { learnState, noSuchProduct, productIds } from '../store/labels.js';
 import { createLabelCache, type LabelCache } from './label-cache.js';
 import { learnProduct, type LearnResult } from './learn.js';
 import { analyseProduct, pendingCount, type AnalyseEnv } from './analyze.js';
@@ -118,10 +118,7 @@ export function createAnalysisService(ctx: DaemonContext): AnalysisService {
       current = [...current, productId];
       progress(snapshot('learning'));
       const state = await learnState(ctx.store, productId);
-      if (!state)
-        throw new VocError('NOT_FOUND', `no product ${productId} in the store`, {
-          hint: 'ingest its reviews first with `voc ingest FILE`',
-        });
+      if (!state) throw noSuchProduct(productId);
       if (state.status !== 'done') {
         const r = await learnProduct(ctx, labelCache, productId, { jobId: job.id });
         addTally(tally, r.tally);

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { configFor } from '../cli/options.js';
 import { VocError } from '../errors.js';
 import { openStore, type Store } from '../store/db.js';
-import { learnState } from '../store/labels.js';
+import { learnState, noSuchProduct } from '../store/labels.js';
 import { isIsoDate } from '../report/scope.js';
 import { EXPORT_FIELDS, exportRows, type ExportScope } from '../translate/export.js';
 import { hasAnalysis, insightExportRows, INSIGHT_FIELDS, themeExportRows, THEME_FIELDS } from '../analysis/export.js';
@@ -95,10 +95,7 @@ export async function runExport(options: ExportOptions, deps: { config: Config; 
   const tally = { n: 0 };
   try {
     // an id the store does not hold (a typo, another case) is an error, not an empty export that looks like one
-    if (options.product && !(await learnState(store, options.product)))
-      throw new VocError('NOT_FOUND', `no product ${options.product} in the store`, {
-        hint: 'ids are as the ingested file has them, case included',
-      });
+    if (options.product && !(await learnState(store, options.product))) throw noSuchProduct(options.product);
     if (format === 'xlsx') {
       const r = await writeWorkbook(options.out!, await sheetsFor(store, options, scope, tally));
       if (r.truncated)

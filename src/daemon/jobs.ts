@@ -2,8 +2,8 @@ import type { LaneName } from '../config/schema.js';
 import type { DaemonContext } from '../context.js';
 import type { Service, ServiceJob } from '../lanes/types.js';
 import type { JobView, SubmitJobRequest } from './api.js';
-import { errorMessage, VocError } from '../errors.js';
-import { learnState } from '../store/labels.js';
+import { errorMessage } from '../errors.js';
+import { learnState, noSuchProduct } from '../store/labels.js';
 import {
   cancelRequested,
   claimJobs,
@@ -198,9 +198,7 @@ export function createJobManager(ctx: DaemonContext, services: Service[], o: { p
     if (req.productId != null && typeof req.productId !== 'string') throw new HttpError(400, 'BAD_PRODUCT', 'productId must be a string');
     // learning or analysing a product the store does not hold can only fail: say so now, not in a job's error
     if (req.productId != null && PRODUCT_KINDS.has(req.kind) && !(await learnState(ctx.store, req.productId)))
-      throw new VocError('NOT_FOUND', `no product ${req.productId} in the store`, {
-        hint: 'ids are as the ingested file has them, case included; ingest its reviews first with `voc ingest FILE`',
-      });
+      throw noSuchProduct(req.productId);
     if (byKind.get(req.kind)?.mode !== 'shared') return insert(req, source);
     // one backlog, one job: a second run over the same reviews would split them, and each summary would tell half
     // the story; the caller follows the open job instead (the beat's, a cron's, another daemon's). Submits are

@@ -2,6 +2,7 @@ import type { Store } from './db.js';
 import { now } from './db.js';
 import { W_KEYS, type LearnAnswer, type WKey } from '../domain.js';
 import { normaliseForPrompt } from '../text.js';
+import { VocError } from '../errors.js';
 
 /**
  * A product's learned model: its dimensions and 5W labels (product_labels), and the learn state on products.
@@ -31,6 +32,12 @@ export interface LearnState {
 export async function listLabels(store: Store, productId: string): Promise<LabelRow[]> {
   return store.knex('product_labels').where({ product_id: productId }).orderBy('id');
 }
+
+/** The one answer for a product id the store does not hold (learn, analyze, export, a job's submission). */
+export const noSuchProduct = (productId: string): VocError =>
+  new VocError('NOT_FOUND', `no product ${productId} in the store`, {
+    hint: 'ids are as the ingested file has them, case included; ingest its reviews first with `voc ingest FILE`',
+  });
 
 export async function learnState(store: Store, productId: string): Promise<LearnState | null> {
   const row = await store.knex('products').where({ id: productId }).first('id', 'learn_status', 'learned_at', 'learn_error');
